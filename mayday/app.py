@@ -1,0 +1,174 @@
+"""The app factory: one log, one hub, one signing key, the domain services, routes and pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytz
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mayday import __version__
+from mayday.clock import Clock, SystemClock
+from mayday.errors import ApiError
+from mayday.http import RateLimiter, error_response
+from mayday.hub import DEFAULT_QUEUE, Hub
+from mayday.links import Grant, Links
+from mayday.log import EventLog, open_log
+from relay import routes as relay_routes
+from relay.service import RelayService
+
+log = logging.getLogger("mayday")
+
+# Self-hosted everything: no CDN, font host or tracker may be contacted from a page, and the link
+# tokens in URLs never leave in a Referer header.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        b"frame-ancestors 'none'; form-action 'self'",
+    ),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"geolocation=(), camera=(self), microphone=(self)"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def static_dir() -> Path:
+    """Pages ship inside the wheel as mayday/static; in a checkout they are ./static."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "static", here.parent / "static"):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("static/ not found next to the mayday package")
+
+
+def examples_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "examples", here.parent / "examples"):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("examples/ not found next to the mayday package")
+
+
+@dataclass
+class Settings:
+    data_dir: str = "./mayday-data"
+    redis_url: str | None = None
+    secret: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    timers: bool = True  # False in tests that drive the clock and send ticks themselves
+    queue_size: int = DEFAULT_QUEUE
+    demo: bool = False
+    on_ready: Any = None  # called with the app once started (the CLI prints the links)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        env: dict[str, Any] = {
+            "data_dir": os.environ.get("MAYDAY_DATA", "./mayday-data"),
+            "redis_url": os.environ.get("MAYDAY_REDIS_URL") or None,
+            "secret": os.environ.get("MAYDAY_SECRET") or None,
+        }
+        return cls(**(env | {k: v for k, v in overrides.items() if v is not None}))
+
+
+async def open_links(event_log: EventLog, secret: str | None) -> Links:
+    """Processes sharing a log share its signing key unless one is given explicitly."""
+    if secret is None:
+        secret = await event_log.get_or_set_secret("links", secrets.token_urlsafe(32))
+    return Links(secret)
+
+
+def admin_token(links: Links) -> str:
+    return links.sign(Grant("server", "admin"))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    pages = static_dir()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        event_log = await open_log(data_dir=settings.data_dir, redis_url=settings.redis_url)
+        links = await open_links(event_log, settings.secret)
+        hub = Hub(settings.queue_size)
+        relays = RelayService(event_log, hub, links, settings.clock, timers=settings.timers)
+        app.state.log, app.state.links, app.state.hub, app.state.relays = event_log, links, hub, relays
+        app.state.limiter = RateLimiter()
+        app.state.admin_token = admin_token(links)
+        await relays.start()
+        if settings.demo:
+            from relay.demo import ensure_demo
+
+            app.state.demo_relay = await ensure_demo(relays, settings.clock.now())
+        if settings.on_ready is not None:
+            settings.on_ready(app)
+        try:
+            yield
+        finally:
+            await relays.stop()
+            await event_log.close()
+
+    def page(name: str) -> Any:
+        async def endpoint(request: Request) -> Response:
+            return FileResponse(pages / name, media_type="text/html; charset=utf-8")
+
+        return endpoint
+
+    async def health(request: Request) -> Response:
+        state = request.app.state
+        return JSONResponse(
+            {
+                "ok": True,
+                "version": __version__,
+                "tzdb": pytz.OLSON_VERSION,
+                "backend": "redis" if settings.redis_url else "sqlite",
+                **state.hub.stats(),
+            }
+        )
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc)
+
+    routes = [
+        Route("/", page("index.html")),
+        Route("/api/health", health),
+        *relay_routes.routes,  # before the board page: /relay/{id}.ics must not match it
+        Route("/relay/{relay_id}", page("board.html")),
+        Mount("/static", StaticFiles(directory=pages), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={ApiError: api_error})
+    app.add_middleware(SecurityHeaders)
+    return app

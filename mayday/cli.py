@@ -1,0 +1,201 @@
+"""The ``mayday`` command: serve, plan and create relays, print links."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytz
+
+from mayday import __version__
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"mayday: {message}", file=sys.stderr)
+    return code
+
+
+def _read_file(path: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SystemExit(_fail(f"{path}: {getattr(e, 'strerror', None) or e}"))  # noqa: B904
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from relay.plan import plan, plan_to_json
+    from relay.spec import SpecError, load_spec
+    from relay.table import plan_table
+
+    text = _read_file(args.file)
+    try:
+        p = plan(load_spec(text))
+    except (SpecError, ValueError) as e:
+        return _fail(f"{args.file}: {e}")
+    if args.json:
+        print(json.dumps(plan_to_json(p), indent=2, ensure_ascii=False))
+    else:
+        print(plan_table(p, load_spec(text)))
+    return 0
+
+
+def _post(url: str, body: bytes, token: str | None, content_type: str) -> tuple[int, Any]:
+    import httpx
+
+    headers = {"content-type": content_type}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    try:
+        r = httpx.post(url, content=body, headers=headers, timeout=30)
+    except httpx.HTTPError as e:
+        raise SystemExit(_fail(f"cannot reach {url}: {e}", 1))  # noqa: B904
+    try:
+        return r.status_code, r.json()
+    except ValueError:
+        return r.status_code, {"error": {"code": "http", "message": r.text[:200]}}
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get("MAYDAY_TOKEN")
+    if not token:
+        return _fail("give the server's admin link token with --token or MAYDAY_TOKEN")
+    text = _read_file(args.file)
+    status, body = _post(args.server.rstrip("/") + "/api/relays", text.encode(), token, "application/yaml")
+    if status != 201:
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+        return _fail(f"{args.file}: {err.get('message', status)} ({err.get('code', status)})", 1)
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    print(f"Relay {body['id']}: {body['name']}")
+    print(f"  board (public or viewer):  {body['board']}")
+    print(f"  coordinator link:          {body['coordinator']}")
+    for site, link in body["sites"].items():
+        print(f"  site {site:<8} link:        {link}")
+    print(f"  calendar:                  {body['ics']}")
+    return 0
+
+
+async def _admin_link(args: argparse.Namespace) -> str:
+    from mayday.app import admin_token, open_links
+    from mayday.log import open_log
+
+    event_log = await open_log(data_dir=args.data, redis_url=args.redis)
+    try:
+        return admin_token(await open_links(event_log, args.secret))
+    finally:
+        await event_log.close()
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    token = asyncio.run(_admin_link(args))
+    print(f"{args.base.rstrip('/')}/#admin={token}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mayday.app import Settings, create_app
+
+    settings = Settings.from_env(data_dir=args.data, redis_url=args.redis, secret=args.secret)
+    settings.demo = args.demo
+    base = f"http://{args.host}:{args.port}"
+
+    def announce(app: Any) -> None:
+        print(f"Mayday {__version__} on {base} ({'redis' if settings.redis_url else 'sqlite'} log)")
+        print(f"  admin link (create relays): {base}/#admin={app.state.admin_token}")
+        if getattr(app.state, "demo_relay", None):
+            print(f"  demo relay board:           {base}/relay/{app.state.demo_relay}")
+        sys.stdout.flush()
+
+    settings.on_ready = announce
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        # The sans-I/O websockets protocol: no per-connection tasks or buffers beyond the
+        # transport's, which keeps idle board connections small (bench/README.md).
+        ws="websockets-sansio",
+        # Per-message deflate keeps a zlib context per connection (hundreds of KiB); our frames
+        # are small JSON, so compression costs far more memory than it saves bandwidth.
+        ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,
+        log_level=args.log_level,
+        proxy_headers=args.proxy_headers,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mayday", description=__doc__)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"mayday {__version__} (tz database {pytz.OLSON_VERSION}, bundled with pytz {pytz.VERSION})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def store(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data",
+            default=os.environ.get("MAYDAY_DATA", "./mayday-data"),
+            help="directory of the embedded SQLite log (default ./mayday-data)",
+        )
+        p.add_argument(
+            "--redis",
+            default=os.environ.get("MAYDAY_REDIS_URL"),
+            help="Redis URL: use Redis Streams instead of SQLite (for several processes)",
+        )
+        p.add_argument(
+            "--secret",
+            default=os.environ.get("MAYDAY_SECRET"),
+            help="link signing secret (default: generated once and kept in the log)",
+        )
+
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="create a live demo relay with short legs")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from a proxy")
+    store(serve)
+    serve.set_defaults(fn=cmd_serve)
+
+    relay = sub.add_parser("relay", help="plan or create relays").add_subparsers(
+        dest="relay_command", required=True
+    )
+    plan = relay.add_parser("plan", help="print a relay's plan (UTC and local times)")
+    plan.add_argument("file", help="relay definition, YAML or JSON ('-' for stdin)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(fn=cmd_plan)
+    create = relay.add_parser("create", help="create a relay on a running server and print its links")
+    create.add_argument("file")
+    create.add_argument("--server", default=os.environ.get("MAYDAY_SERVER", DEFAULT_SERVER))
+    create.add_argument("--token", help="the server's admin token (or MAYDAY_TOKEN)")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(fn=cmd_create)
+
+    invite = sub.add_parser("invite", help="print links")
+    invite_sub = invite.add_subparsers(dest="invite_command", required=True)
+    admin = invite_sub.add_parser("admin", help="print the server's admin link again")
+    admin.add_argument("--base", default=DEFAULT_SERVER, help="the server's public base URL")
+    store(admin)
+    admin.set_defaults(fn=cmd_invite)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Error codes shared by REST and WebSocket replies (each one documented in docs/protocol.md)."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Refuse a request with a documented code; nothing has been appended."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(code, message, 400)
+
+
+def unauthorized(message: str = "a valid link is needed") -> ApiError:
+    return ApiError("unauthorized", message, 401)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError("forbidden", message, 403)
+
+
+def not_found(message: str = "not found") -> ApiError:
+    return ApiError("not_found", message, 404)
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError("too_large", f"the payload is larger than {limit} bytes", 413)

@@ -1,0 +1,67 @@
+"""Small HTTP helpers shared by every route module: bounded bodies, JSON errors, bearer links."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mayday.errors import ApiError, bad_request, too_large
+
+MAX_BODY = 1024 * 1024  # a relay or assembly definition
+MAX_COMMAND_BODY = 16 * 1024
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes ``limit`` (before it is all in memory)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int = MAX_COMMAND_BODY) -> Any:
+    body = await read_body(request, limit)
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise bad_request("bad_json", "the body is not valid JSON") from None
+
+
+def bearer(request: Request) -> str | None:
+    """The link token from ``Authorization: Bearer`` (or ``?token=`` for calendar clients)."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.query_params.get("token") or None
+
+
+def error_response(e: ApiError) -> JSONResponse:
+    return JSONResponse({"error": e.to_json()}, status_code=e.status)
+
+
+class RateLimiter:
+    """Per-client token buckets for REST writes; the WebSocket shell has its own per connection."""
+
+    def __init__(self, rate: float = 5.0, burst: float = 20.0, max_clients: int = 10_000) -> None:
+        self.rate, self.burst, self.max_clients = rate, burst, max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        tokens, at = self._buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            raise ApiError("rate_limited", "too many requests; slow down", 429)
+        if len(self._buckets) >= self.max_clients and client not in self._buckets:
+            self._buckets.clear()  # bounded memory beats perfect fairness under a flood
+        self._buckets[client] = (tokens - 1, now)

@@ -1,0 +1,89 @@
+"""The log contract every backend keeps (tests/log/test_contract.py runs it against each one).
+
+Offsets are gap-free and start at 1 in every stream; 0 means "before the first event".
+``append`` is a compare-and-append: it succeeds only when the stream's last offset is the one the
+writer read its state at, so two writers deciding on the same state cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Conflict(Exception):
+    """The stream moved past the writer's expected offset; reload and decide again."""
+
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream!r}: expected offset {expected}, log is at {actual}")
+        self.stream, self.expected, self.actual = stream, expected, actual
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event a decider produced, not yet in the log."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """An event as stored: its stream, its offset in that stream, its type and data."""
+
+    stream: str
+    offset: int
+    type: str
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"offset": self.offset, "type": self.type, "data": self.data}
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+class EventLog(Protocol):
+    async def append(self, stream: str, expected_offset: int, events: Sequence[NewEvent]) -> int:
+        """Append all events atomically after ``expected_offset``; return the new last offset.
+
+        Raises Conflict when the stream's last offset is not ``expected_offset``.
+        """
+        ...
+
+    async def read(self, stream: str, after: int = 0) -> list[Record]:
+        """Every event with offset > ``after``, in order."""
+        ...
+
+    def subscribe(self, stream: str, after: int = 0) -> AsyncIterator[Record]:
+        """History after ``after``, then live events as they are appended (by any process)."""
+        ...
+
+    async def last_offset(self, stream: str) -> int: ...
+
+    async def streams(self, prefix: str = "") -> list[str]:
+        """Names of the non-empty streams that start with ``prefix``."""
+        ...
+
+    async def get_or_set_secret(self, name: str, candidate: str) -> str:
+        """Store ``candidate`` under ``name`` unless a value is there; return the stored value.
+
+        Processes sharing one log share their signing key this way.
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def open_log(*, data_dir: str | None = None, redis_url: str | None = None) -> EventLog:
+    """The Redis Streams backend when a URL is given, else SQLite in ``data_dir``."""
+    if redis_url:
+        from mayday.log.redis import RedisLog
+
+        return await RedisLog.connect(redis_url)
+    from mayday.log.sqlite import SqliteLog
+
+    return await SqliteLog.open(data_dir or ".")

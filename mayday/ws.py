@@ -1,0 +1,202 @@
+"""The WebSocket session shell shared by every live page (board, chair, delegate, viewer).
+
+One connection follows one stream. The client opens with ``hello`` (its link token, if any, and the
+last offset it holds); the server answers ``welcome``, sends every event after that offset, then
+live ones, in offset order, with no gap and no duplicate. Commands come back as ``command`` frames
+and are answered with ``ack`` or ``error``. Frames are size- and rate-limited; a client that cannot
+keep up is closed with 4008 and resumes from its offset. Messages are listed in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from mayday.errors import ApiError
+from mayday.hub import CLOSE_TOO_SLOW, Hub, encode_event
+from mayday.links import Grant
+from mayday.log import EventLog
+
+MAX_FRAME = 8 * 1024  # a command is small; the transport itself refuses frames over 64 KiB (1009)
+HELLO_TIMEOUT = 10.0
+RATE_PER_S = 10.0
+RATE_BURST = 30.0
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_NOT_FOUND = 4004
+CLOSE_POLICY = 1008
+CLOSE_FOR_STATUS = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_UNAUTHORIZED, 404: CLOSE_NOT_FOUND}
+
+
+@dataclass
+class Session:
+    grant: Grant | None  # None: anonymous reader of a public board
+    stream: str
+
+
+Authenticate = Callable[[str | None], Awaitable[Grant | None]]  # raises ApiError to refuse
+HandleCommand = Callable[[Session, Any], Awaitable[int]]  # returns the log offset after the command
+
+
+class TokenBucket:
+    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _frame(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error(code: str, message: str, cid: Any = None) -> str:
+    return _frame(type="error", id=cid, code=code, message=message)
+
+
+async def serve_stream(
+    websocket: WebSocket,
+    *,
+    stream: str,
+    log: EventLog,
+    hub: Hub,
+    authenticate: Authenticate,
+    handle: HandleCommand,
+    now: Callable[[], str],
+) -> None:
+    await websocket.accept()
+    try:
+        hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, RuntimeError, KeyError):
+        await _close(websocket, CLOSE_POLICY, "expected a hello frame")
+        return
+    try:
+        msg = json.loads(hello) if len(hello) <= MAX_FRAME else None
+        if not isinstance(msg, dict) or msg.get("type") != "hello":
+            raise ApiError("bad_hello", 'the first frame must be {"type": "hello", ...}')
+        after = msg.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ApiError("bad_hello", "after must be a non-negative integer offset")
+        token = msg.get("token")
+        if token is not None and not isinstance(token, str):
+            raise ApiError("bad_hello", "token must be a string")
+        grant = await authenticate(token)
+    except json.JSONDecodeError:
+        await websocket.send_text(_error("bad_json", "the hello frame is not JSON"))
+        await _close(websocket, CLOSE_POLICY, "bad_json")
+        return
+    except ApiError as e:
+        await websocket.send_text(_error(e.code, e.message))
+        await _close(websocket, CLOSE_FOR_STATUS.get(e.status, CLOSE_POLICY), e.code)
+        return
+    session = Session(grant=grant, stream=stream)
+
+    # Subscribe before reading history: whatever is appended meanwhile lands in the queue, and
+    # offsets tell the writer what it has already sent.
+    closed = asyncio.Event()
+    sub = hub.subscribe(stream, on_drop=closed.set)
+    try:
+        history = await log.read(stream, after)
+        last = history[-1].offset if history else after
+        await websocket.send_text(
+            _frame(
+                type="welcome",
+                stream=stream,
+                role=grant.role if grant else "public",
+                subject=grant.subject if grant else None,
+                offset=max(last, await log.last_offset(stream)),
+                now=now(),
+            )
+        )
+        for record in history:
+            await websocket.send_text(encode_event(record))
+        writer = asyncio.create_task(_write(websocket, sub.queue, last))
+        reader = asyncio.create_task(_read(websocket, session, handle, now))
+        dropped = asyncio.create_task(closed.wait())
+        done, pending = await asyncio.wait({writer, reader, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if dropped in done:
+            await _close(websocket, CLOSE_TOO_SLOW, "too slow: reconnect with your last offset")
+        else:
+            for task in done:
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                    task.result()
+            await _close(websocket, 1000, "")
+    finally:
+        hub.unsubscribe(sub)
+
+
+async def _write(websocket: WebSocket, queue: asyncio.Queue[tuple[int, str]], last: int) -> None:
+    while True:
+        offset, text = await queue.get()
+        if offset > last:  # skip what the history read already sent
+            await websocket.send_text(text)
+            last = offset
+
+
+async def _read(
+    websocket: WebSocket, session: Session, handle: HandleCommand, now: Callable[[], str]
+) -> None:
+    bucket = TokenBucket()
+    strikes = 0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await websocket.send_text(_error("bad_frame", "send JSON text frames, not binary"))
+            continue
+        if not bucket.take():
+            strikes += 1
+            await websocket.send_text(_error("rate_limited", "too many messages; slow down"))
+            if strikes > 50:
+                await _close(websocket, CLOSE_POLICY, "rate limit")
+                return
+            continue
+        if len(text) > MAX_FRAME:
+            await websocket.send_text(_error("too_large", f"a frame is at most {MAX_FRAME} bytes"))
+            continue
+        try:
+            msg = json.loads(text)
+        except json.JSONDecodeError:
+            await websocket.send_text(_error("bad_json", "the frame is not valid JSON"))
+            continue
+        if not isinstance(msg, dict):
+            await websocket.send_text(_error("bad_frame", "a frame is a JSON object with a type"))
+            continue
+        cid = msg.get("id")
+        if msg.get("type") == "ping":
+            await websocket.send_text(_frame(type="pong", id=cid, now=now()))
+            continue
+        if msg.get("type") != "command":
+            await websocket.send_text(_error("bad_frame", f"unknown frame type {msg.get('type')!r}", cid))
+            continue
+        try:
+            offset = await handle(session, msg.get("command"))
+        except ApiError as e:
+            await websocket.send_text(_error(e.code, e.message, cid))
+            continue
+        await websocket.send_text(_frame(type="ack", id=cid, offset=offset))
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+            await websocket.close(code, reason)

@@ -1,0 +1,41 @@
+"""The demo relay behind ``mayday serve --demo``: the bundled example's sites, with short legs that
+start a few seconds after the server does, so a newcomer watches the baton move within minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytz
+
+from relay.baton import next_deadline
+from relay.service import RelayService
+from relay.spec import load_text, parse_spec
+
+DEMO_NAME = "Mayday demo relay (live, short legs)"
+LEG = dt.timedelta(minutes=3)
+STEP = dt.timedelta(seconds=90)
+LEAD = dt.timedelta(seconds=20)
+
+
+def demo_definition(now: dt.datetime, example: dict[str, Any]) -> dict[str, Any]:
+    """The example's sites, each given a leg in its own local wall-clock time, staggered by STEP."""
+    first = (now + LEAD).replace(microsecond=0)
+    sites = []
+    for i, site in enumerate(example["sites"]):
+        local = (first + i * STEP).astimezone(pytz.timezone(site["tz"]))
+        legs = {"date": local.date().isoformat(), "start": local.strftime("%H:%M:%S"), "duration": "3m"}
+        sites.append({k: v for k, v in site.items() if k != "legs"} | {"legs": legs})
+    return {"name": DEMO_NAME, "checkin_grace": "30s", "sites": sites}
+
+
+async def ensure_demo(service: RelayService, now: dt.datetime) -> str:
+    """Reuse a demo relay that still has something to show, else create a fresh one."""
+    for relay_id in service.relay_ids():
+        agg = await service.get(relay_id)
+        if agg.state.plan and agg.state.plan.name == DEMO_NAME and next_deadline(agg.state) is not None:
+            return relay_id
+    from mayday.app import examples_dir
+
+    example = load_text((examples_dir() / "may-day-2027.yaml").read_text(encoding="utf-8"))
+    return await service.create(parse_spec(demo_definition(now, example)))

@@ -1,0 +1,228 @@
+"""REST, WebSocket and calendar routes for relays (all listed in docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from mayday.errors import ApiError, bad_request, forbidden, unauthorized
+from mayday.http import MAX_BODY, bearer, read_body, read_json
+from mayday.links import BadLink, Grant
+from mayday.ws import Session, serve_stream
+from relay.baton import RelayState, state_to_json
+from relay.commands import ADMIN, COORDINATOR, check_grant_current, parse_and_authorise
+from relay.ical import relay_calendar
+from relay.plan import plan, plan_to_json, utc_iso
+from relay.service import RelayService, scope_of, stream_of
+from relay.spec import SpecError, load_spec
+
+
+def _service(request: Request | WebSocket) -> RelayService:
+    return request.app.state.relays
+
+
+def _grant(request: Request | WebSocket, token: str | None, relay_id: str, state: RelayState) -> Grant | None:
+    if token is None:
+        return None
+    try:
+        grant = request.app.state.links.verify(token, scope_of(relay_id))
+    except BadLink as e:
+        raise unauthorized(str(e)) from None
+    if grant.subject is not None:
+        check_grant_current(grant, state.link_version(grant.subject))
+    return grant
+
+
+def _may_read(state: RelayState, grant: Grant | None) -> None:
+    assert state.spec is not None
+    if state.spec.board == "private" and grant is None:
+        raise unauthorized("this relay's board is private: open it with a link")
+
+
+def require_admin(request: Request) -> None:
+    token = bearer(request)
+    if token is None:
+        raise unauthorized("creating a relay needs the server's admin link")
+    try:
+        grant = request.app.state.links.verify(token, "server")
+    except BadLink as e:
+        raise unauthorized(str(e)) from None
+    if grant.role != ADMIN:
+        raise forbidden("only the server's admin link can do this")
+
+
+def parse_definition(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("invalid_spec", "the definition is not UTF-8 text") from None
+    try:
+        return load_spec(text)
+    except SpecError as e:
+        raise bad_request("invalid_spec", str(e)) from None
+
+
+def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[str, Any]:
+    base = str(request.base_url).rstrip("/")
+    board = f"{base}/relay/{relay_id}"
+    return {
+        "board": board,
+        "coordinator": f"{board}#t={links['coordinator']}",
+        "viewer": f"{board}#t={links['viewer']}",
+        "sites": {site: f"{board}#t={token}" for site, token in links["sites"].items()},
+        "ics": f"{board}.ics",
+    }
+
+
+async def create_relay(request: Request) -> Response:
+    request.app.state.limiter.check(request.client.host if request.client else "?")
+    require_admin(request)
+    spec = parse_definition(await read_body(request, MAX_BODY))
+    service = _service(request)
+    try:
+        plan(spec)
+    except ValueError as e:
+        raise bad_request("invalid_spec", str(e)) from None
+    relay_id = await service.create(spec)
+    agg = await service.get(relay_id)
+    body = {
+        "id": relay_id,
+        "name": spec.name,
+        **links_json(request, relay_id, service.links_for(relay_id, agg.state)),
+    }
+    return JSONResponse(body, status_code=201)
+
+
+async def list_relays(request: Request) -> Response:
+    require_admin(request)
+    service = _service(request)
+    out = []
+    for relay_id in service.relay_ids():
+        try:
+            agg = await service.get(relay_id)
+        except ApiError:
+            continue
+        out.append({"id": relay_id, "name": agg.state.plan.name if agg.state.plan else None})
+    return JSONResponse({"relays": out})
+
+
+async def plan_only(request: Request) -> Response:
+    """Plan a definition without creating anything: the create form's preview."""
+    spec = parse_definition(await read_body(request, MAX_BODY))
+    try:
+        return JSONResponse(plan_to_json(plan(spec)))
+    except ValueError as e:
+        raise bad_request("invalid_spec", str(e)) from None
+
+
+async def _readable(request: Request) -> tuple[RelayService, str, RelayState, int, Grant | None]:
+    service = _service(request)
+    relay_id = request.path_params["relay_id"]
+    agg = await service.get(relay_id)
+    grant = _grant(request, bearer(request), relay_id, agg.state)
+    _may_read(agg.state, grant)
+    return service, relay_id, agg.state, agg.offset, grant
+
+
+async def get_relay(request: Request) -> Response:
+    service, _, state, offset, _ = await _readable(request)
+    return JSONResponse(state_to_json(state, offset) | {"now": utc_iso(service.clock.now())})
+
+
+async def get_plan(request: Request) -> Response:
+    _, _, state, _, _ = await _readable(request)
+    assert state.plan is not None
+    return JSONResponse(plan_to_json(state.plan))
+
+
+async def get_events(request: Request) -> Response:
+    service, relay_id, _, _, _ = await _readable(request)
+    after = request.query_params.get("after", "0")
+    if not after.isdigit():
+        raise bad_request("bad_request", "after must be a non-negative integer")
+    records = await service.log.read(stream_of(relay_id), int(after))
+    return JSONResponse({"events": [r.to_json() for r in records]})
+
+
+async def get_links(request: Request) -> Response:
+    service, relay_id, state, _, grant = await _readable(request)
+    if grant is None or grant.role != COORDINATOR:
+        raise forbidden("only the coordinator link can see every link")
+    return JSONResponse(links_json(request, relay_id, service.links_for(relay_id, state)))
+
+
+async def post_command(request: Request) -> Response:
+    request.app.state.limiter.check(request.client.host if request.client else "?")
+    service = _service(request)
+    relay_id = request.path_params["relay_id"]
+    agg = await service.get(relay_id)
+    grant = _grant(request, bearer(request), relay_id, agg.state)
+    raw = await read_json(request)
+    command = parse_and_authorise(grant, raw)
+    offset = await service.execute(relay_id, command)
+    body: dict[str, Any] = {"offset": offset}
+    if raw.get("type") == "rotate_site_link":
+        agg = await service.get(relay_id)
+        body["link"] = links_json(request, relay_id, service.links_for(relay_id, agg.state))["sites"][
+            raw["site"]
+        ]
+    return JSONResponse(body)
+
+
+async def calendar(request: Request) -> Response:
+    _, relay_id, state, _, _ = await _readable(request)
+    site = request.path_params.get("site")
+    if site is not None and (state.spec is None or state.spec.site(site) is None):
+        raise ApiError("not_found", f"no site {site!r} in this relay", 404)
+    base = str(request.base_url).rstrip("/")
+    return Response(
+        relay_calendar(state, relay_id, site, base),
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": f'inline; filename="{relay_id}{"-" + site if site else ""}.ics"'},
+    )
+
+
+async def relay_socket(websocket: WebSocket) -> None:
+    service = _service(websocket)
+    relay_id = websocket.path_params["relay_id"]
+
+    async def authenticate(token: str | None) -> Grant | None:
+        agg = await service.get(relay_id)
+        grant = _grant(websocket, token, relay_id, agg.state)
+        _may_read(agg.state, grant)
+        return grant
+
+    async def handle(session: Session, raw: Any) -> int:
+        agg = await service.get(relay_id)
+        if session.grant is not None and session.grant.subject is not None:
+            check_grant_current(session.grant, agg.state.link_version(session.grant.subject))
+        return await service.execute(relay_id, parse_and_authorise(session.grant, raw))
+
+    await serve_stream(
+        websocket,
+        stream=stream_of(relay_id),
+        log=service.log,
+        hub=service.hub,
+        authenticate=authenticate,
+        handle=handle,
+        now=lambda: utc_iso(service.clock.now()),
+    )
+
+
+routes = [
+    Route("/api/relays", create_relay, methods=["POST"]),
+    Route("/api/relays", list_relays, methods=["GET"]),
+    Route("/api/plan", plan_only, methods=["POST"]),
+    Route("/api/relays/{relay_id}", get_relay, methods=["GET"]),
+    Route("/api/relays/{relay_id}/plan", get_plan, methods=["GET"]),
+    Route("/api/relays/{relay_id}/events", get_events, methods=["GET"]),
+    Route("/api/relays/{relay_id}/links", get_links, methods=["GET"]),
+    Route("/api/relays/{relay_id}/commands", post_command, methods=["POST"]),
+    Route("/relay/{relay_id}.ics", calendar, methods=["GET"]),
+    Route("/relay/{relay_id}/sites/{site}.ics", calendar, methods=["GET"]),
+    WebSocketRoute("/ws/relay/{relay_id}", relay_socket),
+]
