@@ -31,6 +31,7 @@ RATE_BURST = 30.0
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_NOT_FOUND = 4004
 CLOSE_POLICY = 1008
+CLOSE_WAIT = 10.0
 CLOSE_FOR_STATUS = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_UNAUTHORIZED, 404: CLOSE_NOT_FOUND}
 
 
@@ -197,6 +198,8 @@ async def _read(
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Send a close frame if the peer drains its buffer within CLOSE_WAIT; a stalled peer's
+    transport is then closed by the server when this handler returns."""
     if websocket.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-            await websocket.close(code, reason)
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect, TimeoutError):
+            await asyncio.wait_for(websocket.close(code, reason), CLOSE_WAIT)

@@ -83,9 +83,10 @@ def resolve_local(zone: str, naive: dt.datetime, fold: int = 0) -> tuple[dt.date
         # which is exactly "move forward by the gap", whatever the zone calls DST.
         moved = tz.normalize(tz.localize(naive, is_dst=False))
         gap = moved.replace(tzinfo=None) - naive
+        to = f"{moved:%H:%M}" if moved.date() == naive.date() else f"{moved:%Y-%m-%d %H:%M}"
         return moved, (
             f"{naive:%Y-%m-%d %H:%M} does not exist in {zone} (clocks go forward "
-            f"{_hm(gap)}); moved to {moved:%H:%M} {_offset(moved)}"
+            f"{_hm(gap)}); moved to {to} {_offset(moved)}"
         )
     except pytz.AmbiguousTimeError:
         a, b = (tz.normalize(tz.localize(naive, is_dst=flag)) for flag in (True, False))
@@ -130,7 +131,13 @@ def _site_legs(
                 warnings.append(f"end {w_end}")
             end = local_end.astimezone(UTC)
         if end <= start:
-            raise PlanError(f"site {site.id}: the leg on {date} ends before it starts ({warnings})")
+            raise PlanError(f"site {site.id}: the leg on {date} ends before it starts")
+        if out and start < out[-1][1]:
+            # Coverage counts sites striking; a site cannot strike twice at once.
+            raise PlanError(
+                f"site {site.id}: its legs on {date - dt.timedelta(days=1)} and {date} overlap "
+                "(shorten the legs or repeat on fewer days)"
+            )
         out.append((start, end, local_start, local_end, tuple(warnings)))
     return out
 

@@ -100,6 +100,9 @@ class RelayService:
             agg.apply(record)
             self.hub.publish(record)
             self._arm(relay_id, agg)
+            # Let the writers drain between records: a burst (a late tick after an outage) larger
+            # than a client's queue must not drop clients that are keeping up.
+            await asyncio.sleep(0)
 
     def _arm(self, relay_id: str, agg: Aggregate[RelayState]) -> None:
         if self.scheduler:

@@ -63,26 +63,38 @@ class RelaySpec:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 base-60 integers, so ``start: 06:00`` stays the string "06:00"."""
+    """SafeLoader without YAML 1.1's surprises: base-60 integers (``start: 06:00`` stays "06:00")
+    and yes/no/on/off booleans (``id: no`` is Norway, not False)."""
 
 
+_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
 _Loader.yaml_implicit_resolvers = {
-    key: [
-        (tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-    ]
+    key: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _tag, _rx, _first in (
     ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
     ("tag:yaml.org,2002:float", r"^[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?$", "-+0123456789."),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
 ):
     _Loader.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
 
 
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """An impossible date like 2027-02-30 stays text, so ``_date`` can name its key."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def load_text(text: str) -> Any:
     """Parse YAML or JSON text (JSON first: it is stricter and its errors are clearer)."""
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+    # `{"` starts JSON; a bare `{` may be YAML in flow style ({name: x, ...}).
+    if re.match(r'\s*\{\s*"', text):
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:

@@ -1,0 +1,79 @@
+"""Run the real app on a real loopback socket inside the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+import websockets
+from helpers import free_port
+from starlette.applications import Starlette
+
+from mayday.app import Settings, create_app
+
+
+@dataclass
+class Running:
+    app: Starlette
+    base: str
+    ws_base: str
+
+    @property
+    def admin(self) -> str:
+        return self.app.state.admin_token
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Running]:
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield Running(app, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def ws_hello(url: str, token: str | None = None, after: int = 0, **kw: Any) -> tuple[Any, dict]:
+    """Open a relay socket, say hello, return (connection, welcome frame)."""
+    conn = await websockets.connect(url, **kw)
+    await conn.send(json.dumps({"type": "hello", "token": token, "after": after}))
+    welcome = json.loads(await asyncio.wait_for(conn.recv(), 5))
+    return conn, welcome
+
+
+async def recv_json(conn: Any, timeout: float = 5) -> dict:
+    return json.loads(await asyncio.wait_for(conn.recv(), timeout))
+
+
+async def recv_events(conn: Any, n: int, timeout: float = 5) -> list[dict]:
+    """The next ``n`` event frames (other frames are returned in order too if they interleave)."""
+    out = []
+    while len(out) < n:
+        frame = await recv_json(conn, timeout)
+        if frame["type"] == "event":
+            out.append(frame)
+    return out
