@@ -69,6 +69,9 @@ class BatonScheduler:
         except Exception:
             log.exception("tick for relay %s failed", relay_id)
 
+    def armed_count(self) -> int:
+        return len(self._armed)
+
     def armed(self, relay_id: str) -> dt.datetime | None:
         """The instant the relay's timer is set for (what tests and /api/health look at)."""
         return self._armed.get(relay_id)
