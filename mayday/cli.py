@@ -75,7 +75,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
         return 0
     print(f"Relay {body['id']}: {body['name']}")
-    print(f"  board (public or viewer):  {body['board']}")
+    print(f"  board:                     {body['board']}")
+    print(f"  viewer link:               {body['viewer']}")
     print(f"  coordinator link:          {body['coordinator']}")
     for site, link in body["sites"].items():
         print(f"  site {site:<8} link:        {link}")
