@@ -11,11 +11,12 @@ lets one append win, and the loser, reloaded, finds nothing left to do.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mayday.log import NewEvent, Record
-from relay.plan import Plan, parse_utc, plan, plan_to_json, utc_iso
+from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan, plan_to_json, utc_iso
 from relay.spec import RelaySpec, parse_spec, spec_to_json
 
 MAX_DISPATCH = 500
@@ -127,13 +128,12 @@ def deadlines(state: RelayState) -> list[Deadline]:
         h = state.plan.handoffs[state.applied]
         out.append(Deadline(h.at, 0, HANDOFF, state.applied))
     grace = state.spec.checkin_grace
-    backups = {s.id: s.backup for s in state.spec.sites}
     for i, leg in enumerate(state.legs):
         if leg.checked_in_at is not None or leg.replaced:
             continue
         if not leg.escalated and leg.start + grace < leg.end:
             out.append(Deadline(leg.start + grace, 1, ESCALATE, i))
-        elif leg.escalated and backups.get(leg.site) and leg.start + 2 * grace < leg.end:
+        elif leg.escalated and _backup(state, leg.site) and leg.start + 2 * grace < leg.end:
             out.append(Deadline(leg.start + 2 * grace, 2, BACKUP, i))
     out.sort()
     return out
@@ -200,16 +200,28 @@ def _known_site(state: RelayState, site: str | None) -> None:
         raise DomainError("unknown_site", f"no site {site!r} in this relay")
 
 
+def _still_due(state: RelayState, d: Deadline) -> bool:
+    if d.kind == HANDOFF:
+        return d.index == state.applied
+    leg = state.legs[d.index]
+    if leg.checked_in_at is not None or leg.replaced:
+        return False
+    return not leg.escalated if d.kind == ESCALATE else leg.escalated
+
+
 def _tick(state: RelayState, now: dt.datetime) -> list[NewEvent]:
     """Apply due deadlines one at a time, in time order, folding as we go (one may cancel another:
-    a check-in before a backup deadline, a handoff before an escalation)."""
+    a check-in before a backup deadline). A heap of pending deadlines keeps a restart after a long
+    outage linear in what was missed rather than quadratic."""
+    assert state.plan is not None and state.spec is not None
+    grace = state.spec.checkin_grace
+    pending = deadlines(state)
+    heapq.heapify(pending)
     events: list[NewEvent] = []
-    while True:
-        pending = [d for d in deadlines(state) if d.at <= now]
-        if not pending:
-            return events
-        d = pending[0]
-        assert state.plan is not None and state.spec is not None
+    while pending and pending[0].at <= now:
+        d = heapq.heappop(pending)
+        if not _still_due(state, d):
+            continue
         if d.kind == HANDOFF:
             h = state.plan.handoffs[d.index]
             data = {
@@ -221,25 +233,37 @@ def _tick(state: RelayState, now: dt.datetime) -> list[NewEvent]:
                 **_timing(h.at, now),
             }
             if h.to_leg is not None and state.legs[h.to_leg].checked_in_at is None:
-                data["checkin_by"] = utc_iso(state.legs[h.to_leg].start + state.spec.checkin_grace)
+                data["checkin_by"] = utc_iso(state.legs[h.to_leg].start + grace)
             event = NewEvent("baton_passed", data)
+            if d.index + 1 < len(state.plan.handoffs):
+                heapq.heappush(
+                    pending, Deadline(state.plan.handoffs[d.index + 1].at, 0, HANDOFF, d.index + 1)
+                )
         elif d.kind == ESCALATE:
             leg = state.legs[d.index]
-            backup = state.spec.site(leg.site).backup  # type: ignore[union-attr]
+            backup = _backup(state, leg.site)
+            backup_at = leg.start + 2 * grace
             event = NewEvent(
                 "checkin_missed",
                 {"leg": d.index, "site": leg.acting, "backup": backup, **_timing(d.at, now)}
-                | ({"backup_at": utc_iso(leg.start + 2 * state.spec.checkin_grace)} if backup else {}),
+                | ({"backup_at": utc_iso(backup_at)} if backup and backup_at < leg.end else {}),
             )
+            if backup and backup_at < leg.end:
+                heapq.heappush(pending, Deadline(backup_at, 2, BACKUP, d.index))
         else:
             leg = state.legs[d.index]
-            backup = state.spec.site(leg.site).backup  # type: ignore[union-attr]
             event = NewEvent(
                 "backup_took_leg",
-                {"leg": d.index, "site": leg.site, "backup": backup, **_timing(d.at, now)},
+                {"leg": d.index, "site": leg.site, "backup": _backup(state, leg.site), **_timing(d.at, now)},
             )
         events.append(event)
         state = evolve_new(state, event)
+    return events
+
+
+def _backup(state: RelayState, site: str) -> str | None:
+    spec_site = state.spec.site(site) if state.spec else None
+    return spec_site.backup if spec_site else None
 
 
 def _check_in(state: RelayState, command: CheckIn, now: dt.datetime) -> list[NewEvent]:
@@ -317,8 +341,7 @@ def _plan_from_event(spec: RelaySpec, stored: dict[str, Any]) -> Plan:
         leg["end"] for leg in stored["legs"]
     ]:
         return fresh
-    from relay.plan import Handoff, Leg, Span  # rare path: the tz database changed under us
-
+    # Rare path: the tz database changed under a live relay.
     legs = tuple(
         Leg(
             index=leg["index"],

@@ -33,6 +33,7 @@ from relay.spec import RelaySpec
 log = logging.getLogger("mayday.relay")
 INDEX_STREAM = "relays"  # one "relay_registered" event per relay: how other processes learn of it
 RELAY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+ARM_DELAY = 0.02  # seconds; a deadline re-armed this late still fires (misfire_grace_time=None)
 
 
 def stream_of(relay_id: str) -> str:
@@ -49,6 +50,8 @@ class RelayService:
         self.scheduler = BatonScheduler(self.tick) if timers else None
         self._relays: dict[str, asyncio.Task[Aggregate[RelayState]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._to_arm: set[str] = set()
+        self._loaded: dict[str, Aggregate[RelayState]] = {}
 
     # life cycle ----------------------------------------------------------------------------
 
@@ -89,6 +92,7 @@ class RelayService:
     async def _load(self, relay_id: str) -> Aggregate[RelayState]:
         agg: Aggregate[RelayState] = Aggregate(self.log, stream_of(relay_id), RelayState(), evolve)
         await agg.catch_up()
+        self._loaded[relay_id] = agg
         self._spawn(self._tail(relay_id, agg, agg.offset))
         if agg.state.created:
             await self._execute(agg, relay_id, Tick())
@@ -99,14 +103,30 @@ class RelayService:
         async for record in self.log.subscribe(stream_of(relay_id), after):
             agg.apply(record)
             self.hub.publish(record)
-            self._arm(relay_id, agg)
+            self._arm(relay_id)
             # Let the writers drain between records: a burst (a late tick after an outage) larger
             # than a client's queue must not drop clients that are keeping up.
             await asyncio.sleep(0)
 
-    def _arm(self, relay_id: str, agg: Aggregate[RelayState]) -> None:
-        if self.scheduler:
-            self.scheduler.arm(relay_id, next_deadline(agg.state))
+    def _arm(self, relay_id: str) -> None:
+        """Re-arm the relay's timer soon. Coalesced: a burst of records (a replay, a late tick
+        after an outage) computes the next deadline once, not once per record."""
+        if self.scheduler is None or relay_id in self._to_arm:
+            return
+        self._to_arm.add(relay_id)
+        asyncio.get_running_loop().call_later(ARM_DELAY, self._arm_now, relay_id)
+
+    def _arm_now(self, relay_id: str) -> None:
+        self._to_arm.discard(relay_id)
+        task = self._relays.get(relay_id)
+        if (
+            self.scheduler
+            and task is not None
+            and task.done()
+            and not task.cancelled()
+            and not task.exception()
+        ):
+            self.scheduler.arm(relay_id, next_deadline(task.result().state))
 
     # commands ------------------------------------------------------------------------------
 
@@ -142,7 +162,7 @@ class RelayService:
             offset, _ = await agg.execute(lambda state: decide(state, command, now))
         except DomainError as e:
             raise ApiError(e.code, e.message, 404 if e.code == "not_found" else 409) from None
-        self._arm(relay_id, agg)
+        self._arm(relay_id)
         return offset
 
     async def tick(self, relay_id: str) -> None:

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import pytz
@@ -51,15 +52,19 @@ class Site:
     backup: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: cached_property needs the instance __dict__
 class RelaySpec:
     name: str
     sites: tuple[Site, ...]
     checkin_grace: dt.timedelta = DEFAULT_GRACE
     board: str = "public"  # "public": anyone with the URL reads the board; "private": viewer link
 
+    @cached_property
+    def _by_id(self) -> dict[str, Site]:
+        return {s.id: s for s in self.sites}
+
     def site(self, site_id: str) -> Site | None:
-        return next((s for s in self.sites if s.id == site_id), None)
+        return self._by_id.get(site_id)
 
 
 class _Loader(yaml.SafeLoader):

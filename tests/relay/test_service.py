@@ -94,6 +94,10 @@ async def test_apscheduler_fires_each_deadline_at_its_utc_instant(tmp_path):
         relay_id = await service.create(parse_spec(spec))
         agg = await service.get(relay_id)
         assert service.scheduler is not None
+        for _ in range(100):  # arming is coalesced over a few milliseconds
+            if service.scheduler.armed(relay_id):
+                break
+            await asyncio.sleep(0.01)
         assert service.scheduler.armed(relay_id) == next_deadline(agg.state)
         sub = hub.subscribe(stream_of(relay_id))
         got = []
