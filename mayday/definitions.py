@@ -1,0 +1,93 @@
+"""Definition files (YAML or JSON) shared by relays and assemblies: parsing with clear errors.
+
+YAML 1.1 has traps for people writing times and country codes by hand; the loader here turns them
+off, and every error names where it is so an organiser can fix the file without a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+
+DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
+
+
+class SpecError(ValueError):
+    """A relay definition that cannot be planned; the message is meant for the coordinator."""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1's surprises: base-60 integers (``start: 06:00`` stays "06:00")
+    and yes/no/on/off booleans (``id: no`` is Norway, not False)."""
+
+
+_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _rx, _first in (
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"^[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?$", "-+0123456789."),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+):
+    _Loader.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """An impossible date like 2027-02-30 stays text, so ``_date`` can name its key."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def load_text(text: str) -> Any:
+    """Parse YAML or JSON text (JSON first: it is stricter and its errors are clearer)."""
+    # `{"` starts JSON; a bare `{` may be YAML in flow style ({name: x, ...}).
+    if re.match(r'\s*\{\s*"', text):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise SpecError(f"malformed YAML: {problem}{where}") from None
+
+
+def parse_duration(value: Any, where: str) -> dt.timedelta:
+    """``24h``, ``8h30m``, ``90m``, ``1d``, ``45s``, or a number of seconds."""
+    if isinstance(value, bool):
+        raise SpecError(f"{where}: expected a duration like 24h or 8h30m, got {value!r}")
+    try:
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                raise OverflowError
+            return dt.timedelta(seconds=value)
+        text = str(value).strip().lower()
+        m = DURATION.match(text)
+        if not text or not m or not any(m.groups()):
+            raise SpecError(f"{where}: expected a duration like 24h or 8h30m, got {value!r}")
+        d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        return dt.timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    except OverflowError:
+        raise SpecError(f"{where}: duration {value!r} is out of range") from None
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    total = int(delta.total_seconds())
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h" + (f"{m}m" if m else "") + (f"{s}s" if s else "")
