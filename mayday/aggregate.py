@@ -44,11 +44,14 @@ class Aggregate(Generic[S]):
         for record in await self.log.read(self.stream, self.offset):
             self.apply(record)
 
-    async def execute(self, decide: Callable[[S], Sequence[NewEvent]]) -> tuple[int, list[Record]]:
+    async def execute(
+        self, decide: Callable[[S], Sequence[NewEvent]], **append: Any
+    ) -> tuple[int, list[Record]]:
         """Decide against the current state and append; on a conflict reload and decide again.
 
         ``decide`` raises to refuse (nothing is appended) or returns the events to append, maybe
-        none. Returns the log offset after the call and the records this call appended."""
+        none. ``append`` goes to the log's append with the events (a secret ballot's counter
+        writes). Returns the log offset after the call and the records this call appended."""
         async with self._lock:
             for _ in range(MAX_ATTEMPTS):
                 events = list(decide(self.state))
@@ -56,7 +59,7 @@ class Aggregate(Generic[S]):
                     return self.offset, []
                 expected = self.offset
                 try:
-                    new_offset = await self.log.append(self.stream, expected, events)
+                    new_offset = await self.log.append(self.stream, expected, events, **append)
                 except Conflict:
                     await self.catch_up()  # another process got there first
                     continue

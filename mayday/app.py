@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "version": __version__,
                 "tzdb": pytz.OLSON_VERSION,
                 "backend": "redis" if settings.redis_url else "sqlite",
-                "relays": len(state.relays.relay_ids()),
+                "relays": len(state.relays.ids()),
                 "timers": state.relays.scheduler.armed_count() if state.relays.scheduler else 0,
                 **state.hub.stats(),
             }

@@ -14,6 +14,15 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message}
 
 
+class DomainError(Exception):
+    """A well-formed, authorised command that the state refuses (decided in the pure core).
+    Nothing is appended; the shell answers with the code and HTTP 409."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 def bad_request(code: str, message: str) -> ApiError:
     return ApiError(code, message, 400)
 

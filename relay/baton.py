@@ -15,6 +15,7 @@ import heapq
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mayday.errors import DomainError
 from mayday.log import NewEvent, Record
 from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan, plan_to_json, utc_iso
 from relay.spec import RelaySpec, parse_spec, spec_to_json
@@ -22,14 +23,6 @@ from relay.spec import RelaySpec, parse_spec, spec_to_json
 MAX_DISPATCH = 500
 KEPT_DISPATCHES = 200
 LATE_TOLERANCE = dt.timedelta(seconds=2)  # a timer firing this late is still "on time"
-
-
-class DomainError(Exception):
-    """A well-formed, authorised command that the relay's state refuses. Nothing is appended."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 # Commands ----------------------------------------------------------------------------------

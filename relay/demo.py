@@ -31,11 +31,11 @@ def demo_definition(now: dt.datetime, example: dict[str, Any]) -> dict[str, Any]
 
 async def ensure_demo(service: RelayService, now: dt.datetime) -> str:
     """Reuse a demo relay that still has something to show, else create a fresh one."""
-    for relay_id in service.relay_ids():
+    for relay_id in service.ids():
         agg = await service.get(relay_id)
         if agg.state.plan and agg.state.plan.name == DEMO_NAME and next_deadline(agg.state) is not None:
             return relay_id
     from mayday.app import examples_dir
 
     example = load_text((examples_dir() / "may-day-2027.yaml").read_text(encoding="utf-8"))
-    return await service.create(parse_spec(demo_definition(now, example)))
+    return await service.create_relay(parse_spec(demo_definition(now, example)))

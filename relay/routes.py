@@ -87,7 +87,7 @@ async def create_relay(request: Request) -> Response:
         plan(spec)
     except ValueError as e:
         raise bad_request("invalid_spec", str(e)) from None
-    relay_id = await service.create(spec)
+    relay_id = await service.create_relay(spec)
     agg = await service.get(relay_id)
     body = {
         "id": relay_id,
@@ -101,7 +101,7 @@ async def list_relays(request: Request) -> Response:
     require_admin(request)
     service = _service(request)
     out = []
-    for relay_id in service.relay_ids():
+    for relay_id in service.ids():
         try:
             agg = await service.get(relay_id)
         except ApiError:

@@ -109,7 +109,7 @@ async def test_relay_create_against_a_running_server_prints_links(tmp_path):
             mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", "forged"
         )
         assert r.returncode == 1 and "unauthorized" in r.stderr
-        assert len(server.app.state.relays.relay_ids()) == 1
+        assert len(server.app.state.relays.ids()) == 1
 
 
 async def test_invite_admin_prints_the_same_admin_link_the_server_uses(tmp_path):

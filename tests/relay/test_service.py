@@ -43,7 +43,7 @@ async def test_restart_replays_and_applies_missed_handoffs_late(tmp_path):
     log = await open_log(data_dir=str(tmp_path))
     service = RelayService(log, Hub(), LINKS, clock, timers=False)
     await service.start()
-    relay_id = await service.create(parse_spec(three_legs()))
+    relay_id = await service.create_relay(parse_spec(three_legs()))
     clock.advance(dt.timedelta(seconds=5))
     await service.tick(relay_id)
     await service.execute(relay_id, CheckIn("akl"))
@@ -91,7 +91,7 @@ async def test_apscheduler_fires_each_deadline_at_its_utc_instant(tmp_path):
     await service.start()
     try:
         spec = soon(clock.now(), [("a", "Asia/Kolkata", 0, 1), ("b", "America/St_Johns", 1, 1)], grace="1h")
-        relay_id = await service.create(parse_spec(spec))
+        relay_id = await service.create_relay(parse_spec(spec))
         agg = await service.get(relay_id)
         assert service.scheduler is not None
         for _ in range(100):  # arming is coalesced over a few milliseconds
@@ -123,7 +123,7 @@ async def test_two_processes_on_redis_emit_each_deadline_exactly_once(redis_log_
     services = [RelayService(log, Hub(), LINKS, clock, timers=False) for log in logs]
     for s in services:
         await s.start()
-    relay_id = await services[0].create(parse_spec(three_legs()))
+    relay_id = await services[0].create_relay(parse_spec(three_legs()))
     agg_b = await services[1].get(relay_id)  # the other process learns of it from the log
     assert agg_b.state.created
     for seconds in (1, 21, 61, 81, 101, 121, 141, 161, 221, 300):

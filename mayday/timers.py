@@ -1,4 +1,5 @@
-"""The timer shell: one APScheduler date job per relay, armed at the relay's next deadline.
+"""The timer shell: one APScheduler date job per stream (a relay, an assembly), armed at the
+stream's next deadline as derived from its state.
 
 Why this shape (see docs/architecture.md):
 - Date triggers at UTC instants, never local cron expressions: a cron at a local time that does not
@@ -22,10 +23,10 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-log = logging.getLogger("mayday.relay.scheduler")
+log = logging.getLogger("mayday.timers")
 
 
-class BatonScheduler:
+class DeadlineTimers:
     def __init__(self, fire: Callable[[str], Awaitable[None]]) -> None:
         self._fire = fire
         self._armed: dict[str, dt.datetime] = {}
@@ -41,37 +42,37 @@ class BatonScheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    def arm(self, relay_id: str, when: dt.datetime | None) -> None:
-        """Point the relay's single timer at ``when`` (None: nothing pending, drop the timer)."""
-        if self._armed.get(relay_id) == when:
+    def arm(self, key: str, when: dt.datetime | None) -> None:
+        """Point the stream's single timer at ``when`` (None: nothing pending, drop the timer)."""
+        if self._armed.get(key) == when:
             return
         if when is None:
-            self._armed.pop(relay_id, None)
+            self._armed.pop(key, None)
             try:
-                self._scheduler.remove_job(relay_id)
+                self._scheduler.remove_job(key)
             except JobLookupError:
                 pass
             return
-        self._armed[relay_id] = when
+        self._armed[key] = when
         self._scheduler.add_job(
             self._run,
             DateTrigger(run_date=when.astimezone(pytz.utc)),
-            args=[relay_id, when],
-            id=relay_id,
+            args=[key, when],
+            id=key,
             replace_existing=True,
         )
 
-    async def _run(self, relay_id: str, when: dt.datetime) -> None:
-        if self._armed.get(relay_id) == when:
-            del self._armed[relay_id]  # fired: the next arm() must re-add even for the same instant
+    async def _run(self, key: str, when: dt.datetime) -> None:
+        if self._armed.get(key) == when:
+            del self._armed[key]  # fired: the next arm() must re-add even for the same instant
         try:
-            await self._fire(relay_id)
+            await self._fire(key)
         except Exception:
-            log.exception("tick for relay %s failed", relay_id)
+            log.exception("tick for %s failed", key)
 
     def armed_count(self) -> int:
         return len(self._armed)
 
-    def armed(self, relay_id: str) -> dt.datetime | None:
-        """The instant the relay's timer is set for (what tests and /api/health look at)."""
-        return self._armed.get(relay_id)
+    def armed(self, key: str) -> dt.datetime | None:
+        """The instant the stream's timer is set for (what tests and /api/health look at)."""
+        return self._armed.get(key)

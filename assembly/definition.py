@@ -1,0 +1,265 @@
+"""Assembly definitions (YAML or JSON): title, languages, speaking times, queue rules, people.
+
+```yaml
+title: Global workers' assembly, 1 May 2027
+languages: [en, es, fr, pt, sw, ar, tl]
+speaking_time: {speech: 3m, reply: 1m, point_of_order: 1m}   # or one duration for all
+queue: {first_time_first: true, region_rotation: true, region_budget: 20m}
+quorum: 0.5                       # default for ballots: share of the weight present taking part
+viewers: public                   # or "link": watching needs the viewer link
+chairs: [{id: ama, name: Ama, language: en}]
+delegates:
+  - {id: ngozi, name: Ngozi, site: lag, region: africa, weight: 2, language: en}
+  - {group: manila, count: 10, site: mnl, region: asia, language: tl}   # manila-1 .. manila-10
+interpreters: [{id: lucia, name: Lucía, booth: es, understands: [en, pt]}]
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any
+
+from mayday.definitions import SpecError, load_text, parse_duration
+
+PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")  # BCP 47 primary tag (+ region/script)
+KINDS = ("speech", "reply", "point_of_order")
+MAX_PEOPLE = 5000
+MAX_TEXT = 200
+DEFAULT_TIMES = {"speech": dt.timedelta(minutes=3), "reply": dt.timedelta(minutes=1),
+                 "point_of_order": dt.timedelta(minutes=1)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    role: str  # chair | delegate | interpreter
+    name: str
+    language: str
+    site: str | None = None
+    region: str | None = None
+    weight: Decimal = Decimal(1)
+    booth: str | None = None  # interpreters: the language they interpret into
+    understands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRules:
+    first_time_first: bool = True
+    region_rotation: bool = False
+    region_budget: dt.timedelta | None = None  # total speaking time per region for the session
+
+
+@dataclass(frozen=True)
+class AssemblyDef:
+    title: str
+    languages: tuple[str, ...]
+    speaking_time: dict[str, dt.timedelta] = field(default_factory=lambda: dict(DEFAULT_TIMES))
+    queue: QueueRules = QueueRules()
+    quorum: Decimal = Decimal("0.5")
+    viewers: str = "public"
+    people: tuple[Person, ...] = ()
+
+    @cached_property
+    def by_id(self) -> dict[str, Person]:
+        return {p.id: p for p in self.people}
+
+    def person(self, pid: str) -> Person | None:
+        return self.by_id.get(pid)
+
+
+def _text(raw: Any, where: str, limit: int = MAX_TEXT) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > limit:
+        raise SpecError(f"{where}: expected a non-empty text of at most {limit} characters")
+    return raw.strip()
+
+
+def _language(raw: Any, where: str, languages: tuple[str, ...] | None) -> str:
+    if not isinstance(raw, str) or not LANGUAGE.match(raw):
+        raise SpecError(f"{where}: expected a language code like 'en' or 'pt-BR', got {raw!r}")
+    if languages is not None and raw not in languages:
+        raise SpecError(f"{where}: language {raw!r} is not one of the assembly's languages {list(languages)}")
+    return raw
+
+
+def parse_weight(raw: Any, where: str) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise SpecError(f"{where}: expected a positive number")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise SpecError(f"{where}: expected a positive number, got {raw!r}") from None
+    if not value.is_finite() or value <= 0 or value > 10_000:
+        raise SpecError(f"{where}: expected a positive number up to 10000, got {raw!r}")
+    return value
+
+
+def _keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise SpecError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {sorted(allowed)})")
+
+
+PERSON_KEYS = {"id", "name", "language", "site", "region", "weight", "booth", "understands", "group", "count"}
+
+
+def _people(raw: Any, role: str, languages: tuple[str, ...]) -> list[Person]:
+    key = role + "s"
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SpecError(f"{key}: expected a list")
+    out: list[Person] = []
+    for i, item in enumerate(raw):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise SpecError(f"{where}: expected a mapping")
+        _keys(item, PERSON_KEYS, where)
+        if "group" in item:
+            if role != "delegate":
+                raise SpecError(f"{where}: groups are for delegates")
+            count = item.get("count")
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_PEOPLE:
+                raise SpecError(f"{where}: a group needs a count from 1 to {MAX_PEOPLE}")
+            prefix = item["group"]
+            if not isinstance(prefix, str) or not PERSON_ID.match(prefix):
+                raise SpecError(f"{where}: group must be an id-like prefix, got {prefix!r}")
+            name = item.get("name", prefix)
+            ids = [(f"{prefix}-{n}", f"{_text(name, where + '.name')} {n}") for n in range(1, count + 1)]
+        else:
+            pid = item.get("id")
+            if not isinstance(pid, str) or not PERSON_ID.match(pid):
+                raise SpecError(f"{where}: id must be 1-48 letters, digits, '.', '-' or '_', got {pid!r}")
+            where = f"{key}[{i}] ({pid})"
+            ids = [(pid, _text(item.get("name", pid), where + ".name"))]
+        language = _language(item.get("language", languages[0]), where + ".language", languages)
+        booth, understands = None, ()
+        if role == "interpreter":
+            booth = _language(item.get("booth"), where + ".booth", languages)
+            raw_u = item.get("understands", [])
+            if not isinstance(raw_u, list):
+                raise SpecError(f"{where}.understands: expected a list of language codes")
+            understands = tuple(_language(u, where + ".understands", None) for u in raw_u)
+        weight = parse_weight(item.get("weight", 1), where + ".weight") if role == "delegate" else Decimal(0)
+        site = item.get("site")
+        region = item.get("region")
+        for k, v in (("site", site), ("region", region)):
+            if v is not None and (not isinstance(v, str) or not v.strip() or len(v) > 64):
+                raise SpecError(f"{where}.{k}: expected a short text")
+        for pid, name in ids:
+            out.append(Person(pid, role, name, language, site, region or site, weight, booth, understands))
+    return out
+
+
+TOP_KEYS = {
+    "title",
+    "languages",
+    "speaking_time",
+    "queue",
+    "quorum",
+    "viewers",
+    "chairs",
+    "delegates",
+    "interpreters",
+}
+QUEUE_KEYS = {"first_time_first", "region_rotation", "region_budget"}
+
+
+def parse_assembly(raw: Any) -> AssemblyDef:
+    if not isinstance(raw, dict):
+        raise SpecError("an assembly definition must be a mapping with title, languages and people")
+    _keys(raw, TOP_KEYS, "assembly")
+    title = _text(raw.get("title"), "title")
+    langs_raw = raw.get("languages")
+    if not isinstance(langs_raw, list) or not langs_raw:
+        raise SpecError("languages: expected a non-empty list of language codes, e.g. [en, es, fr]")
+    languages = tuple(_language(lang, f"languages[{i}]", None) for i, lang in enumerate(langs_raw))
+    if len(set(languages)) != len(languages):
+        raise SpecError("languages: a language is listed twice")
+    times = dict(DEFAULT_TIMES)
+    st = raw.get("speaking_time")
+    if isinstance(st, dict):
+        _keys(st, set(KINDS), "speaking_time")
+        times |= {k: parse_duration(v, f"speaking_time.{k}") for k, v in st.items()}
+    elif st is not None:
+        times["speech"] = parse_duration(st, "speaking_time")
+    for k, v in times.items():
+        if not dt.timedelta(seconds=10) <= v <= dt.timedelta(hours=2):
+            raise SpecError(f"speaking_time.{k}: expected between 10s and 2h")
+    q = raw.get("queue") or {}
+    if not isinstance(q, dict):
+        raise SpecError("queue: expected a mapping")
+    _keys(q, QUEUE_KEYS, "queue")
+    for k in ("first_time_first", "region_rotation"):
+        if k in q and not isinstance(q[k], bool):
+            raise SpecError(f"queue.{k}: expected true or false")
+    budget = parse_duration(q["region_budget"], "queue.region_budget") if q.get("region_budget") else None
+    rules = QueueRules(q.get("first_time_first", True), q.get("region_rotation", False), budget)
+    quorum = raw.get("quorum", "0.5")
+    try:
+        quorum_d = Decimal(str(quorum))
+    except InvalidOperation:
+        quorum_d = Decimal(-1)
+    if isinstance(quorum, bool) or not (0 <= quorum_d <= 1):
+        raise SpecError(f"quorum: expected a share between 0 and 1, got {quorum!r}")
+    viewers = raw.get("viewers", "public")
+    if viewers not in ("public", "link"):
+        raise SpecError("viewers: expected 'public' or 'link'")
+    people = [
+        *_people(raw.get("chairs"), "chair", languages),
+        *_people(raw.get("delegates"), "delegate", languages),
+        *_people(raw.get("interpreters"), "interpreter", languages),
+    ]
+    if len(people) > MAX_PEOPLE:
+        raise SpecError(f"at most {MAX_PEOPLE} people in one assembly")
+    seen: set[str] = set()
+    for p in people:
+        if p.id in seen:
+            raise SpecError(f"{p.role}s: duplicate id {p.id!r}")
+        seen.add(p.id)
+    return AssemblyDef(title, languages, times, rules, quorum_d, viewers, tuple(people))
+
+
+def load_assembly(text: str) -> AssemblyDef:
+    return parse_assembly(load_text(text))
+
+
+def person_to_json(p: Person) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": p.id, "name": p.name, "language": p.language}
+    if p.site:
+        out["site"] = p.site
+    if p.region:
+        out["region"] = p.region
+    if p.role == "delegate":
+        out["weight"] = str(p.weight)
+    if p.booth:
+        out["booth"] = p.booth
+        out["understands"] = list(p.understands)
+    return out
+
+
+def assembly_to_json(a: AssemblyDef) -> dict[str, Any]:
+    """Canonical JSON that ``parse_assembly`` reads back to an equal definition (kept in the log)."""
+    return {
+        "title": a.title,
+        "languages": list(a.languages),
+        "speaking_time": {k: int(v.total_seconds()) for k, v in a.speaking_time.items()},
+        "queue": {
+            "first_time_first": a.queue.first_time_first,
+            "region_rotation": a.queue.region_rotation,
+            **(
+                {"region_budget": int(a.queue.region_budget.total_seconds())} if a.queue.region_budget else {}
+            ),
+        },
+        "quorum": str(a.quorum),
+        "viewers": a.viewers,
+        **{
+            role + "s": [person_to_json(p) for p in a.people if p.role == role]
+            for role in ("chair", "delegate", "interpreter")
+        },
+    }

@@ -1,0 +1,183 @@
+"""The shell around one kind of stream (relays, assemblies): load and replay, tail, fan out, time.
+
+For each stream of its kind a process keeps an Aggregate current by tailing the log (its own
+appends and other processes' alike), publishes every record once to the hub, and re-arms the
+stream's single timer at the next deadline its state derives. Processes learn of new streams from
+an index stream ("relays", "assemblies") that every creation appends to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from mayday.aggregate import Aggregate
+from mayday.clock import Clock
+from mayday.errors import ApiError, DomainError, not_found
+from mayday.hub import Hub
+from mayday.log import EventLog, NewEvent
+from mayday.timers import DeadlineTimers
+
+STREAM_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+ARM_DELAY = 0.02  # seconds; a deadline re-armed this late still fires (misfire_grace_time=None)
+
+
+class Created(Protocol):
+    @property
+    def created(self) -> bool: ...
+
+
+S = TypeVar("S", bound=Created)
+
+
+class StreamService(Generic[S]):
+    kind = "stream"  # "relay" -> streams "relay:<id>", index "relays"
+    tick_command: Any = None  # the command the timer sends
+
+    def __init__(self, log: EventLog, hub: Hub, clock: Clock, *, timers: bool = True) -> None:
+        self.log, self.hub, self.clock = log, hub, clock
+        self.scheduler = DeadlineTimers(self.tick) if timers else None
+        self._opening: dict[str, asyncio.Task[Aggregate[S]]] = {}
+        self._loaded: dict[str, Aggregate[S]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._to_arm: set[str] = set()
+
+    # the domain: overridden by each kind ---------------------------------------------------
+
+    def initial(self) -> S:
+        raise NotImplementedError
+
+    def evolve(self, state: S, type_: str, data: dict[str, Any]) -> S:
+        raise NotImplementedError
+
+    def decide(self, state: S, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
+        raise NotImplementedError
+
+    def next_deadline(self, state: S) -> dt.datetime | None:
+        return None
+
+    # names -----------------------------------------------------------------------------------
+
+    @property
+    def index_stream(self) -> str:
+        return self.kind + "s"
+
+    def stream_of(self, stream_id: str) -> str:
+        return f"{self.kind}:{stream_id}"
+
+    # life cycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Replay every stream, apply what was missed while down (late, and saying so), arm timers."""
+        if self.scheduler:
+            self.scheduler.start()
+        index = await self.log.read(self.index_stream)
+        for record in index:
+            await self._open(record.data["id"])
+        self._spawn(self._tail_index(index[-1].offset if index else 0))
+
+    async def stop(self) -> None:
+        if self.scheduler:
+            self.scheduler.shutdown()
+        tasks = list(self._tasks) + list(self._opening.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _tail_index(self, after: int) -> None:
+        async for record in self.log.subscribe(self.index_stream, after):
+            await self._open(record.data["id"])
+
+    def _open(self, stream_id: str) -> asyncio.Task[Aggregate[S]]:
+        task = self._opening.get(stream_id)
+        if task is None:
+            task = self._opening[stream_id] = asyncio.create_task(self._load(stream_id))
+        return task
+
+    async def _load(self, stream_id: str) -> Aggregate[S]:
+        agg: Aggregate[S] = Aggregate(self.log, self.stream_of(stream_id), self.initial(), self.evolve)
+        await agg.catch_up()
+        self._loaded[stream_id] = agg
+        self._spawn(self._tail(stream_id, agg, agg.offset))
+        if agg.state.created and self.tick_command is not None:
+            await self._execute(agg, stream_id, self.tick_command)
+        return agg
+
+    async def _tail(self, stream_id: str, agg: Aggregate[S], after: int) -> None:
+        """Every record of the stream, local or from another process, once: fold, fan out, re-arm."""
+        async for record in self.log.subscribe(self.stream_of(stream_id), after):
+            agg.apply(record)
+            self.hub.publish(record)
+            self._arm(stream_id)
+            # Let the writers drain between records: a burst (a late tick after an outage) larger
+            # than a client's queue must not drop clients that are keeping up.
+            await asyncio.sleep(0)
+
+    def _arm(self, stream_id: str) -> None:
+        """Re-arm the stream's timer soon. Coalesced: a burst of records (a replay, a late tick
+        after an outage) computes the next deadline once, not once per record."""
+        if self.scheduler is None or stream_id in self._to_arm:
+            return
+        self._to_arm.add(stream_id)
+        asyncio.get_running_loop().call_later(ARM_DELAY, self._arm_now, stream_id)
+
+    def _arm_now(self, stream_id: str) -> None:
+        self._to_arm.discard(stream_id)
+        agg = self._loaded.get(stream_id)
+        if self.scheduler and agg is not None:
+            self.scheduler.arm(stream_id, self.next_deadline(agg.state))
+
+    # reading and changing ----------------------------------------------------------------------
+
+    def ids(self) -> list[str]:
+        return sorted(self._opening)
+
+    async def get(self, stream_id: str) -> Aggregate[S]:
+        missing = not_found(f"no such {self.kind}")
+        if not STREAM_ID.match(stream_id):
+            raise missing
+        if stream_id not in self._opening and await self.log.last_offset(self.stream_of(stream_id)) == 0:
+            raise missing
+        agg = await self._open(stream_id)
+        if not agg.state.created:
+            raise missing
+        return agg
+
+    async def create(self, make_command: Callable[[str], Any]) -> str:
+        """Create a stream from ``make_command(new_id)`` and register it in the index."""
+        stream_id = secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
+        agg: Aggregate[S] = Aggregate(self.log, self.stream_of(stream_id), self.initial(), self.evolve)
+        await self._execute(agg, stream_id, make_command(stream_id))
+        index: Aggregate[None] = Aggregate(self.log, self.index_stream, None, lambda s, t, d: None)
+        await index.catch_up()
+        await index.execute(lambda _: [NewEvent(f"{self.kind}_registered", {"id": stream_id})])
+        await self._open(stream_id)
+        return stream_id
+
+    async def execute(self, stream_id: str, command: Any, **append: Any) -> int:
+        return await self._execute(await self.get(stream_id), stream_id, command, **append)
+
+    async def _execute(self, agg: Aggregate[S], stream_id: str, command: Any, **append: Any) -> int:
+        now = self.clock.now()
+        try:
+            offset, _ = await agg.execute(lambda state: self.decide(state, command, now), **append)
+        except DomainError as e:
+            raise ApiError(e.code, e.message, 404 if e.code == "not_found" else 409) from None
+        self._arm(stream_id)
+        return offset
+
+    async def tick(self, stream_id: str) -> None:
+        """What the timer sends; also safe to call at any time (nothing due: nothing happens)."""
+        await self.execute(stream_id, self.tick_command)
