@@ -46,12 +46,38 @@ def encode_data(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
+class ReceiptMissing(Exception):
+    """A secret write named a receipt the store does not hold; nothing was appended or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretWrite:
+    """Writes to a stream's secret store that commit with the appended events, or not at all.
+
+    A secret ballot's log says only "X has voted"; the choice goes here, into integer counters
+    (no rows, no timestamps, no voter) and an unordered set of opaque receipts that let a voter,
+    and only the holder of the receipt's nonce, replace their own vote.
+    """
+
+    increments: dict[str, int] = field(default_factory=dict)
+    add_receipts: tuple[str, ...] = ()
+    remove_receipts: tuple[str, ...] = ()  # each must be held, else ReceiptMissing
+    clear_prefix: str | None = None  # drop counters and receipts under this prefix (ballot closed)
+
+
 class EventLog(Protocol):
-    async def append(self, stream: str, expected_offset: int, events: Sequence[NewEvent]) -> int:
+    async def append(
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+    ) -> int:
         """Append all events atomically after ``expected_offset``; return the new last offset.
 
-        Raises Conflict when the stream's last offset is not ``expected_offset``.
+        Raises Conflict when the stream's last offset is not ``expected_offset``, and
+        ReceiptMissing when ``secret`` removes a receipt that is not held; either way nothing changes.
         """
+        ...
+
+    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        """The stream's last offset and the counters under ``prefix``, read at one instant."""
         ...
 
     async def read(self, stream: str, after: int = 0) -> list[Record]:

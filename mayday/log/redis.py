@@ -7,6 +7,8 @@ Layout (all keys under ``mayday:``):
   XRANGE/XREAD by offset need no lookup table. Fields: ``type`` and ``data`` (JSON text).
 * ``mayday:streams`` - a set of every stream name that has at least one event (for ``streams``).
 * ``mayday:secret:{name}`` - shared secrets, written once with SET NX.
+* ``mayday:tally:{stream}`` (hash) and ``mayday:receipts:{stream}`` (set) - secret ballots'
+  counters and receipts, written by the same script as the events they go with.
 
 ``append`` is one Lua script, so the compare (last entry ID == expected) and the XADDs run as one
 atomic step on the server. XADD with an explicit ID only checks that the ID grows, which would let
@@ -27,7 +29,7 @@ from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis
 
-from mayday.log.base import Conflict, NewEvent, Record, encode_data
+from mayday.log.base import Conflict, NewEvent, ReceiptMissing, Record, SecretWrite, encode_data
 
 KEY_PREFIX = "mayday:"
 STREAMS_KEY = KEY_PREFIX + "streams"
@@ -38,9 +40,10 @@ BLOCK_MS = 2000
 # Page size for XRANGE/XREAD, so a long stream does not come back as one huge reply.
 PAGE = 1000
 
-# KEYS[1] stream key, KEYS[2] set of stream names.
-# ARGV[1] stream name, ARGV[2] expected offset, then (type, data) pairs.
-# Returns {1, new last offset} or {0, actual last offset}.
+# KEYS[1] stream key, KEYS[2] set of stream names, KEYS[3] tally hash, KEYS[4] receipt set.
+# ARGV[1] stream name, ARGV[2] expected offset, ARGV[3] secret write as JSON ("" for none),
+# then (type, data) pairs.
+# Returns {1, new last offset}, {0, actual last offset} (conflict) or {2, receipt} (missing receipt).
 APPEND_SCRIPT = """
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local actual = 0
@@ -52,18 +55,50 @@ local expected = tonumber(ARGV[2])
 if actual ~= expected then
     return {0, actual}
 end
+local secret = nil
+if ARGV[3] ~= '' then
+    secret = cjson.decode(ARGV[3])
+    for _, receipt in ipairs(secret['remove']) do
+        if redis.call('SISMEMBER', KEYS[4], receipt) == 0 then
+            return {2, receipt}
+        end
+    end
+end
 local offset = expected
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
     offset = offset + 1
     redis.call('XADD', KEYS[1], string.format('%d-0', offset), 'type', ARGV[i], 'data', ARGV[i + 1])
 end
 redis.call('SADD', KEYS[2], ARGV[1])
+if secret then
+    for _, receipt in ipairs(secret['remove']) do redis.call('SREM', KEYS[4], receipt) end
+    for _, receipt in ipairs(secret['add']) do redis.call('SADD', KEYS[4], receipt) end
+    for key, by in pairs(secret['incr']) do redis.call('HINCRBY', KEYS[3], key, by) end
+    local prefix = secret['clear']
+    if prefix ~= cjson.null and prefix ~= nil then
+        local n = string.len(prefix)
+        for _, key in ipairs(redis.call('HKEYS', KEYS[3])) do
+            if string.sub(key, 1, n) == prefix then redis.call('HDEL', KEYS[3], key) end
+        end
+        for _, receipt in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+            if string.sub(receipt, 1, n) == prefix then redis.call('SREM', KEYS[4], receipt) end
+        end
+    end
+end
 return {1, offset}
 """
 
 
 def _key(stream: str) -> str:
     return f"{KEY_PREFIX}log:{stream}"
+
+
+def _tally_key(stream: str) -> str:
+    return f"{KEY_PREFIX}tally:{stream}"
+
+
+def _receipts_key(stream: str) -> str:
+    return f"{KEY_PREFIX}receipts:{stream}"
 
 
 def _offset(entry_id: str) -> int:
@@ -110,16 +145,39 @@ class RedisLog:
             raise
         return cls(client, ConnectionPool.from_url(url, decode_responses=True))
 
-    async def append(self, stream: str, expected_offset: int, events: Sequence[NewEvent]) -> int:
+    async def append(
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+    ) -> int:
         if not events:
             raise ValueError("append needs at least one event")
-        args: list[str | int] = [stream, expected_offset]
+        packed = ""
+        if secret is not None:
+            packed = json.dumps(
+                {
+                    "incr": {k: int(v) for k, v in secret.increments.items()},
+                    "add": list(secret.add_receipts),
+                    "remove": list(secret.remove_receipts),
+                    "clear": secret.clear_prefix,
+                }
+            )
+        args: list[str | int] = [stream, expected_offset, packed]
         for event in events:
             args += [event.type, encode_data(event.data)]
-        ok, offset = await self._append_script(keys=[_key(stream), STREAMS_KEY], args=args)
-        if not ok:
-            raise Conflict(stream, expected_offset, int(offset))
-        return int(offset)
+        keys = [_key(stream), STREAMS_KEY, _tally_key(stream), _receipts_key(stream)]
+        status, value = await self._append_script(keys=keys, args=args)
+        if status == 0:
+            raise Conflict(stream, expected_offset, int(value))
+        if status == 2:
+            raise ReceiptMissing(str(value))
+        return int(value)
+
+    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xrevrange(_key(stream), "+", "-", count=1)
+            pipe.hgetall(_tally_key(stream))
+            last, tallies = await pipe.execute()
+        offset = _offset(last[0][0]) if last else 0
+        return offset, {k: int(v) for k, v in tallies.items() if k.startswith(prefix)}
 
     async def read(self, stream: str, after: int = 0) -> list[Record]:
         records: list[Record] = []

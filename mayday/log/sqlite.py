@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from mayday.log.base import Conflict, NewEvent, Record, encode_data
+from mayday.log.base import Conflict, NewEvent, ReceiptMissing, Record, SecretWrite, encode_data
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -29,6 +29,14 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (stream, offset)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Secret ballots: counters and receipts without rowids or timestamps, so neither insertion order
+-- nor time links a row to the "has voted" event it was written with.
+CREATE TABLE IF NOT EXISTS tallies (
+    stream TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (stream, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS receipts (
+    stream TEXT NOT NULL, receipt TEXT NOT NULL, PRIMARY KEY (stream, receipt)
+) WITHOUT ROWID;
 """
 
 
@@ -66,7 +74,9 @@ class SqliteLog:
         row = self._conn.execute("SELECT MAX(offset) FROM events WHERE stream = ?", (stream,)).fetchone()
         return row[0] or 0
 
-    def _append(self, stream: str, expected: int, rows: list[tuple[str, str]]) -> int:
+    def _append(
+        self, stream: str, expected: int, rows: list[tuple[str, str]], secret: SecretWrite | None
+    ) -> int:
         assert self._conn is not None
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
@@ -78,17 +88,56 @@ class SqliteLog:
                 "INSERT INTO events (stream, offset, type, data) VALUES (?, ?, ?, ?)",
                 [(stream, expected + i + 1, t, d) for i, (t, d) in enumerate(rows)],
             )
+            if secret is not None:
+                self._secret_write(stream, secret)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return expected + len(rows)
 
-    async def append(self, stream: str, expected_offset: int, events: Sequence[NewEvent]) -> int:
+    def _secret_write(self, stream: str, secret: SecretWrite) -> None:
+        assert self._conn is not None
+        conn = self._conn
+        for receipt in secret.remove_receipts:
+            cur = conn.execute("DELETE FROM receipts WHERE stream = ? AND receipt = ?", (stream, receipt))
+            if cur.rowcount != 1:
+                raise ReceiptMissing(receipt)
+        conn.executemany(
+            "INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in secret.add_receipts]
+        )
+        conn.executemany(
+            "INSERT INTO tallies (stream, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (stream, key) DO UPDATE SET value = value + excluded.value",
+            [(stream, k, v) for k, v in secret.increments.items()],
+        )
+        if secret.clear_prefix is not None:
+            n = len(secret.clear_prefix)
+            for table, column in (("tallies", "key"), ("receipts", "receipt")):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE stream = ? AND substr({column}, 1, ?) = ?",
+                    (stream, n, secret.clear_prefix),
+                )
+
+    def _read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        assert self._conn is not None
+        cur = self._conn.execute(
+            "SELECT key, value FROM tallies WHERE stream = ? AND substr(key, 1, ?) = ?",
+            (stream, len(prefix), prefix),
+        )
+        counters = dict(cur.fetchall())
+        return self._last(stream), counters
+
+    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        return await self._run(self._read_secret, stream, prefix)
+
+    async def append(
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+    ) -> int:
         if not events:
             raise ValueError("append needs at least one event")
         rows = [(e.type, encode_data(e.data)) for e in events]
-        offset = await self._run(self._append, stream, expected_offset, rows)
+        offset = await self._run(self._append, stream, expected_offset, rows, secret)
         wake = self._wakeups.pop(stream, None)
         if wake is not None:
             wake.set()
