@@ -7,7 +7,7 @@ the pure functions of a domain (relay, assembly); this class is the only place t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from mayday.log import Conflict, EventLog, NewEvent, Record
@@ -44,9 +44,7 @@ class Aggregate(Generic[S]):
         for record in await self.log.read(self.stream, self.offset):
             self.apply(record)
 
-    async def execute(
-        self, decide: Callable[[S], Sequence[NewEvent]], **append: Any
-    ) -> tuple[int, list[Record]]:
+    async def execute(self, decide: Callable[[S], Sequence[NewEvent]], **append: Any) -> tuple[int, list[Record]]:
         """Decide against the current state and append; on a conflict reload and decide again.
 
         ``decide`` raises to refuse (nothing is appended) or returns the events to append, maybe
@@ -63,9 +61,35 @@ class Aggregate(Generic[S]):
                 except Conflict:
                     await self.catch_up()  # another process got there first
                     continue
-                records = [
-                    Record(self.stream, expected + i + 1, e.type, e.data) for i, e in enumerate(events)
-                ]
+                records = [Record(self.stream, expected + i + 1, e.type, e.data) for i, e in enumerate(events)]
+                for r in records:
+                    self.apply(r)
+                return new_offset, records
+            raise RuntimeError(f"{self.stream}: gave up after {MAX_ATTEMPTS} conflicting appends")
+
+    async def execute_at_snapshot(
+        self,
+        snapshot: Callable[[], Awaitable[tuple[int, Any]]],
+        decide: Callable[[S, Any], Sequence[NewEvent]],
+        **append: Any,
+    ) -> tuple[int, list[Record]]:
+        """Like ``execute``, for a decision that also needs data read beside the log (a secret
+        ballot's counters): ``snapshot()`` returns (log offset, data) read at one instant, and the
+        decision is made only when the state is at that same offset, so both describe one moment."""
+        async with self._lock:
+            for _ in range(MAX_ATTEMPTS):
+                offset, data = await snapshot()
+                await self.catch_up()
+                if self.offset != offset:
+                    continue  # the log moved between the two reads
+                events = list(decide(self.state, data))
+                if not events:
+                    return self.offset, []
+                try:
+                    new_offset = await self.log.append(self.stream, offset, events, **append)
+                except Conflict:
+                    continue
+                records = [Record(self.stream, offset + i + 1, e.type, e.data) for i, e in enumerate(events)]
                 for r in records:
                     self.apply(r)
                 return new_offset, records

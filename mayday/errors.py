@@ -27,8 +27,8 @@ def bad_request(code: str, message: str) -> ApiError:
     return ApiError(code, message, 400)
 
 
-def unauthorized(message: str = "a valid link is needed") -> ApiError:
-    return ApiError("unauthorized", message, 401)
+def unauthorized(message: str = "a valid link is needed", code: str = "unauthorized") -> ApiError:
+    return ApiError(code, message, 401)
 
 
 def forbidden(message: str) -> ApiError:

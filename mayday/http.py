@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
+from mayday.definitions import SpecError
 from mayday.errors import ApiError, bad_request, too_large
+
+T = TypeVar("T")
 
 MAX_BODY = 1024 * 1024  # a relay or assembly definition
 MAX_COMMAND_BODY = 16 * 1024
@@ -37,7 +41,19 @@ async def read_json(request: Request, limit: int = MAX_COMMAND_BODY) -> Any:
         raise bad_request("bad_json", "the body is not valid JSON") from None
 
 
-def bearer(request: Request) -> str | None:
+def parse_definition(body: bytes, load: Callable[[str], T]) -> T:
+    """A definition file posted as the body: UTF-8 YAML or JSON, refused with invalid_spec."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("invalid_spec", "the definition is not UTF-8 text") from None
+    try:
+        return load(text)
+    except (SpecError, ValueError) as e:
+        raise bad_request("invalid_spec", str(e)) from None
+
+
+def bearer(request: HTTPConnection) -> str | None:
     """The link token from ``Authorization: Bearer`` (or ``?token=`` for calendar clients)."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mayday.errors import ApiError, bad_request, forbidden
+from mayday.errors import bad_request, forbidden
 from mayday.links import Grant
 from relay.baton import CheckIn, Command, PostDispatch, RotateSiteLink
 
-COORDINATOR, SITE, VIEWER, ADMIN = "coordinator", "site", "viewer", "admin"
+COORDINATOR, SITE, VIEWER = "coordinator", "site", "viewer"
 ROLES = (COORDINATOR, SITE, VIEWER)
 # What each role may send. The site role is further pinned to its own site below.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -57,9 +57,3 @@ def parse_and_authorise(grant: Grant | None, raw: Any) -> Command:
     if site is None:
         raise bad_request("bad_command", "rotate_site_link needs a site")
     return RotateSiteLink(site=site)
-
-
-def check_grant_current(grant: Grant, link_version: int) -> None:
-    """A site link signed before its site's latest rotation is revoked."""
-    if grant.role == SITE and grant.version != link_version:
-        raise ApiError("revoked", "this link was replaced; ask the coordinators for the new one", 401)

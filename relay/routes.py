@@ -9,16 +9,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from mayday.access import base_url, check_current, require_admin, verify
 from mayday.errors import ApiError, bad_request, forbidden, unauthorized
-from mayday.http import MAX_BODY, bearer, read_body, read_json
-from mayday.links import BadLink, Grant
+from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
+from mayday.links import Grant
 from mayday.ws import Session, serve_stream
 from relay.baton import RelayState, state_to_json
-from relay.commands import ADMIN, COORDINATOR, check_grant_current, parse_and_authorise
+from relay.commands import COORDINATOR, parse_and_authorise
 from relay.ical import relay_calendar
 from relay.plan import plan, plan_to_json, utc_iso
 from relay.service import RelayService, scope_of, stream_of
-from relay.spec import SpecError, load_spec
+from relay.spec import load_spec
 
 
 def _service(request: Request | WebSocket) -> RelayService:
@@ -26,15 +27,7 @@ def _service(request: Request | WebSocket) -> RelayService:
 
 
 def _grant(request: Request | WebSocket, token: str | None, relay_id: str, state: RelayState) -> Grant | None:
-    if token is None:
-        return None
-    try:
-        grant = request.app.state.links.verify(token, scope_of(relay_id))
-    except BadLink as e:
-        raise unauthorized(str(e)) from None
-    if grant.subject is not None:
-        check_grant_current(grant, state.link_version(grant.subject))
-    return grant
+    return verify(request, token, scope_of(relay_id), state.link_version)
 
 
 def _may_read(state: RelayState, grant: Grant | None) -> None:
@@ -43,32 +36,8 @@ def _may_read(state: RelayState, grant: Grant | None) -> None:
         raise unauthorized("this relay's board is private: open it with a link")
 
 
-def require_admin(request: Request) -> None:
-    token = bearer(request)
-    if token is None:
-        raise unauthorized("creating a relay needs the server's admin link")
-    try:
-        grant = request.app.state.links.verify(token, "server")
-    except BadLink as e:
-        raise unauthorized(str(e)) from None
-    if grant.role != ADMIN:
-        raise forbidden("only the server's admin link can do this")
-
-
-def parse_definition(body: bytes) -> Any:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise bad_request("invalid_spec", "the definition is not UTF-8 text") from None
-    try:
-        return load_spec(text)
-    except SpecError as e:
-        raise bad_request("invalid_spec", str(e)) from None
-
-
 def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
-    board = f"{base}/relay/{relay_id}"
+    board = f"{base_url(request)}/relay/{relay_id}"
     return {
         "board": board,
         "coordinator": f"{board}#t={links['coordinator']}",
@@ -81,7 +50,7 @@ def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[s
 async def create_relay(request: Request) -> Response:
     request.app.state.limiter.check(request.client.host if request.client else "?")
     require_admin(request)
-    spec = parse_definition(await read_body(request, MAX_BODY))
+    spec = parse_definition(await read_body(request, MAX_BODY), load_spec)
     service = _service(request)
     try:
         plan(spec)
@@ -112,7 +81,7 @@ async def list_relays(request: Request) -> Response:
 
 async def plan_only(request: Request) -> Response:
     """Plan a definition without creating anything: the create form's preview."""
-    spec = parse_definition(await read_body(request, MAX_BODY))
+    spec = parse_definition(await read_body(request, MAX_BODY), load_spec)
     try:
         return JSONResponse(plan_to_json(plan(spec)))
     except ValueError as e:
@@ -167,9 +136,7 @@ async def post_command(request: Request) -> Response:
     body: dict[str, Any] = {"offset": offset}
     if raw.get("type") == "rotate_site_link":
         agg = await service.get(relay_id)
-        body["link"] = links_json(request, relay_id, service.links_for(relay_id, agg.state))["sites"][
-            raw["site"]
-        ]
+        body["link"] = links_json(request, relay_id, service.links_for(relay_id, agg.state))["sites"][raw["site"]]
     return JSONResponse(body)
 
 
@@ -178,9 +145,8 @@ async def calendar(request: Request) -> Response:
     site = request.path_params.get("site")
     if site is not None and (state.spec is None or state.spec.site(site) is None):
         raise ApiError("not_found", f"no site {site!r} in this relay", 404)
-    base = str(request.base_url).rstrip("/")
     return Response(
-        relay_calendar(state, relay_id, site, base),
+        relay_calendar(state, relay_id, site, base_url(request)),
         media_type="text/calendar; charset=utf-8",
         headers={"content-disposition": f'inline; filename="{relay_id}{"-" + site if site else ""}.ics"'},
     )
@@ -198,8 +164,8 @@ async def relay_socket(websocket: WebSocket) -> None:
 
     async def handle(session: Session, raw: Any) -> int:
         agg = await service.get(relay_id)
-        if session.grant is not None and session.grant.subject is not None:
-            check_grant_current(session.grant, agg.state.link_version(session.grant.subject))
+        if session.grant is not None:
+            check_current(session.grant, agg.state.link_version)
         return await service.execute(relay_id, parse_and_authorise(session.grant, raw))
 
     await serve_stream(
