@@ -13,12 +13,15 @@ from typing import Any
 
 import pytz
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assembly import routes as assembly_routes
+from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
 from mayday.errors import ApiError
@@ -30,6 +33,7 @@ from relay import routes as relay_routes
 from relay.service import RelayService
 
 log = logging.getLogger("mayday")
+ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
 
 # Self-hosted everything: no CDN, font host or tracker may be contacted from a page, and the link
 # tokens in URLs never leave in a Referer header.
@@ -91,7 +95,6 @@ class Settings:
     timers: bool = True  # False in tests that drive the clock and send ticks themselves
     queue_size: int = DEFAULT_QUEUE
     demo: bool = False
-    on_ready: Any = None  # called with the app once started (the CLI prints the links)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -124,19 +127,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         links = await open_links(event_log, settings.secret)
         hub = Hub(settings.queue_size)
         relays = RelayService(event_log, hub, links, settings.clock, timers=settings.timers)
-        app.state.log, app.state.links, app.state.hub, app.state.relays = event_log, links, hub, relays
+        assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
+        app.state.log, app.state.links, app.state.hub = event_log, links, hub
+        app.state.relays, app.state.assemblies = relays, assemblies
         app.state.limiter = RateLimiter()
         app.state.admin_token = admin_token(links)
         await relays.start()
+        await assemblies.start()
         if settings.demo:
             from relay.demo import ensure_demo
 
             app.state.demo_relay = await ensure_demo(relays, settings.clock.now())
-        if settings.on_ready is not None:
-            settings.on_ready(app)
         try:
             yield
         finally:
+            await assemblies.stop()
             await relays.stop()
             await event_log.close()
 
@@ -155,7 +160,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "tzdb": pytz.OLSON_VERSION,
                 "backend": "redis" if settings.redis_url else "sqlite",
                 "relays": len(state.relays.ids()),
-                "timers": state.relays.scheduler.armed_count() if state.relays.scheduler else 0,
+                "assemblies": len(state.assemblies.ids()),
+                "timers": sum(s.scheduler.armed_count() for s in (state.relays, state.assemblies) if s.scheduler),
                 **state.hub.stats(),
             }
         )
@@ -169,8 +175,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/health", health),
         *relay_routes.routes,  # before the board page: /relay/{id}.ics must not match it
         Route("/relay/{relay_id}", page("board.html")),
+        *assembly_routes.routes,
+        *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={ApiError: api_error})
+    # Pages, scripts and JSON compress well; phones on bad connections feel every kilobyte.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def server_config(app: Starlette, host: str, port: int, **options: Any) -> Any:
+    """uvicorn settings for Mayday (the CLI and the tests run the app the same way)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        # The sans-I/O websockets protocol: no per-connection task or buffer beyond the
+        # transport's, which keeps idle board connections small (bench/README.md).
+        ws="websockets-sansio",
+        # Per-message deflate keeps a zlib context per connection (hundreds of KiB); our frames
+        # are small JSON, so compression costs far more memory than it saves bandwidth.
+        ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,
+        **options,
+    )

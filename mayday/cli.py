@@ -1,4 +1,4 @@
-"""The ``mayday`` command: serve, plan and create relays, print links."""
+"""The ``mayday`` command: serve, plan and create relays, count assembly votes, print links."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps(plan_to_json(p), indent=2, ensure_ascii=False))
     else:
         print(plan_table(p, load_spec(text)))
+    return 0
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    from assembly.countfile import count_text, format_count
+
+    text = _read_file(args.file)
+    try:
+        result = count_text(text)
+    except ValueError as e:  # SpecError (malformed text) and BallotError are ValueErrors
+        return _fail(f"{args.file}: {e}")
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(format_count(result))
     return 0
 
 
@@ -104,35 +119,26 @@ def cmd_invite(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mayday.app import Settings, create_app
+    from mayday.app import Settings, create_app, server_config
 
     settings = Settings.from_env(data_dir=args.data, redis_url=args.redis, secret=args.secret)
     settings.demo = args.demo
     base = f"http://{args.host}:{args.port}"
+    app = create_app(settings)
 
-    def announce(app: Any) -> None:
-        print(f"Mayday {__version__} on {base} ({'redis' if settings.redis_url else 'sqlite'} log)")
-        print(f"  admin link (create relays): {base}/#admin={app.state.admin_token}")
-        if getattr(app.state, "demo_relay", None):
-            print(f"  demo relay board:           {base}/relay/{app.state.demo_relay}")
-        sys.stdout.flush()
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # print links only once the port is really ours
+                print(f"Mayday {__version__} on {base} ({'redis' if settings.redis_url else 'sqlite'} log)")
+                print(f"  admin link (create relays): {base}/#admin={app.state.admin_token}")
+                if getattr(app.state, "demo_relay", None):
+                    print(f"  demo relay board:           {base}/relay/{app.state.demo_relay}")
+                sys.stdout.flush()
 
-    settings.on_ready = announce
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        # The sans-I/O websockets protocol: no per-connection tasks or buffers beyond the
-        # transport's, which keeps idle board connections small (bench/README.md).
-        ws="websockets-sansio",
-        # Per-message deflate keeps a zlib context per connection (hundreds of KiB); our frames
-        # are small JSON, so compression costs far more memory than it saves bandwidth.
-        ws_per_message_deflate=False,
-        ws_max_size=64 * 1024,
-        log_level=args.log_level,
-        proxy_headers=args.proxy_headers,
-    )
-    return 0
+    config = server_config(app, args.host, args.port, log_level=args.log_level, proxy_headers=args.proxy_headers)
+    Server(config).run()
+    return 0 if getattr(app.state, "admin_token", None) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,9 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     store(serve)
     serve.set_defaults(fn=cmd_serve)
 
-    relay = sub.add_parser("relay", help="plan or create relays").add_subparsers(
-        dest="relay_command", required=True
-    )
+    relay = sub.add_parser("relay", help="plan or create relays").add_subparsers(dest="relay_command", required=True)
     plan = relay.add_parser("plan", help="print a relay's plan (UTC and local times)")
     plan.add_argument("file", help="relay definition, YAML or JSON ('-' for stdin)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -183,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--token", help="the server's admin token (or MAYDAY_TOKEN)")
     create.add_argument("--json", action="store_true")
     create.set_defaults(fn=cmd_create)
+
+    count = sub.add_parser("count", help="count an assembly vote: ranked ballots (Schulze) or a motion")
+    count.add_argument("file", help="ballots file, YAML or JSON ('-' for stdin)")
+    count.add_argument("--json", action="store_true", help="print the count as JSON")
+    count.set_defaults(fn=cmd_count)
 
     invite = sub.add_parser("invite", help="print links")
     invite_sub = invite.add_subparsers(dest="invite_command", required=True)

@@ -33,3 +33,8 @@ class ManualClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
+
+
+def iso(t: dt.datetime) -> str:
+    """UTC with milliseconds and a Z, the one timestamp format on the wire."""
+    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -3,6 +3,12 @@
 Every subscriber has a bounded queue. Publishing never waits on a client: a subscriber whose queue
 is full is dropped and told to resume from its last offset (close code 4008), so one slow or dead
 phone cannot delay the thousands of others.
+
+A subscriber that is keeping up (nothing queued, no send in flight) may attach a *sink*; publishing
+then hands it the frame at once instead of queueing it and waking a writer task per client, which
+was most of the cost of fanning out to thousands of idle boards (bench/README.md). A sink never
+waits: it sends what the transport takes now, and when it cannot finish it detaches itself and
+leaves the rest to its writer, behind which later frames queue as before.
 """
 
 from __future__ import annotations
@@ -27,17 +33,24 @@ def encode_event(record: Record) -> str:
 
 
 class Subscriber:
-    """One client's end of a stream: a bounded queue of (offset, frame text)."""
+    """One client's end of a stream: a bounded queue of (offset, frame text), or a sink while idle."""
 
-    __slots__ = ("dropped", "on_drop", "queue", "stream")
+    __slots__ = ("dropped", "on_drop", "queue", "sink", "stream")
 
     def __init__(self, stream: str, maxsize: int, on_drop: Callable[[], None] | None = None) -> None:
         self.stream = stream
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize)
         self.dropped = False
         self.on_drop = on_drop
+        # Set by the writer while nothing is queued; called instead of queueing. It must not block,
+        # and it detaches itself (sink = None) before it leaves anything for the writer to finish.
+        self.sink: Callable[[tuple[int, str]], None] | None = None
 
     def offer(self, item: tuple[int, str]) -> bool:
+        sink = self.sink
+        if sink is not None and self.queue.empty():
+            sink(item)
+            return True
         try:
             self.queue.put_nowait(item)
             return True
@@ -71,7 +84,7 @@ class Hub:
         if not subs:
             return 0
         item = (record.offset, encode_event(record))
-        slow = [s for s in subs if not s.offer(item)]
+        slow = [s for s in tuple(subs) if not s.offer(item)]
         for s in slow:
             self.unsubscribe(s)
         return len(slow)

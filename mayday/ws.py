@@ -13,14 +13,14 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from mayday.errors import ApiError
-from mayday.hub import CLOSE_TOO_SLOW, Hub, encode_event
+from mayday.hub import CLOSE_TOO_SLOW, Hub, Subscriber, encode_event
 from mayday.links import Grant
 from mayday.log import EventLog
 
@@ -123,10 +123,11 @@ async def serve_stream(
         )
         for record in history:
             await websocket.send_text(encode_event(record))
-        writer = asyncio.create_task(_write(websocket, sub.queue, last))
+        writer = asyncio.create_task(_Writer(websocket, sub, last).run())
         reader = asyncio.create_task(_read(websocket, session, handle, now))
         dropped = asyncio.create_task(closed.wait())
         done, pending = await asyncio.wait({writer, reader, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        sub.sink = None  # the session is ending: nothing more goes out but the close
         for task in pending:
             task.cancel()
         for task in pending:
@@ -143,17 +144,81 @@ async def serve_stream(
         hub.unsubscribe(sub)
 
 
-async def _write(websocket: WebSocket, queue: asyncio.Queue[tuple[int, str]], last: int) -> None:
-    while True:
-        offset, text = await queue.get()
-        if offset > last:  # skip what the history read already sent
-            await websocket.send_text(text)
-            last = offset
+_WAKE = (0, "")  # queued by a sink that detached itself; offset 0 is never sent
 
 
-async def _read(
-    websocket: WebSocket, session: Session, handle: HandleCommand, now: Callable[[], str]
-) -> None:
+class _Writer:
+    """Sends one subscriber's frames, in offset order, each once.
+
+    While the client keeps up, ``direct`` is the subscriber's sink: the publisher runs the send
+    itself, and it completes there and then when the transport takes the frame (the usual case for
+    an idle board) -- no queue, no task switch per client. A send that has to wait (the transport's
+    buffer is full) or fails is handed back to this writer's task, and later frames queue behind it
+    in the bounded queue, whose overflow drops the client with 4008 as before.
+    """
+
+    __slots__ = ("error", "inflight", "last", "sub", "websocket")
+
+    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int) -> None:
+        self.websocket, self.sub, self.last = websocket, sub, last
+        self.inflight: tuple[Coroutine[Any, Any, None], Any] | None = None
+        self.error: Exception | None = None
+
+    def direct(self, item: tuple[int, str]) -> None:
+        offset, text = item
+        if offset <= self.last:
+            return
+        self.last = offset
+        send = self.websocket.send_text(text)
+        try:
+            self.inflight = (send, send.send(None))  # runs the send until it would wait
+        except StopIteration:
+            return  # sent
+        except Exception as e:  # the connection is gone or closing: the writer ends the session
+            self.error = e
+        self.sub.sink = None
+        self.sub.queue.put_nowait(_WAKE)  # the queue is empty: sinks are only called then
+
+    async def run(self) -> None:
+        sub, queue = self.sub, self.sub.queue
+        try:
+            while True:
+                if self.error is not None:
+                    raise self.error
+                if self.inflight is not None:
+                    send, waiting_on = self.inflight
+                    self.inflight = None
+                    await _finish(send, waiting_on)
+                if queue.empty():
+                    sub.sink = self.direct
+                offset, text = await queue.get()
+                sub.sink = None
+                if offset > self.last:  # skip what the history read already sent
+                    await self.websocket.send_text(text)
+                    self.last = offset
+        finally:
+            sub.sink = None
+            if self.inflight is not None:
+                self.inflight[0].close()
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    """Run to its end, in this task, a coroutine that another task started and that suspended on
+    ``waiting_on`` (what it yielded: an asyncio future, or None for a bare yield)."""
+    try:
+        while True:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait((waiting_on,))  # done or failed: the coroutine sees which
+            waiting_on = coro.send(None)
+    except StopIteration:
+        pass
+    finally:
+        coro.close()  # cancelled while it waited: let its finally clauses run
+
+
+async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, now: Callable[[], str]) -> None:
     bucket = TokenBucket()
     strikes = 0
     while True:

@@ -15,6 +15,7 @@ import heapq
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mayday.clock import iso
 from mayday.errors import DomainError
 from mayday.log import NewEvent, Record
 from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan, plan_to_json, utc_iso
@@ -43,12 +44,14 @@ class Tick:
 class CheckIn:
     site: str
     leg: int | None = None  # None: the site's leg in progress, else its next one
+    by: str = "site"  # or "coordinator", checking in on a site's behalf
 
 
 @dataclass(frozen=True, slots=True)
 class PostDispatch:
     site: str | None  # None: from the coordinators
     text: str
+    by: str = "site"  # or "coordinator", posting as a site or as themselves
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ def _timing(due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
     late = max(now - due, dt.timedelta(0))
     return {
         "due": utc_iso(due),
-        "at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "at": iso(now),
         "late_s": round(late.total_seconds(), 3),
         "late": late > LATE_TOLERANCE,
     }
@@ -159,7 +162,12 @@ def decide(state: RelayState, command: Command, now: dt.datetime) -> list[NewEve
         return [
             NewEvent(
                 "relay_created",
-                {"relay": command.relay_id, "spec": spec_to_json(command.spec), "plan": plan_to_json(p)},
+                {
+                    "relay": command.relay_id,
+                    "spec": spec_to_json(command.spec),
+                    "plan": plan_to_json(p),
+                    "at": iso(now),
+                },
             )
         ]
     if not state.created:
@@ -175,16 +183,12 @@ def decide(state: RelayState, command: Command, now: dt.datetime) -> list[NewEve
         if len(text) > MAX_DISPATCH:
             raise DomainError("dispatch_too_long", f"a dispatch is at most {MAX_DISPATCH} characters")
         _known_site(state, command.site)
-        return [NewEvent("dispatch_posted", {"site": command.site, "text": text, "at": _iso(now)})]
+        return [NewEvent("dispatch_posted", {"site": command.site, "text": text, "at": iso(now), "by": command.by})]
     if isinstance(command, RotateSiteLink):
         _known_site(state, command.site)
         version = state.link_version(command.site) + 1
-        return [NewEvent("site_link_rotated", {"site": command.site, "version": version, "at": _iso(now)})]
+        return [NewEvent("site_link_rotated", {"site": command.site, "version": version, "at": iso(now)})]
     raise DomainError("unknown_command", f"unknown command {type(command).__name__}")
-
-
-def _iso(now: dt.datetime) -> str:
-    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _known_site(state: RelayState, site: str | None) -> None:
@@ -229,9 +233,7 @@ def _tick(state: RelayState, now: dt.datetime) -> list[NewEvent]:
                 data["checkin_by"] = utc_iso(state.legs[h.to_leg].start + grace)
             event = NewEvent("baton_passed", data)
             if d.index + 1 < len(state.plan.handoffs):
-                heapq.heappush(
-                    pending, Deadline(state.plan.handoffs[d.index + 1].at, 0, HANDOFF, d.index + 1)
-                )
+                heapq.heappush(pending, Deadline(state.plan.handoffs[d.index + 1].at, 0, HANDOFF, d.index + 1))
         elif d.kind == ESCALATE:
             leg = state.legs[d.index]
             backup = _backup(state, leg.site)
@@ -283,7 +285,13 @@ def _check_in(state: RelayState, command: CheckIn, now: dt.datetime) -> list[New
     return [
         NewEvent(
             "checked_in",
-            {"leg": index, "site": command.site, "at": _iso(now), "late_s": round(late.total_seconds(), 3)},
+            {
+                "leg": index,
+                "site": command.site,
+                "at": iso(now),
+                "late_s": round(late.total_seconds(), 3),
+                "by": command.by,
+            },
         )
     ]
 

@@ -48,12 +48,12 @@ def parse_and_authorise(grant: Grant | None, raw: Any) -> Command:
         leg = raw.get("leg")
         if leg is not None and (not isinstance(leg, int) or isinstance(leg, bool)):
             raise bad_request("bad_command", "leg must be an integer")
-        return CheckIn(site=site, leg=leg)
+        return CheckIn(site=site, leg=leg, by=role)
     if kind == "dispatch":
         text = raw.get("text")
         if not isinstance(text, str):
             raise bad_request("bad_command", "dispatch needs a text")
-        return PostDispatch(site=site, text=text)
+        return PostDispatch(site=site, text=text, by=role)
     if site is None:
         raise bad_request("bad_command", "rotate_site_link needs a site")
     return RotateSiteLink(site=site)

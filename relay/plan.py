@@ -240,7 +240,5 @@ def plan_to_json(p: Plan) -> dict[str, Any]:
             for h in p.handoffs
         ],
         "gaps": [{"start": utc_iso(s.start), "end": utc_iso(s.end)} for s in p.gaps],
-        "coverage": [
-            {"start": utc_iso(s.start), "end": utc_iso(s.end), "sites": s.sites} for s in p.coverage
-        ],
+        "coverage": [{"start": utc_iso(s.start), "end": utc_iso(s.end), "sites": s.sites} for s in p.coverage],
     }

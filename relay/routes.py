@@ -10,6 +10,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from mayday.access import base_url, check_current, require_admin, verify
+from mayday.clock import iso
 from mayday.errors import ApiError, bad_request, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
 from mayday.links import Grant
@@ -17,7 +18,7 @@ from mayday.ws import Session, serve_stream
 from relay.baton import RelayState, state_to_json
 from relay.commands import COORDINATOR, parse_and_authorise
 from relay.ical import relay_calendar
-from relay.plan import plan, plan_to_json, utc_iso
+from relay.plan import plan, plan_to_json
 from relay.service import RelayService, scope_of, stream_of
 from relay.spec import load_spec
 
@@ -99,7 +100,7 @@ async def _readable(request: Request) -> tuple[RelayService, str, RelayState, in
 
 async def get_relay(request: Request) -> Response:
     service, _, state, offset, _ = await _readable(request)
-    return JSONResponse(state_to_json(state, offset) | {"now": utc_iso(service.clock.now())})
+    return JSONResponse(state_to_json(state, offset) | {"now": iso(service.clock.now())})
 
 
 async def get_plan(request: Request) -> Response:
@@ -175,7 +176,7 @@ async def relay_socket(websocket: WebSocket) -> None:
         hub=service.hub,
         authenticate=authenticate,
         handle=handle,
-        now=lambda: utc_iso(service.clock.now()),
+        now=lambda: iso(service.clock.now()),
     )
 
 

@@ -57,7 +57,6 @@ class RelayService(StreamService[RelayState]):
             "coordinator": self.links.sign(Grant(scope, COORDINATOR)),
             "viewer": self.links.sign(Grant(scope, VIEWER)),
             "sites": {
-                s.id: self.links.sign(Grant(scope, SITE, s.id, state.link_version(s.id)))
-                for s in state.spec.sites
+                s.id: self.links.sign(Grant(scope, SITE, s.id, state.link_version(s.id))) for s in state.spec.sites
             },
         }

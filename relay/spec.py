@@ -224,8 +224,7 @@ def spec_to_json(spec: RelaySpec) -> dict[str, Any]:
         "checkin_grace": int(spec.checkin_grace.total_seconds()),
         "board": spec.board,
         "sites": [
-            {"id": s.id, "name": s.name, "tz": s.tz, "legs": rule(s.legs)}
-            | ({"backup": s.backup} if s.backup else {})
+            {"id": s.id, "name": s.name, "tz": s.tz, "legs": rule(s.legs)} | ({"backup": s.backup} if s.backup else {})
             for s in spec.sites
         ],
     }

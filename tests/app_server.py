@@ -14,7 +14,7 @@ import websockets
 from helpers import free_port
 from starlette.applications import Starlette
 
-from mayday.app import Settings, create_app
+from mayday.app import Settings, create_app, server_config
 
 
 @dataclass
@@ -32,16 +32,7 @@ class Running:
 async def running_app(settings: Settings) -> AsyncIterator[Running]:
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        ws_max_size=64 * 1024,
-        log_level="warning",
-        lifespan="on",
-    )
+    config = server_config(app, "127.0.0.1", port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):

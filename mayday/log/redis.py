@@ -201,9 +201,7 @@ class RedisLog:
             while not self._closed:
                 # XREAD from "after" returns history first (it is already there) and blocks only
                 # once we are caught up, so history and live events come through the same path.
-                read = asyncio.ensure_future(
-                    conn.xread({_key(stream): f"{after}-0"}, count=PAGE, block=self._block_ms)
-                )
+                read = asyncio.ensure_future(conn.xread({_key(stream): f"{after}-0"}, count=PAGE, block=self._block_ms))
                 self._reads.add(read)
                 await asyncio.wait({read, closing}, return_when=asyncio.FIRST_COMPLETED)
                 if self._closed:

@@ -74,9 +74,7 @@ class SqliteLog:
         row = self._conn.execute("SELECT MAX(offset) FROM events WHERE stream = ?", (stream,)).fetchone()
         return row[0] or 0
 
-    def _append(
-        self, stream: str, expected: int, rows: list[tuple[str, str]], secret: SecretWrite | None
-    ) -> int:
+    def _append(self, stream: str, expected: int, rows: list[tuple[str, str]], secret: SecretWrite | None) -> int:
         assert self._conn is not None
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,912 @@
+"""The assembly as a pure state machine: ``decide(state, command, now) -> events`` and
+``evolve(state, event) -> state``, with no clock, I/O or loop.
+
+It holds the speaker queue and the floor, demands with their translations and amendments, and
+ballots. Secret ballots never reach this module with a choice: the shell writes the choice to the
+log's secret counters (assembly/secret.py) and the core sees only "X has voted", then the totals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from assembly.definition import KINDS, AssemblyDef, Person, assembly_to_json, parse_assembly, person_to_json
+from assembly.queue import speaking_order
+from assembly.schulze import BallotError, normalise_ranking, pairwise, ranking_from_paths, strongest_paths
+from assembly.tally import plain, tally_motion
+from mayday.clock import iso
+from mayday.errors import DomainError
+from mayday.log import NewEvent
+
+MAX_TEXT = 4000
+CHOICES = ("yes", "no", "abstain")
+MILLI = 1000  # tallies are integers in thousandths of a vote
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def milli(weight: Decimal) -> int:
+    return int(weight * MILLI)
+
+
+# Commands ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateAssembly:
+    assembly_id: str
+    definition: AssemblyDef
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Mark a speaker over time when the floor's deadline has passed."""
+
+
+@dataclass(frozen=True)
+class SetPresence:
+    person: str
+    present: bool
+
+
+@dataclass(frozen=True)
+class RaiseHand:
+    person: str
+    kind: str = "speech"
+
+
+@dataclass(frozen=True)
+class LowerHand:
+    entry: int
+    by: str | None  # None: the chair
+
+
+@dataclass(frozen=True)
+class GrantFloor:
+    entry: int | None = None  # None: whoever is next in the speaking order
+
+
+@dataclass(frozen=True)
+class EndSpeech:
+    by: str | None = None  # None: the chair; else the speaker yielding the floor
+
+
+@dataclass(frozen=True)
+class ExtendTime:
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Reorder:
+    order: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SetListOpen:
+    open: bool
+
+
+@dataclass(frozen=True)
+class SetFloorLanguage:
+    language: str
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class ProposeDemand:
+    person: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EditText:
+    target: str  # "d3" or "a2"
+    text: str
+    by: str | None  # None: the chair
+
+
+@dataclass(frozen=True)
+class Translate:
+    target: str
+    language: str
+    text: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ProposeAmendment:
+    demand: str
+    person: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenBallot:
+    target: str  # a demand or amendment id
+    majority: str = "simple"
+    secret: bool = False
+    quorum: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class OpenRanking:
+    candidates: tuple[str, ...] | None = None  # None: every adopted demand
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class CastVote:
+    """An open ballot's vote; ``choice`` is yes/no/abstain, or a ranking (tiers) for a ranking."""
+
+    ballot: int
+    voter: str
+    choice: Any
+
+
+@dataclass(frozen=True)
+class CastSecretVote:
+    """A secret ballot's vote as the core sees it: who, never what. ``change`` says the voter
+    presented the receipt of an earlier vote (the shell's secret write replaces it)."""
+
+    ballot: int
+    voter: str
+    change: bool = False
+
+
+@dataclass(frozen=True)
+class CloseBallot:
+    ballot: int
+    secret_totals: dict[str, int] | None = None  # from the log's counters, for a secret ballot
+
+
+@dataclass(frozen=True)
+class AddPerson:
+    person: Person
+
+
+@dataclass(frozen=True)
+class RevokeLink:
+    person: str
+
+
+# State -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    person: str
+    kind: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Floor:
+    entry: int
+    person: str
+    kind: str
+    started: dt.datetime
+    deadline: dt.datetime
+    overtime: bool = False
+
+
+@dataclass(frozen=True)
+class Translation:
+    language: str
+    text: str
+    source_rev: int
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A demand ("d<n>") or an amendment ("a<n>", replacing the text of ``demand``)."""
+
+    id: str
+    proposer: str
+    language: str
+    text: str
+    rev: int = 1
+    status: str = "proposed"  # proposed | adopted | rejected
+    demand: str | None = None
+    history: tuple[dict[str, Any], ...] = ()
+    translations: dict[str, Translation] = field(default_factory=dict)
+
+    def stale(self, language: str) -> bool:
+        t = self.translations.get(language)
+        return t is not None and t.source_rev < self.rev
+
+
+@dataclass(frozen=True)
+class Ballot:
+    id: int
+    kind: str  # motion | ranking
+    target: str | None
+    candidates: tuple[str, ...]
+    majority: str
+    secret: bool
+    quorum: Decimal
+    opened: str
+    status: str = "open"  # open | closed
+    votes: dict[str, Any] = field(default_factory=dict)  # open ballots only: voter -> choice
+    voters: frozenset[str] = frozenset()
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class AssemblyState:
+    assembly_id: str | None = None
+    definition: AssemblyDef | None = None
+    people: dict[str, Person] = field(default_factory=dict)
+    link_versions: dict[str, int] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()
+    queue: tuple[Entry, ...] = ()
+    manual: tuple[int, ...] = ()
+    list_open: bool = True
+    next_entry: int = 1
+    floor: Floor | None = None
+    floor_language: str | None = None
+    last_region: str | None = None
+    spoken: dict[str, int] = field(default_factory=dict)
+    region_spent: dict[str, float] = field(default_factory=dict)
+    speeches: tuple[dict[str, Any], ...] = ()
+    texts: dict[str, Text] = field(default_factory=dict)
+    next_demand: int = 1
+    next_amendment: int = 1
+    ballots: dict[int, Ballot] = field(default_factory=dict)
+    next_ballot: int = 1
+
+    @property
+    def created(self) -> bool:
+        return self.definition is not None
+
+    def person(self, pid: str | None) -> Person | None:
+        return self.people.get(pid) if pid else None
+
+    def order(self) -> list[Entry]:
+        assert self.definition is not None
+        return speaking_order(self)
+
+
+# decide ------------------------------------------------------------------------------------
+
+
+def _err(code: str, message: str) -> DomainError:
+    return DomainError(code, message)
+
+
+def _text_arg(text: Any, what: str = "text") -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise _err("empty_text", f"the {what} is empty")
+    if len(text) > MAX_TEXT:
+        raise _err("text_too_long", f"the {what} is longer than {MAX_TEXT} characters")
+    return text.strip()
+
+
+def _language(state: AssemblyState, language: str) -> str:
+    assert state.definition is not None
+    if language not in state.definition.languages:
+        raise _err("unknown_language", f"{language!r} is not one of {list(state.definition.languages)}")
+    return language
+
+
+def _delegate(state: AssemblyState, pid: str) -> Person:
+    p = state.person(pid)
+    if p is None or p.role != "delegate":
+        raise _err("not_a_delegate", f"{pid!r} is not a delegate of this assembly")
+    return p
+
+
+def _text(state: AssemblyState, tid: str) -> Text:
+    t = state.texts.get(tid)
+    if t is None:
+        raise _err("unknown_text", f"no demand or amendment {tid!r}")
+    return t
+
+
+def _open_ballot_on(state: AssemblyState, tid: str) -> Ballot | None:
+    """An open ballot on this text, on one of its amendments, or ranking it."""
+
+    def about(b: Ballot) -> bool:
+        target = state.texts.get(b.target) if b.target else None
+        return b.target == tid or (target is not None and target.demand == tid) or tid in b.candidates
+
+    return next((b for b in state.ballots.values() if b.status == "open" and about(b)), None)
+
+
+def _ballot(state: AssemblyState, bid: int) -> Ballot:
+    b = state.ballots.get(bid)
+    if b is None:
+        raise _err("unknown_ballot", f"no ballot {bid}")
+    if b.status != "open":
+        raise _err("ballot_closed", f"ballot {bid} is closed")
+    return b
+
+
+def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[NewEvent]:
+    """The events ``command`` produces at ``now``; raises DomainError to refuse (nothing appended)."""
+    if isinstance(command, CreateAssembly):
+        if state.created:
+            raise _err("assembly_exists", "this assembly already exists")
+        data = {"assembly": command.assembly_id, "definition": assembly_to_json(command.definition)}
+        return [NewEvent("assembly_created", data)]
+    if not state.created:
+        raise _err("not_found", "no such assembly")
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise _err("unknown_command", f"unknown command {type(command).__name__}")
+    return handler(state, command, now)
+
+
+def _tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[NewEvent]:
+    f = state.floor
+    if f is None or f.overtime or now < f.deadline:
+        return []
+    return [NewEvent("floor_overtime", {"entry": f.entry, "person": f.person, "at": iso(now)})]
+
+
+def _presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[NewEvent]:
+    p = state.person(c.person)
+    if p is None:
+        raise _err("unknown_person", f"no participant {c.person!r}")
+    if (c.person in state.present) == c.present:
+        return []
+    return [NewEvent("presence_changed", {"person": c.person, "present": c.present, "at": iso(now)})]
+
+
+def _raise(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEvent]:
+    _delegate(state, c.person)
+    if c.kind not in KINDS:
+        raise _err("bad_kind", f"kind must be one of {list(KINDS)}")
+    if not state.list_open and c.kind != "point_of_order":
+        raise _err("list_closed", "the list of speakers is closed (points of order are still taken)")
+    if any(e.person == c.person and e.kind == c.kind for e in state.queue):
+        raise _err("already_in_queue", f"{c.person} already asked for a {c.kind.replace('_', ' ')}")
+    events = []
+    if c.person not in state.present:
+        events.append(NewEvent("presence_changed", {"person": c.person, "present": True, "at": iso(now)}))
+    data = {"entry": state.next_entry, "person": c.person, "kind": c.kind, "at": iso(now)}
+    return [*events, NewEvent("hand_raised", data)]
+
+
+def _entry(state: AssemblyState, eid: int) -> Entry:
+    e = next((e for e in state.queue if e.id == eid), None)
+    if e is None:
+        raise _err("unknown_entry", f"no entry {eid} in the queue")
+    return e
+
+
+def _lower(state: AssemblyState, c: LowerHand, now: dt.datetime) -> list[NewEvent]:
+    e = _entry(state, c.entry)
+    if c.by is not None and e.person != c.by:
+        raise _err("not_your_entry", "you can only lower your own hand")
+    return [NewEvent("hand_lowered", {"entry": e.id, "person": e.person, "by": c.by or "chair", "at": iso(now)})]
+
+
+def _end(state: AssemblyState, now: dt.datetime, by: str) -> NewEvent:
+    f = state.floor
+    assert f is not None and state.definition is not None
+    p = state.person(f.person)
+    seconds = round((now - f.started).total_seconds(), 1)
+    return NewEvent(
+        "speech_ended",
+        {
+            "entry": f.entry,
+            "person": f.person,
+            "region": p.region if p else None,
+            "kind": f.kind,
+            "started": iso(f.started),
+            "at": iso(now),
+            "seconds": seconds,
+            "overtime": now > f.deadline,
+            "by": by,
+        },
+    )
+
+
+def _grant(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEvent]:
+    assert state.definition is not None
+    if c.entry is None:
+        order = state.order()
+        if not order:
+            raise _err("queue_empty", "nobody is waiting to speak")
+        e = order[0]
+    else:
+        e = _entry(state, c.entry)
+    events = [_end(state, now, "chair")] if state.floor else []
+    seconds = int(state.definition.speaking_time[e.kind].total_seconds())
+    data = {
+        "entry": e.id,
+        "person": e.person,
+        "kind": e.kind,
+        "at": iso(now),
+        "seconds": seconds,
+        "deadline": iso(now + dt.timedelta(seconds=seconds)),
+    }
+    return [*events, NewEvent("floor_granted", data)]
+
+
+def _end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[NewEvent]:
+    if state.floor is None:
+        raise _err("floor_empty", "nobody has the floor")
+    if c.by is not None and c.by != state.floor.person:
+        raise _err("not_speaking", "only the speaker or the chair can end the speech")
+    return [_end(state, now, c.by or "chair")]
+
+
+def _extend(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[NewEvent]:
+    f = state.floor
+    if f is None:
+        raise _err("floor_empty", "nobody has the floor")
+    if not 5 <= c.seconds <= 3600:
+        raise _err("bad_extension", "extend by 5 s to 1 h")
+    deadline = max(f.deadline, now) + dt.timedelta(seconds=c.seconds)
+    return [NewEvent("time_extended", {"entry": f.entry, "seconds": c.seconds, "deadline": iso(deadline)})]
+
+
+def _reorder(state: AssemblyState, c: Reorder, now: dt.datetime) -> list[NewEvent]:
+    ids = {e.id for e in state.queue}
+    if len(set(c.order)) != len(c.order) or not set(c.order) <= ids:
+        raise _err("bad_order", "the order must list entries in the queue, each once")
+    return [NewEvent("queue_reordered", {"order": list(c.order), "at": iso(now)})]
+
+
+def _list_open(state: AssemblyState, c: SetListOpen, now: dt.datetime) -> list[NewEvent]:
+    if state.list_open == c.open:
+        return []
+    return [NewEvent("list_reopened" if c.open else "list_closed", {"at": iso(now)})]
+
+
+def _floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime) -> list[NewEvent]:
+    _language(state, c.language)
+    if c.by is not None and (state.floor is None or state.floor.person != c.by):
+        raise _err("not_speaking", "only the speaker or the chair sets the floor language")
+    if state.floor_language == c.language:
+        return []
+    return [NewEvent("floor_language_set", {"language": c.language, "by": c.by or "chair"})]
+
+
+def _propose(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[NewEvent]:
+    _delegate(state, c.person)
+    data = {
+        "id": f"d{state.next_demand}",
+        "proposer": c.person,
+        "language": _language(state, c.language),
+        "text": _text_arg(c.text),
+        "at": iso(now),
+    }
+    return [NewEvent("demand_proposed", data)]
+
+
+def _amend(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[NewEvent]:
+    _delegate(state, c.person)
+    d = _text(state, c.demand)
+    if d.demand is not None:
+        raise _err("bad_target", "amend a demand, not an amendment")
+    if d.status != "proposed":
+        raise _err("not_open", f"{d.id} is {d.status}; only proposed demands can be amended")
+    data = {
+        "id": f"a{state.next_amendment}",
+        "demand": d.id,
+        "proposer": c.person,
+        "language": _language(state, c.language),
+        "text": _text_arg(c.text),
+        "at": iso(now),
+    }
+    return [NewEvent("amendment_proposed", data)]
+
+
+def _edit(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]:
+    t = _text(state, c.target)
+    if c.by is not None and c.by != t.proposer:
+        raise _err("not_yours", "only the proposer or the chair can edit this text")
+    if t.status != "proposed" or _open_ballot_on(state, t.id):
+        raise _err("not_open", f"{t.id} cannot change now (being voted on, or already decided)")
+    text = _text_arg(c.text)
+    if text == t.text:
+        return []
+    data = {"id": t.id, "rev": t.rev + 1, "text": text, "by": c.by or "chair", "at": iso(now)}
+    return [NewEvent("text_edited", data)]
+
+
+def _translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[NewEvent]:
+    t = _text(state, c.target)
+    _language(state, c.language)
+    if c.language == t.language:
+        raise _err("same_language", f"{t.id} is written in {t.language}; edit it instead")
+    p = state.person(c.by)
+    if p is None or not (p.role == "interpreter" or c.by == t.proposer):
+        raise _err("not_translator", "interpreters and the proposer add translations")
+    data = {
+        "id": t.id,
+        "language": c.language,
+        "text": _text_arg(c.text, "translation"),
+        "source_rev": t.rev,
+        "by": c.by,
+        "at": iso(now),
+    }
+    return [NewEvent("translation_added", data)]
+
+
+def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
+    assert state.definition is not None
+    t = _text(state, c.target)
+    if t.status != "proposed":
+        raise _err("not_open", f"{t.id} is already {t.status}")
+    if _open_ballot_on(state, t.id):
+        raise _err("ballot_open", f"a ballot on {t.id} is already open")
+    if c.majority not in ("simple", "two_thirds"):
+        raise _err("bad_majority", "majority is simple or two_thirds")
+    quorum = state.definition.quorum if c.quorum is None else c.quorum
+    if not 0 <= quorum <= 1:
+        raise _err("bad_quorum", "quorum is a share between 0 and 1")
+    data = {
+        "ballot": state.next_ballot,
+        "kind": "motion",
+        "target": t.id,
+        "candidates": [],
+        "majority": c.majority,
+        "secret": c.secret,
+        "quorum": str(quorum),
+        "at": iso(now),
+    }
+    return [NewEvent("ballot_opened", data)]
+
+
+def _open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[NewEvent]:
+    adopted = [t.id for t in state.texts.values() if t.demand is None and t.status == "adopted"]
+    candidates = list(c.candidates) if c.candidates is not None else adopted
+    if len(candidates) < 2 or len(set(candidates)) != len(candidates):
+        raise _err("bad_candidates", "a ranking needs two or more different adopted demands")
+    for cid in candidates:
+        if cid not in adopted:
+            raise _err("bad_candidates", f"{cid} is not an adopted demand")
+    if any(b.status == "open" and b.kind == "ranking" for b in state.ballots.values()):
+        raise _err("ballot_open", "a ranking ballot is already open")
+    data = {
+        "ballot": state.next_ballot,
+        "kind": "ranking",
+        "target": None,
+        "candidates": candidates,
+        "majority": "schulze",
+        "secret": c.secret,
+        "quorum": "0",
+        "at": iso(now),
+    }
+    return [NewEvent("ballot_opened", data)]
+
+
+def normalised_choice(b: Ballot, choice: Any) -> Any:
+    """yes/no/abstain for a motion, tiers of candidates for a ranking; DomainError otherwise."""
+    if b.kind == "motion":
+        if choice not in CHOICES:
+            raise _err("bad_choice", "vote yes, no or abstain")
+        return choice
+    try:
+        return normalise_ranking(choice, list(b.candidates))
+    except (BallotError, TypeError, ValueError) as e:
+        raise _err("bad_choice", f"bad ranking: {e}") from None
+
+
+def _vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]:
+    b = _ballot(state, c.ballot)
+    if b.secret:
+        raise _err("secret_ballot", "this ballot is secret; vote through the secret path")
+    p = _delegate(state, c.voter)
+    choice = normalised_choice(b, c.choice)
+    if b.votes.get(c.voter) == choice:
+        return []
+    events = []
+    if c.voter not in state.present:
+        events.append(NewEvent("presence_changed", {"person": c.voter, "present": True, "at": iso(now)}))
+    data = {"ballot": b.id, "voter": c.voter, "choice": choice, "weight": str(p.weight)}
+    return [*events, NewEvent("vote_cast", data)]
+
+
+def _secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> list[NewEvent]:
+    b = _ballot(state, c.ballot)
+    if not b.secret:
+        raise _err("open_ballot", "this ballot is open; send the choice itself")
+    _delegate(state, c.voter)
+    if c.change != (c.voter in b.voters):
+        if c.change:
+            raise _err("no_vote_to_change", "you have not voted on this ballot yet")
+        raise _err("already_voted", "you have voted; send the receipt of that vote to change it")
+    events = []
+    if c.voter not in state.present:
+        events.append(NewEvent("presence_changed", {"person": c.voter, "present": True, "at": iso(now)}))
+    # No time, no choice, no weight: only who has voted (the order of events is all the log keeps).
+    return [*events, NewEvent("ballot_voted", {"ballot": b.id, "voter": c.voter})]
+
+
+def _present_weight(state: AssemblyState, b: Ballot) -> Fraction:
+    """Weight of delegates present, plus any voter who is not (they took part, so they count)."""
+    who = state.present | b.voters
+    return sum((Fraction(p.weight) for pid in who if (p := state.person(pid)) and p.role == "delegate"), Fraction(0))
+
+
+def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEvent]:
+    b = _ballot(state, c.ballot)
+    if b.secret and c.secret_totals is None:
+        raise _err("internal", "a secret ballot is closed with its totals")
+    present = _present_weight(state, b)
+    base = {"ballot": b.id, "kind": b.kind, "target": b.target, "at": iso(now), "voters": len(b.voters)}
+    if b.kind == "motion":
+        totals = dict.fromkeys(CHOICES, Fraction(0))
+        if b.secret:
+            for choice in CHOICES:
+                totals[choice] = Fraction(c.secret_totals.get(f"b{b.id}:{choice}", 0), MILLI)  # type: ignore[union-attr]
+        else:
+            for voter, choice in b.votes.items():
+                p = state.person(voter)
+                totals[choice] += Fraction(p.weight) if p else 0
+        result = tally_motion(
+            totals["yes"], totals["no"], totals["abstain"],
+            majority=b.majority, quorum=Fraction(b.quorum), total_weight=present or 1,
+        )  # fmt: skip
+        outcome = result.to_json() | {"present_weight": plain(present)}
+        events = [NewEvent("ballot_closed", base | {"result": outcome})]
+        assert b.target is not None
+        t = state.texts[b.target]
+        status = "adopted" if result.outcome == "adopted" else "rejected"
+        events.append(NewEvent("text_decided", {"id": t.id, "status": status, "ballot": b.id}))
+        if t.demand is not None and status == "adopted":
+            d = state.texts[t.demand]
+            events.append(
+                NewEvent(
+                    "text_edited",
+                    {
+                        "id": d.id,
+                        "rev": d.rev + 1,
+                        "text": t.text,
+                        "language": t.language,
+                        "by": "amendment " + t.id,
+                        "amendment": t.id,
+                        "at": iso(now),
+                    },
+                )
+            )
+        return events
+    names = list(b.candidates)
+    if b.secret:
+        d = {
+            x: {y: plain(Fraction(c.secret_totals.get(f"b{b.id}:{x}>{y}", 0), MILLI)) for y in names if y != x}  # type: ignore[union-attr]
+            for x in names
+        }
+    else:
+        ballots = []
+        for voter, ranking in b.votes.items():
+            p = state.person(voter)
+            if p:
+                ballots.append((Fraction(p.weight), ranking))
+        d = pairwise(names, ballots)
+    paths = strongest_paths(names, d)
+    result = {"ranking": ranking_from_paths(names, paths), "pairwise": d, "strongest_paths": paths}
+    return [NewEvent("ballot_closed", base | {"result": result | {"present_weight": plain(present)}})]
+
+
+def _add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[NewEvent]:
+    if c.person.id in state.people:
+        raise _err("person_exists", f"{c.person.id!r} is already a participant")
+    if c.person.language not in state.definition.languages:  # type: ignore[union-attr]
+        raise _err("unknown_language", f"{c.person.language!r} is not one of the assembly's languages")
+    return [NewEvent("person_added", {"role": c.person.role, **person_to_json(c.person), "at": iso(now)})]
+
+
+def _revoke(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEvent]:
+    if c.person not in state.people:
+        raise _err("unknown_person", f"no participant {c.person!r}")
+    version = state.link_versions.get(c.person, 0) + 1
+    return [NewEvent("link_revoked", {"person": c.person, "version": version, "at": iso(now)})]
+
+
+_HANDLERS: dict[type, Any] = {
+    Tick: _tick,
+    SetPresence: _presence,
+    RaiseHand: _raise,
+    LowerHand: _lower,
+    GrantFloor: _grant,
+    EndSpeech: _end_speech,
+    ExtendTime: _extend,
+    Reorder: _reorder,
+    SetListOpen: _list_open,
+    SetFloorLanguage: _floor_language,
+    ProposeDemand: _propose,
+    ProposeAmendment: _amend,
+    EditText: _edit,
+    Translate: _translate,
+    OpenBallot: _open_ballot,
+    OpenRanking: _open_ranking,
+    CastVote: _vote,
+    CastSecretVote: _secret_vote,
+    CloseBallot: _close,
+    AddPerson: _add_person,
+    RevokeLink: _revoke,
+}
+
+
+def next_deadline(state: AssemblyState) -> dt.datetime | None:
+    f = state.floor
+    return None if f is None or f.overtime else f.deadline
+
+
+# evolve ------------------------------------------------------------------------------------
+
+
+def _person_from(data: dict[str, Any]) -> Person:
+    return Person(
+        id=data["id"],
+        role=data["role"],
+        name=data["name"],
+        language=data["language"],
+        site=data.get("site"),
+        region=data.get("region"),
+        weight=Decimal(data.get("weight", "0")),
+        booth=data.get("booth"),
+        understands=tuple(data.get("understands", ())),
+    )
+
+
+def _set_text(state: AssemblyState, t: Text) -> AssemblyState:
+    return replace(state, texts=state.texts | {t.id: t})
+
+
+def evolve(state: AssemblyState, type_: str, data: dict[str, Any]) -> AssemblyState:
+    """Fold one event. Unknown types are ignored so an older server can replay a newer log."""
+    fn = _EVOLVERS.get(type_)
+    return fn(state, data) if fn else state
+
+
+def _ev_created(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    definition = parse_assembly(d["definition"])
+    return replace(s, assembly_id=d["assembly"], definition=definition, people=dict(definition.by_id))
+
+
+def _ev_presence(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    present = s.present | {d["person"]} if d["present"] else s.present - {d["person"]}
+    return replace(s, present=present)
+
+
+def _ev_raised(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    e = Entry(d["entry"], d["person"], d["kind"], d["at"])
+    return replace(s, queue=(*s.queue, e), next_entry=d["entry"] + 1)
+
+
+def _drop_entry(s: AssemblyState, eid: int) -> AssemblyState:
+    return replace(s, queue=tuple(e for e in s.queue if e.id != eid), manual=tuple(i for i in s.manual if i != eid))
+
+
+def _ev_lowered(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    return _drop_entry(s, d["entry"])
+
+
+def _ev_granted(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    s = _drop_entry(s, d["entry"])
+    floor = Floor(d["entry"], d["person"], d["kind"], parse_iso(d["at"]), parse_iso(d["deadline"]))
+    return replace(s, floor=floor)
+
+
+def _ev_ended(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    region = d.get("region")
+    spent = dict(s.region_spent)
+    if region:
+        spent[region] = spent.get(region, 0.0) + d["seconds"]
+    spoken = s.spoken | {d["person"]: s.spoken.get(d["person"], 0) + 1}
+    return replace(s, floor=None, last_region=region, spoken=spoken, region_spent=spent, speeches=(*s.speeches, d))
+
+
+def _ev_extended(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    assert s.floor is not None
+    return replace(s, floor=replace(s.floor, deadline=parse_iso(d["deadline"]), overtime=False))
+
+
+def _ev_overtime(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    assert s.floor is not None
+    return replace(s, floor=replace(s.floor, overtime=True))
+
+
+def _ev_text(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    t = Text(
+        id=d["id"],
+        proposer=d["proposer"],
+        language=d["language"],
+        text=d["text"],
+        demand=d.get("demand"),
+        history=({"rev": 1, "text": d["text"], "language": d["language"], "by": d["proposer"], "at": d["at"]},),
+    )
+    s = _set_text(s, t)
+    if t.demand is None:
+        return replace(s, next_demand=s.next_demand + 1)
+    return replace(s, next_amendment=s.next_amendment + 1)
+
+
+def _ev_edited(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    t = s.texts[d["id"]]
+    language = d.get("language", t.language)
+    entry = {"rev": d["rev"], "text": d["text"], "language": language, "by": d["by"], "at": d["at"]}
+    return _set_text(s, replace(t, text=d["text"], rev=d["rev"], language=language, history=(*t.history, entry)))
+
+
+def _ev_translated(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    t = s.texts[d["id"]]
+    tr = Translation(d["language"], d["text"], d["source_rev"], d["by"], d["at"])
+    return _set_text(s, replace(t, translations=t.translations | {d["language"]: tr}))
+
+
+def _ev_decided(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    return _set_text(s, replace(s.texts[d["id"]], status=d["status"]))
+
+
+def _ev_ballot_opened(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    b = Ballot(
+        id=d["ballot"],
+        kind=d["kind"],
+        target=d["target"],
+        candidates=tuple(d["candidates"]),
+        majority=d["majority"],
+        secret=d["secret"],
+        quorum=Decimal(d["quorum"]),
+        opened=d["at"],
+    )
+    return replace(s, ballots=s.ballots | {b.id: b}, next_ballot=b.id + 1)
+
+
+def _ev_vote(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    b = s.ballots[d["ballot"]]
+    b = replace(b, votes=b.votes | {d["voter"]: d["choice"]}, voters=b.voters | {d["voter"]})
+    return replace(s, ballots=s.ballots | {b.id: b})
+
+
+def _ev_voted(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    b = s.ballots[d["ballot"]]
+    return replace(s, ballots=s.ballots | {b.id: replace(b, voters=b.voters | {d["voter"]})})
+
+
+def _ev_closed(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    b = s.ballots[d["ballot"]]
+    return replace(s, ballots=s.ballots | {b.id: replace(b, status="closed", result=d["result"])})
+
+
+def _ev_person(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    p = _person_from(d)
+    return replace(s, people=s.people | {p.id: p})
+
+
+def _ev_revoked(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    return replace(s, link_versions=s.link_versions | {d["person"]: d["version"]})
+
+
+_EVOLVERS = {
+    "assembly_created": _ev_created,
+    "presence_changed": _ev_presence,
+    "hand_raised": _ev_raised,
+    "hand_lowered": _ev_lowered,
+    "floor_granted": _ev_granted,
+    "speech_ended": _ev_ended,
+    "time_extended": _ev_extended,
+    "floor_overtime": _ev_overtime,
+    "queue_reordered": lambda s, d: replace(s, manual=tuple(d["order"])),
+    "list_closed": lambda s, d: replace(s, list_open=False),
+    "list_reopened": lambda s, d: replace(s, list_open=True),
+    "floor_language_set": lambda s, d: replace(s, floor_language=d["language"]),
+    "demand_proposed": _ev_text,
+    "amendment_proposed": _ev_text,
+    "text_edited": _ev_edited,
+    "translation_added": _ev_translated,
+    "text_decided": _ev_decided,
+    "ballot_opened": _ev_ballot_opened,
+    "vote_cast": _ev_vote,
+    "ballot_voted": _ev_voted,
+    "ballot_closed": _ev_closed,
+    "person_added": _ev_person,
+    "link_revoked": _ev_revoked,
+}

@@ -1,0 +1,222 @@
+"""REST and WebSocket routes for assemblies (all listed in docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from assembly.core import AssemblyState
+from assembly.definition import load_assembly, person_to_json
+from assembly.minutes import minutes_json, minutes_markdown
+from assembly.protocol import CHAIR, parse
+from assembly.service import AssemblyService, scope_of
+from mayday.access import base_url, check_current, require_admin, verify
+from mayday.clock import iso
+from mayday.errors import bad_request, forbidden, unauthorized
+from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
+from mayday.links import Grant
+from mayday.ws import Session, serve_stream
+
+PAGES = {"chair": "chair", "delegate": "delegate", "interpreter": "interpreter", "viewer": "watch"}
+
+
+def _service(request: Request | WebSocket) -> AssemblyService:
+    return request.app.state.assemblies
+
+
+def _grant(request: Request | WebSocket, token: str | None, assembly_id: str, state: AssemblyState) -> Grant | None:
+    return verify(request, token, scope_of(assembly_id), lambda pid: state.link_versions.get(pid, 0))
+
+
+def _may_read(state: AssemblyState, grant: Grant | None) -> None:
+    assert state.definition is not None
+    if state.definition.viewers == "link" and grant is None:
+        raise unauthorized("watching this assembly needs a link")
+
+
+def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dict[str, Any]:
+    base = f"{base_url(request)}/assembly/{assembly_id}"
+
+    def url(page: str, token: str) -> str:
+        return f"{base}/{page}#t={token}"
+
+    return {
+        "watch": f"{base}/watch",
+        "viewer": url("watch", links["viewer"]),
+        "chairs": {pid: url("chair", t) for pid, t in links["chairs"].items()},
+        "delegates": {pid: url("delegate", t) for pid, t in links["delegates"].items()},
+        "interpreters": {pid: url("interpreter", t) for pid, t in links["interpreters"].items()},
+        "minutes": f"{base_url(request)}/api/assemblies/{assembly_id}/minutes.md",
+    }
+
+
+async def create_assembly(request: Request) -> Response:
+    request.app.state.limiter.check(request.client.host if request.client else "?")
+    require_admin(request)
+    definition = parse_definition(await read_body(request, MAX_BODY), load_assembly)
+    service = _service(request)
+    assembly_id = await service.create_assembly(definition)
+    agg = await service.get(assembly_id)
+    body = {
+        "id": assembly_id,
+        "title": definition.title,
+        **links_json(request, assembly_id, service.links_for(assembly_id, agg.state)),
+    }
+    return JSONResponse(body, status_code=201)
+
+
+async def list_assemblies(request: Request) -> Response:
+    require_admin(request)
+    service = _service(request)
+    out = []
+    for assembly_id in service.ids():
+        agg = await service.get(assembly_id)
+        assert agg.state.definition is not None
+        out.append({"id": assembly_id, "title": agg.state.definition.title})
+    return JSONResponse({"assemblies": out})
+
+
+async def _readable(request: Request) -> tuple[AssemblyService, str, AssemblyState, int, Grant | None]:
+    service = _service(request)
+    assembly_id = request.path_params["assembly_id"]
+    agg = await service.get(assembly_id)
+    grant = _grant(request, bearer(request), assembly_id, agg.state)
+    _may_read(agg.state, grant)
+    return service, assembly_id, agg.state, agg.offset, grant
+
+
+def snapshot(state: AssemblyState, offset: int) -> dict[str, Any]:
+    """A read-only summary for REST readers; live pages fold the events themselves."""
+    assert state.definition is not None
+    f = state.floor
+    floor = None
+    if f is not None:
+        floor = {
+            "entry": f.entry,
+            "person": f.person,
+            "kind": f.kind,
+            "deadline": iso(f.deadline),
+            "overtime": f.overtime,
+        }
+    return {
+        "assembly": state.assembly_id,
+        "offset": offset,
+        "title": state.definition.title,
+        "languages": list(state.definition.languages),
+        "people": [{"role": p.role, **person_to_json(p)} for p in state.people.values()],
+        "present": sorted(state.present),
+        "list_open": state.list_open,
+        "order": [{"entry": e.id, "person": e.person, "kind": e.kind} for e in state.order()],
+        "floor": floor,
+        "floor_language": state.floor_language,
+        "region_time": state.region_spent,
+        "texts": {
+            t.id: {"status": t.status, "language": t.language, "text": t.text, "rev": t.rev}
+            for t in state.texts.values()
+        },
+        "ballots": {
+            str(b.id): {
+                "kind": b.kind,
+                "target": b.target,
+                "status": b.status,
+                "secret": b.secret,
+                "voters": len(b.voters),
+                "result": b.result,
+            }
+            for b in state.ballots.values()
+        },
+    }
+
+
+async def get_assembly(request: Request) -> Response:
+    service, _, state, offset, _ = await _readable(request)
+    return JSONResponse(snapshot(state, offset) | {"now": iso(service.clock.now())})
+
+
+async def get_events(request: Request) -> Response:
+    service, assembly_id, _, _, _ = await _readable(request)
+    after = request.query_params.get("after", "0")
+    if not after.isdigit():
+        raise bad_request("bad_request", "after must be a non-negative integer")
+    records = await service.log.read(service.stream_of(assembly_id), int(after))
+    return JSONResponse({"events": [r.to_json() for r in records]})
+
+
+async def get_links(request: Request) -> Response:
+    service, assembly_id, state, _, grant = await _readable(request)
+    if grant is None or grant.role != CHAIR:
+        raise forbidden("only a chair's link can see every link")
+    return JSONResponse(links_json(request, assembly_id, service.links_for(assembly_id, state)))
+
+
+async def post_command(request: Request) -> Response:
+    request.app.state.limiter.check(request.client.host if request.client else "?")
+    service = _service(request)
+    assembly_id = request.path_params["assembly_id"]
+    agg = await service.get(assembly_id)
+    grant = _grant(request, bearer(request), assembly_id, agg.state)
+    raw = await read_json(request)
+    offset = await service.run(assembly_id, parse(grant, raw))
+    body: dict[str, Any] = {"offset": offset}
+    if raw.get("type") in ("add_person", "revoke_link"):
+        agg = await service.get(assembly_id)
+        pid = raw.get("id") or raw.get("person")
+        person = agg.state.person(pid)
+        if person is not None:
+            token = service.link(assembly_id, agg.state, person.role, pid)
+            body["link"] = f"{base_url(request)}/assembly/{assembly_id}/{PAGES[person.role]}#t={token}"
+    return JSONResponse(body)
+
+
+async def minutes(request: Request) -> Response:
+    _, assembly_id, state, _, _ = await _readable(request)
+    if request.path_params["fmt"] == "json":
+        return JSONResponse(minutes_json(state))
+    return PlainTextResponse(
+        minutes_markdown(state),
+        media_type="text/markdown; charset=utf-8",
+        headers={"content-disposition": f'inline; filename="minutes-{assembly_id}.md"'},
+    )
+
+
+async def assembly_socket(websocket: WebSocket) -> None:
+    service = _service(websocket)
+    assembly_id = websocket.path_params["assembly_id"]
+
+    async def authenticate(token: str | None) -> Grant | None:
+        agg = await service.get(assembly_id)
+        grant = _grant(websocket, token, assembly_id, agg.state)
+        _may_read(agg.state, grant)
+        return grant
+
+    async def handle(session: Session, raw: Any) -> int:
+        agg = await service.get(assembly_id)
+        if session.grant is not None:
+            check_current(session.grant, lambda pid: agg.state.link_versions.get(pid, 0))
+        return await service.run(assembly_id, parse(session.grant, raw))
+
+    await serve_stream(
+        websocket,
+        stream=service.stream_of(assembly_id),
+        log=service.log,
+        hub=service.hub,
+        authenticate=authenticate,
+        handle=handle,
+        now=lambda: iso(service.clock.now()),
+    )
+
+
+routes = [
+    Route("/api/assemblies", create_assembly, methods=["POST"]),
+    Route("/api/assemblies", list_assemblies, methods=["GET"]),
+    Route("/api/assemblies/{assembly_id}", get_assembly, methods=["GET"]),
+    Route("/api/assemblies/{assembly_id}/events", get_events, methods=["GET"]),
+    Route("/api/assemblies/{assembly_id}/links", get_links, methods=["GET"]),
+    Route("/api/assemblies/{assembly_id}/commands", post_command, methods=["POST"]),
+    Route("/api/assemblies/{assembly_id}/minutes.{fmt:str}", minutes, methods=["GET"]),
+    WebSocketRoute("/ws/assembly/{assembly_id}", assembly_socket),
+]
