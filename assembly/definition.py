@@ -96,6 +96,9 @@ def parse_weight(raw: Any, where: str) -> Decimal:
         raise SpecError(f"{where}: expected a positive number, got {raw!r}") from None
     if not value.is_finite() or value <= 0 or value > 10_000:
         raise SpecError(f"{where}: expected a positive number up to 10000, got {raw!r}")
+    if value != value.quantize(Decimal("0.001")):
+        # Tallies are kept in thousandths of a vote, exactly (secret ballots add integers).
+        raise SpecError(f"{where}: at most three decimals, got {raw!r}")
     return value
 
 
@@ -252,9 +255,7 @@ def assembly_to_json(a: AssemblyDef) -> dict[str, Any]:
         "queue": {
             "first_time_first": a.queue.first_time_first,
             "region_rotation": a.queue.region_rotation,
-            **(
-                {"region_budget": int(a.queue.region_budget.total_seconds())} if a.queue.region_budget else {}
-            ),
+            **({"region_budget": int(a.queue.region_budget.total_seconds())} if a.queue.region_budget else {}),
         },
         "quorum": str(a.quorum),
         "viewers": a.viewers,

@@ -1,0 +1,1 @@
+"""The assembly: a live, multilingual workers' parliament."""

@@ -1,0 +1,63 @@
+"""Secret ballots: what goes to the log's secret store instead of the log.
+
+A vote becomes integer counter increments (thousandths of a vote) and one receipt: a hash of the
+ballot, a nonce only the voter's browser holds, the choice and the weight. To replace their vote a
+voter presents the old nonce and choice; the store removes that receipt (it must be there) and
+moves the counters, all in the same transaction as the "X has voted" event. Nobody without the
+nonce can tell which receipt is whose, and no row, time or order links a voter to a choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from mayday.log import SecretWrite
+
+NONCE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def prefix(ballot: int) -> str:
+    return f"b{ballot}:"
+
+
+def receipt(ballot: int, nonce: str, choice: Any, weight_milli: int) -> str:
+    canonical = json.dumps([ballot, nonce, choice, weight_milli], separators=(",", ":"), sort_keys=True)
+    return prefix(ballot) + "r" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def increments(ballot: int, kind: str, candidates: tuple[str, ...], choice: Any, sign: int, w: int) -> dict[str, int]:
+    """Counter moves for one vote: one counter for a motion; for a ranking, one per ordered pair
+    (x above y), the pairwise matrix that the Schulze count needs and no more."""
+    if kind == "motion":
+        return {f"{prefix(ballot)}{choice}": sign * w}
+    level = {name: len(choice) for name in candidates}  # unranked: below every ranked one
+    for i, tier in enumerate(choice):
+        for name in tier:
+            level[name] = i
+    return {f"{prefix(ballot)}{x}>{y}": sign * w for x in candidates for y in candidates if level[x] < level[y]}
+
+
+def vote_write(
+    ballot: int,
+    kind: str,
+    candidates: tuple[str, ...],
+    weight_milli: int,
+    choice: Any,
+    nonce: str,
+    previous: tuple[Any, str] | None,
+) -> SecretWrite:
+    moves = increments(ballot, kind, candidates, choice, +1, weight_milli)
+    remove: tuple[str, ...] = ()
+    if previous is not None:
+        old_choice, old_nonce = previous
+        for key, by in increments(ballot, kind, candidates, old_choice, -1, weight_milli).items():
+            moves[key] = moves.get(key, 0) + by
+        remove = (receipt(ballot, old_nonce, old_choice, weight_milli),)
+    return SecretWrite(
+        increments={k: v for k, v in moves.items() if v},
+        add_receipts=(receipt(ballot, nonce, choice, weight_milli),),
+        remove_receipts=remove,
+    )

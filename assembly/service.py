@@ -1,0 +1,117 @@
+"""The assembly shell: the generic stream service with the assembly core, plus the two paths that
+touch the secret store (a secret vote, closing a secret ballot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from assembly import core, secret
+from assembly.definition import AssemblyDef
+from assembly.protocol import CHAIR, DELEGATE, INTERPRETER, VIEWER, VoteRequest
+from mayday.clock import Clock
+from mayday.errors import ApiError, DomainError, bad_request
+from mayday.hub import Hub
+from mayday.links import Grant, Links
+from mayday.log import EventLog, NewEvent, ReceiptMissing, SecretWrite
+from mayday.streams import StreamService
+
+
+def scope_of(assembly_id: str) -> str:
+    return f"assembly:{assembly_id}"
+
+
+class AssemblyService(StreamService[core.AssemblyState]):
+    kind = "assembly"
+    tick_command = core.Tick()
+
+    def __init__(self, log: EventLog, hub: Hub, links: Links, clock: Clock, *, timers: bool = True) -> None:
+        super().__init__(log, hub, clock, timers=timers)
+        self.links = links
+
+    def initial(self) -> core.AssemblyState:
+        return core.AssemblyState()
+
+    def evolve(self, state: core.AssemblyState, type_: str, data: dict[str, Any]) -> core.AssemblyState:
+        return core.evolve(state, type_, data)
+
+    def decide(self, state: core.AssemblyState, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
+        return core.decide(state, command, now)
+
+    def next_deadline(self, state: core.AssemblyState) -> dt.datetime | None:
+        return core.next_deadline(state)
+
+    async def create_assembly(self, definition: AssemblyDef) -> str:
+        return await self.create(lambda assembly_id: core.CreateAssembly(assembly_id, definition))
+
+    # the command path, with its two secret-store detours ---------------------------------------
+
+    async def run(self, assembly_id: str, command: Any) -> int:
+        if isinstance(command, VoteRequest):
+            return await self.vote(assembly_id, command)
+        if isinstance(command, core.CloseBallot):
+            return await self.close_ballot(assembly_id, command.ballot)
+        return await self.execute(assembly_id, command)
+
+    async def vote(self, assembly_id: str, v: VoteRequest) -> int:
+        agg = await self.get(assembly_id)
+        ballot = agg.state.ballots.get(v.ballot)
+        if ballot is None or not ballot.secret:
+            return await self.execute(assembly_id, core.CastVote(v.ballot, v.voter, v.choice))
+        voter = agg.state.person(v.voter)
+        if voter is None or voter.role != DELEGATE:
+            raise ApiError("not_a_delegate", "only delegates vote", 409)
+        if v.nonce is None or not secret.NONCE.match(v.nonce):
+            raise bad_request("bad_command", "a secret vote needs a nonce (16-128 URL-safe characters)")
+        try:
+            choice = core.normalised_choice(ballot, v.choice)
+            previous = None
+            if v.previous is not None:
+                previous = (core.normalised_choice(ballot, v.previous[0]), v.previous[1])
+        except DomainError as e:
+            raise ApiError(e.code, e.message, 409) from None
+        write = secret.vote_write(
+            ballot.id, ballot.kind, ballot.candidates, core.milli(voter.weight), choice, v.nonce, previous
+        )
+        command = core.CastSecretVote(v.ballot, v.voter, change=previous is not None)
+        try:
+            return await self.execute(assembly_id, command, secret=write)
+        except ReceiptMissing:
+            raise ApiError("bad_receipt", "that is not the receipt of your earlier vote", 409) from None
+
+    async def close_ballot(self, assembly_id: str, ballot_id: int) -> int:
+        agg = await self.get(assembly_id)
+        ballot = agg.state.ballots.get(ballot_id)
+        if ballot is None or not ballot.secret:
+            return await self.execute(assembly_id, core.CloseBallot(ballot_id))
+        stream, prefix = self.stream_of(assembly_id), secret.prefix(ballot_id)
+        now = self.clock.now()
+        try:
+            offset, _ = await agg.execute_at_snapshot(
+                lambda: self.log.read_secret(stream, prefix),
+                lambda state, totals: core.decide(state, core.CloseBallot(ballot_id, totals), now),
+                # The totals go into the log; the counters and receipts are no longer needed.
+                secret=SecretWrite(clear_prefix=prefix),
+            )
+        except DomainError as e:
+            raise ApiError(e.code, e.message, 409) from None
+        self._arm(assembly_id)
+        return offset
+
+    # links -----------------------------------------------------------------------------------
+
+    def link(self, assembly_id: str, state: core.AssemblyState, role: str, person: str | None) -> str:
+        version = state.link_versions.get(person, 0) if person else 0
+        return self.links.sign(Grant(scope_of(assembly_id), role, person, version))
+
+    def links_for(self, assembly_id: str, state: core.AssemblyState) -> dict[str, Any]:
+        by_role: dict[str, dict[str, str]] = {CHAIR: {}, DELEGATE: {}, INTERPRETER: {}}
+        for p in state.people.values():
+            by_role[p.role][p.id] = self.link(assembly_id, state, p.role, p.id)
+        return {
+            "chairs": by_role[CHAIR],
+            "delegates": by_role[DELEGATE],
+            "interpreters": by_role[INTERPRETER],
+            "viewer": self.link(assembly_id, state, VIEWER, None),
+        }
