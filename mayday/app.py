@@ -95,6 +95,9 @@ class Settings:
     timers: bool = True  # False in tests that drive the clock and send ticks themselves
     queue_size: int = DEFAULT_QUEUE
     demo: bool = False
+    # REST writes per client address: (per second, burst). A whole hall behind one NAT shares an
+    # address, so this is generous; live pages use the WebSocket, limited per connection.
+    rest_rate: tuple[float, float] = (20.0, 100.0)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -130,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies = relays, assemblies
-        app.state.limiter = RateLimiter()
+        app.state.limiter = RateLimiter(*settings.rest_rate)
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()

@@ -22,9 +22,7 @@ T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def definition(board: str = "public") -> dict:
-    return soon(
-        T0, [("akl", "Pacific/Auckland", 0, 100), ("lag", "Africa/Lagos", 60, 100)], grace="20s", board=board
-    )
+    return soon(T0, [("akl", "Pacific/Auckland", 0, 100), ("lag", "Africa/Lagos", 60, 100)], grace="20s", board=board)
 
 
 @pytest.fixture
@@ -153,9 +151,7 @@ async def test_roles_over_rest_and_nothing_appended_when_refused(server):
         assert (
             await http.get(f"/api/relays/{rid}/links", headers={"authorization": f"Bearer {viewer}"})
         ).status_code == 403
-        links = (
-            await http.get(f"/api/relays/{rid}/links", headers={"authorization": f"Bearer {coord}"})
-        ).json()
+        links = (await http.get(f"/api/relays/{rid}/links", headers={"authorization": f"Bearer {coord}"})).json()
         assert links["sites"]["akl"] == new_link
 
 
@@ -275,9 +271,7 @@ async def test_bad_frames_get_clear_errors_and_append_nothing(server):
     conn, _ = await ws_hello(url, site)
     await recv_events(conn, 1)
     for i in range(40):
-        await conn.send(
-            json.dumps({"type": "command", "id": i, "command": {"type": "dispatch", "text": f"m{i}"}})
-        )
+        await conn.send(json.dumps({"type": "command", "id": i, "command": {"type": "dispatch", "text": f"m{i}"}}))
     replies = []
     while len(replies) < 40:
         frame = await recv_json(conn)
@@ -335,8 +329,7 @@ async def test_a_stalled_client_is_dropped_with_4008_and_never_delays_the_others
     async def post(batch: int) -> int:
         # Straight onto the log in batches (faster than one command each); the tail feeds the hub.
         events = [
-            NewEvent("dispatch_posted", {"site": "akl", "text": f"{n + i:05d} " + "x" * 480})
-            for i in range(batch)
+            NewEvent("dispatch_posted", {"site": "akl", "text": f"{n + i:05d} " + "x" * 480}) for i in range(batch)
         ]
         await log.append(stream, await log.last_offset(stream), events)
         return n + batch
@@ -365,3 +358,20 @@ async def test_a_stalled_client_is_dropped_with_4008_and_never_delays_the_others
     assert b"\x88" in data and b"\x0f\xa8too slow" in data  # opcode 8, code 4008, reason
     raw.close()
     await healthy.close()
+
+
+async def test_rest_writes_are_rate_limited_per_client(tmp_path):
+    settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False, rest_rate=(0.5, 3))
+    async with running_app(settings) as server:
+        made = await create(server)
+        url = f"/api/relays/{made['id']}/commands"
+        headers = {"authorization": f"Bearer {token(made['coordinator'])}"}
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            statuses = [
+                (
+                    await http.post(url, content=json.dumps({"type": "dispatch", "text": "hi"}), headers=headers)
+                ).status_code
+                for _ in range(4)
+            ]
+        # The create used one token of the burst of 3; two dispatches pass, then 429.
+        assert statuses == [200, 200, 429, 429]

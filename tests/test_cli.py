@@ -101,9 +101,7 @@ async def test_relay_create_against_a_running_server_prints_links(tmp_path):
             mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", server.admin
         )
         assert r.returncode == 0, r.stderr
-        assert (
-            "coordinator link:" in r.stdout and r.stdout.count("#t=") == 12
-        )  # coordinator, viewer, 10 sites
+        assert "coordinator link:" in r.stdout and r.stdout.count("#t=") == 12  # coordinator, viewer, 10 sites
         assert "site lag" in r.stdout and ".ics" in r.stdout
         r = await asyncio.to_thread(
             mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", "forged"

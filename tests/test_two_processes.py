@@ -80,9 +80,7 @@ async def test_two_serve_processes_share_one_redis_log(redis_log_url):
         now = dt.datetime.now(dt.UTC)
         # a: 3-7 s, b: 5-11 s (backup a), grace 1 s. Handoffs at 3, 5, 11; a missed at 4;
         # b missed at 6, a takes b's leg at 7.
-        definition = soon(
-            now, [("a", "UTC", 3, 4), ("b", "Asia/Kathmandu", 5, 6)], grace="1s", backups={"b": "a"}
-        )
+        definition = soon(now, [("a", "UTC", 3, 4), ("b", "Asia/Kathmandu", 5, 6)], grace="1s", backups={"b": "a"})
         async with httpx.AsyncClient() as http:
             r = await http.post(
                 f"http://127.0.0.1:{ports[0]}/api/relays",

@@ -149,9 +149,7 @@ async def test_streams_have_independent_offsets(log: EventLog) -> None:
 
 
 @pytest.mark.parametrize("expected", [0, 1, 2, 4, 100, -1])
-async def test_stale_or_future_expected_offset_conflicts_and_appends_nothing(
-    log: EventLog, expected: int
-) -> None:
+async def test_stale_or_future_expected_offset_conflicts_and_appends_nothing(log: EventLog, expected: int) -> None:
     await log.append("s", 0, [ev(1), ev(2), ev(3)])
     before = await log.read("s")
     with pytest.raises(Conflict) as info:
@@ -195,9 +193,7 @@ async def test_read_after_returns_only_later_events(log: EventLog) -> None:
         assert offsets(await log.read("s", after)) == list(range(after + 1, 11))
 
 
-async def test_concurrent_appenders_at_same_offset_exactly_one_wins(
-    log: EventLog, open_instance: Opener
-) -> None:
+async def test_concurrent_appenders_at_same_offset_exactly_one_wins(log: EventLog, open_instance: Opener) -> None:
     # Separate instances (separate connections; for Redis, stand-ins for separate processes).
     writers = [await open_instance() for _ in range(10)]
     expected = 0
@@ -400,9 +396,7 @@ async def test_secret_first_writer_wins(log: EventLog, open_instance: Opener) ->
 
 async def test_concurrent_secret_candidates_agree(log: EventLog, open_instance: Opener) -> None:
     instances = [await open_instance() for _ in range(8)]
-    values = await asyncio.gather(
-        *(inst.get_or_set_secret("k", f"candidate-{n}") for n, inst in enumerate(instances))
-    )
+    values = await asyncio.gather(*(inst.get_or_set_secret("k", f"candidate-{n}") for n, inst in enumerate(instances)))
     assert len(set(values)) == 1
     assert values[0].startswith("candidate-")
     assert await log.get_or_set_secret("k", "late") == values[0]

@@ -81,9 +81,7 @@ def test_nothing_due_before_the_first_handoff():
 def test_handoffs_on_time_in_order():
     state = created()
     state, ev = run(state, Tick(), T0)
-    assert [(e.type, e.data["from"], e.data["to"], e.data["late"]) for e in ev] == [
-        ("baton_passed", None, "a", False)
-    ]
+    assert [(e.type, e.data["from"], e.data["to"], e.data["late"]) for e in ev] == [("baton_passed", None, "a", False)]
     assert ev[0].data["checkin_by"] == "2027-05-01T00:10:00Z"
     # a checks in, so no escalation for leg 0
     state, ev = run(state, CheckIn("a"), T0 + M)
@@ -195,9 +193,7 @@ def test_short_leg_shorter_than_grace_never_escalates():
         {
             "name": "short",
             "checkin_grace": "10m",
-            "sites": [
-                {"id": "a", "tz": "UTC", "legs": {"date": "2027-05-01", "start": "00:00", "duration": "5m"}}
-            ],
+            "sites": [{"id": "a", "tz": "UTC", "legs": {"date": "2027-05-01", "start": "00:00", "duration": "5m"}}],
         }
     )
     state, _ = run(RelayState(), CreateRelay("r", spec), T0 - H)

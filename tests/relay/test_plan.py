@@ -186,9 +186,7 @@ def test_days_three_repeats_on_consecutive_local_dates() -> None:
     spec = parse_spec(
         {
             "name": "nights",
-            "sites": [
-                {"id": "n", "tz": "UTC", "legs": {"date": DAY, "start": "22:00", "duration": "4h", "days": 3}}
-            ],
+            "sites": [{"id": "n", "tz": "UTC", "legs": {"date": DAY, "start": "22:00", "duration": "4h", "days": 3}}],
         }
     )
     p = plan(spec)
@@ -250,14 +248,10 @@ def test_per_site_overrides_merge_over_the_default() -> None:
     rules = {s.id: s.legs for s in spec.sites}
     default = LegRule(date=dt.date(2027, 5, 1), start=dt.time(6), duration=dt.timedelta(hours=24))
     assert rules["plain"] == default
-    assert rules["late"] == LegRule(
-        date=dt.date(2027, 5, 1), start=dt.time(9, 30), duration=dt.timedelta(hours=24)
-    )
+    assert rules["late"] == LegRule(date=dt.date(2027, 5, 1), start=dt.time(9, 30), duration=dt.timedelta(hours=24))
     # an end overrides (and clears) the default duration
     assert rules["wall"] == LegRule(date=dt.date(2027, 5, 1), start=dt.time(6), end=dt.time(18))
-    assert rules["many"] == LegRule(
-        date=dt.date(2027, 5, 1), start=dt.time(6), duration=dt.timedelta(hours=2), days=2
-    )
+    assert rules["many"] == LegRule(date=dt.date(2027, 5, 1), start=dt.time(6), duration=dt.timedelta(hours=2), days=2)
     assert rules["moved"].date == dt.date(2027, 5, 3) and rules["moved"].duration == dt.timedelta(hours=24)
 
     by_site: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
@@ -480,9 +474,7 @@ SPEC_ERRORS = [
         id="negative-duration-json",
     ),
     pytest.param(
-        BASE_YAML.replace(
-            "    tz: Europe/Berlin\n", "    tz: Europe/Berlin\n    legs: {end: 18:00, duration: 2h}\n"
-        ),
+        BASE_YAML.replace("    tz: Europe/Berlin\n", "    tz: Europe/Berlin\n    legs: {end: 18:00, duration: 2h}\n"),
         ["sites[1] (ber).legs", "either duration or end"],
         id="duration-and-end-site",
     ),
@@ -771,9 +763,7 @@ def test_property_legs_sorted_and_well_formed(raw: dict[str, Any]) -> None:
     p = _plan_or_skip(raw)
     order = {s["id"]: i for i, s in enumerate(raw["sites"])}
     assert [leg.index for leg in p.legs] == list(range(len(p.legs)))
-    assert [(leg.start, order[leg.site]) for leg in p.legs] == sorted(
-        (leg.start, order[leg.site]) for leg in p.legs
-    )
+    assert [(leg.start, order[leg.site]) for leg in p.legs] == sorted((leg.start, order[leg.site]) for leg in p.legs)
     assert len(p.legs) == sum(s["legs"]["days"] for s in raw["sites"])
     by_id = {s["id"]: s for s in raw["sites"]}
     for leg in p.legs:

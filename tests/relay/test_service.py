@@ -68,9 +68,7 @@ async def test_restart_replays_and_applies_missed_handoffs_late(tmp_path):
         "baton_passed",  # 221: lpb -> nobody
     ]
     assert all(r.data["late"] for r in late)
-    assert late[0].data["late_s"] == pytest.approx(
-        (clock.now() - (T0 + dt.timedelta(seconds=61))).total_seconds()
-    )
+    assert late[0].data["late_s"] == pytest.approx((clock.now() - (T0 + dt.timedelta(seconds=61))).total_seconds())
     agg = await service.get(relay_id)
     assert agg.state.legs[0].checked_in_at is not None  # the check-in before the restart survived
     assert next_deadline(agg.state) is None
