@@ -138,9 +138,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await relays.start()
         await assemblies.start()
         if settings.demo:
+            from assembly.demo import ensure_demo as ensure_demo_assembly
             from relay.demo import ensure_demo
 
             app.state.demo_relay = await ensure_demo(relays, settings.clock.now())
+            app.state.demo_assembly = await ensure_demo_assembly(assemblies)
         try:
             yield
         finally:

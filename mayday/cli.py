@@ -1,4 +1,4 @@
-"""The ``mayday`` command: serve, plan and create relays, count assembly votes, print links."""
+"""The ``mayday`` command: serve, plan and create relays, create assemblies, count votes, print links."""
 
 from __future__ import annotations
 
@@ -77,18 +77,40 @@ def _post(url: str, body: bytes, token: str | None, content_type: str) -> tuple[
         return r.status_code, {"error": {"code": "http", "message": r.text[:200]}}
 
 
-def cmd_create(args: argparse.Namespace) -> int:
+def _create(args: argparse.Namespace, route: str) -> dict[str, Any] | int:
+    """POST a definition file to a running server with the admin token; the created body or an exit code."""
     token = args.token or os.environ.get("MAYDAY_TOKEN")
     if not token:
         return _fail("give the server's admin link token with --token or MAYDAY_TOKEN")
     text = _read_file(args.file)
-    status, body = _post(args.server.rstrip("/") + "/api/relays", text.encode(), token, "application/yaml")
+    status, body = _post(args.server.rstrip("/") + route, text.encode(), token, "application/yaml")
     if status != 201:
         err = body.get("error", {}) if isinstance(body, dict) else {}
         return _fail(f"{args.file}: {err.get('message', status)} ({err.get('code', status)})", 1)
     if args.json:
-        print(json.dumps(body, indent=2))
+        print(json.dumps(body, indent=2, ensure_ascii=False))
         return 0
+    return body
+
+
+def cmd_assembly_create(args: argparse.Namespace) -> int:
+    body = _create(args, "/api/assemblies")
+    if isinstance(body, int):
+        return body
+    print(f"Assembly {body['id']}: {body['title']}")
+    print(f"  watch (public):   {body['watch']}")
+    print(f"  viewer link:      {body['viewer']}")
+    for role in ("chairs", "delegates", "interpreters"):
+        for pid, link in body[role].items():
+            print(f"  {role[:-1]} {pid:<14} {link}")
+    print(f"  minutes:          {body['minutes']}")
+    return 0
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    body = _create(args, "/api/relays")
+    if isinstance(body, int):
+        return body
     print(f"Relay {body['id']}: {body['name']}")
     print(f"  board:                     {body['board']}")
     print(f"  viewer link:               {body['viewer']}")
@@ -134,6 +156,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"  admin link (create relays): {base}/#admin={app.state.admin_token}")
                 if getattr(app.state, "demo_relay", None):
                     print(f"  demo relay board:           {base}/relay/{app.state.demo_relay}")
+                if getattr(app.state, "demo_assembly", None):
+                    aid = app.state.demo_assembly
+                    state = app.state.assemblies.current(aid)
+                    chair = app.state.assemblies.link(aid, state, "chair", "ama")
+                    print(f"  demo assembly, chair:       {base}/assembly/{aid}/chair#t={chair}")
+                    print(f"  demo assembly, watch:       {base}/assembly/{aid}/watch")
                 sys.stdout.flush()
 
     config = server_config(app, args.host, args.port, log_level=args.log_level, proxy_headers=args.proxy_headers)
@@ -181,12 +209,20 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("file", help="relay definition, YAML or JSON ('-' for stdin)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(fn=cmd_plan)
-    create = relay.add_parser("create", help="create a relay on a running server and print its links")
-    create.add_argument("file")
-    create.add_argument("--server", default=os.environ.get("MAYDAY_SERVER", DEFAULT_SERVER))
-    create.add_argument("--token", help="the server's admin token (or MAYDAY_TOKEN)")
-    create.add_argument("--json", action="store_true")
-    create.set_defaults(fn=cmd_create)
+
+    def creator(group: Any, what: str, fn: Any) -> None:
+        create = group.add_parser("create", help=f"create {what} on a running server and print its links")
+        create.add_argument("file", help=f"{what.split()[-1]} definition, YAML or JSON ('-' for stdin)")
+        create.add_argument("--server", default=os.environ.get("MAYDAY_SERVER", DEFAULT_SERVER))
+        create.add_argument("--token", help="the server's admin token (or MAYDAY_TOKEN)")
+        create.add_argument("--json", action="store_true", help="print the reply as JSON")
+        create.set_defaults(fn=fn)
+
+    creator(relay, "a relay", cmd_create)
+    assembly = sub.add_parser("assembly", help="create assemblies").add_subparsers(
+        dest="assembly_command", required=True
+    )
+    creator(assembly, "an assembly", cmd_assembly_create)
 
     count = sub.add_parser("count", help="count an assembly vote: ranked ballots (Schulze) or a motion")
     count.add_argument("file", help="ballots file, YAML or JSON ('-' for stdin)")

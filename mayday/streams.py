@@ -141,6 +141,11 @@ class StreamService(Generic[S]):
 
     # reading and changing ----------------------------------------------------------------------
 
+    def current(self, stream_id: str) -> S | None:
+        """The state as this process holds it now, without waiting (None if not loaded)."""
+        agg = self._loaded.get(stream_id)
+        return agg.state if agg else None
+
     def ids(self) -> list[str]:
         return sorted(self._opening)
 

@@ -115,3 +115,20 @@ async def test_invite_admin_prints_the_same_admin_link_the_server_uses(tmp_path)
         admin = server.admin
     r = mayday("invite", "admin", "--data", str(tmp_path), "--base", "http://example.org:8000")
     assert r.returncode == 0 and r.stdout.strip() == f"http://example.org:8000/#admin={admin}"
+
+
+async def test_assembly_create_prints_every_link(tmp_path):
+    example = ROOT / "examples" / "assembly.yaml"
+    async with running_app(Settings(data_dir=str(tmp_path), secret="cli-secret", timers=False)) as server:
+        r = await asyncio.to_thread(
+            mayday, "assembly", "create", str(example), "--server", server.base, "--token", server.admin
+        )
+        assert r.returncode == 0, r.stderr
+        assert "chair ama" in r.stdout and "delegate manila-dockers-5" in r.stdout and "interpreter leila" in r.stdout
+        assert r.stdout.count("#t=") == 1 + 1 + 12 + 4  # viewer, chair, delegates, interpreters
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("title: x\nlanguages: [en]\ndelegates: [{id: a, weight: -1}]\n")
+        r = await asyncio.to_thread(
+            mayday, "assembly", "create", str(bad), "--server", server.base, "--token", server.admin
+        )
+        assert r.returncode == 1 and "delegates[0] (a).weight" in r.stderr and "invalid_spec" in r.stderr
