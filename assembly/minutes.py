@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assembly.core import AssemblyState
+from assembly.state import AssemblyState
 
 
 def minutes_json(state: AssemblyState) -> dict[str, Any]:

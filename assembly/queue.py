@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assembly.core import AssemblyState, Entry
+    from assembly.state import AssemblyState, Entry
 
 
 def speaking_order(state: AssemblyState) -> list[Entry]:

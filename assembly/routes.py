@@ -9,11 +9,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from assembly.core import AssemblyState
 from assembly.definition import load_assembly, person_to_json
 from assembly.minutes import minutes_json, minutes_markdown
 from assembly.protocol import CHAIR, parse
 from assembly.service import AssemblyService, scope_of
+from assembly.state import AssemblyState
 from mayday.access import base_url, check_current, require_admin, verify
 from mayday.clock import iso
 from mayday.errors import bad_request, forbidden, unauthorized

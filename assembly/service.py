@@ -10,6 +10,7 @@ from typing import Any
 from assembly import core, secret
 from assembly.definition import AssemblyDef
 from assembly.protocol import CHAIR, DELEGATE, INTERPRETER, VIEWER, VoteRequest
+from assembly.state import evolve
 from mayday.clock import Clock
 from mayday.errors import ApiError, DomainError, bad_request
 from mayday.hub import Hub
@@ -34,7 +35,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
         return core.AssemblyState()
 
     def evolve(self, state: core.AssemblyState, type_: str, data: dict[str, Any]) -> core.AssemblyState:
-        return core.evolve(state, type_, data)
+        return evolve(state, type_, data)
 
     def decide(self, state: core.AssemblyState, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
         return core.decide(state, command, now)

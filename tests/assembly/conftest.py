@@ -8,6 +8,7 @@ import pytest
 
 from assembly import core
 from assembly.definition import parse_assembly
+from assembly.state import evolve
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -41,7 +42,7 @@ class Driver:
     def __call__(self, command) -> list:
         events = core.decide(self.state, command, self.now)
         for e in events:
-            self.state = core.evolve(self.state, e.type, e.data)
+            self.state = evolve(self.state, e.type, e.data)
             self.log.append((e.type, e.data))
         return events
 

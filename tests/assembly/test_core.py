@@ -8,6 +8,7 @@ import pytest
 from conftest import DEFINITION, Driver
 
 from assembly import core
+from assembly.state import evolve
 from mayday.errors import DomainError
 
 
@@ -210,5 +211,5 @@ def test_replay_from_the_log_gives_the_same_state(drive):
     drive(core.CastSecretVote(1, "maria"))
     state = core.AssemblyState()
     for type_, data in drive.log:
-        state = core.evolve(state, type_, data)
+        state = evolve(state, type_, data)
     assert state == drive.state
