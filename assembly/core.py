@@ -43,6 +43,7 @@ from assembly.schulze import BallotError, normalise_ranking, pairwise, ranking_f
 from assembly.state import AssemblyState, Ballot, Entry, Text
 from assembly.tally import plain, tally_motion
 from mayday.clock import iso
+from mayday.definitions import seconds
 from mayday.errors import DomainError
 from mayday.log import NewEvent
 
@@ -198,14 +199,14 @@ def _grant(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEve
     else:
         e = _entry(state, c.entry)
     events = [_end(state, now, "chair")] if state.floor else []
-    seconds = int(state.definition.speaking_time[e.kind].total_seconds())
+    allowed = state.definition.speaking_time[e.kind]
     data = {
         "entry": e.id,
         "person": e.person,
         "kind": e.kind,
         "at": iso(now),
-        "seconds": seconds,
-        "deadline": iso(now + dt.timedelta(seconds=seconds)),
+        "seconds": seconds(allowed),
+        "deadline": iso(now + allowed),
     }
     return [*events, NewEvent("floor_granted", data)]
 
@@ -472,8 +473,9 @@ def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEv
 def _add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[NewEvent]:
     if c.person.id in state.people:
         raise _err("person_exists", f"{c.person.id!r} is already a participant")
-    if c.person.language not in state.definition.languages:  # type: ignore[union-attr]
-        raise _err("unknown_language", f"{c.person.language!r} is not one of the assembly's languages")
+    for language in (c.person.language, c.person.booth):
+        if language is not None:
+            _language(state, language)
     return [NewEvent("person_added", {"role": c.person.role, **person_to_json(c.person), "at": iso(now)})]
 
 

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from mayday.definitions import SpecError, load_text, parse_duration
+from mayday.definitions import SpecError, load_text, parse_duration, seconds
 
 PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")  # BCP 47 primary tag (+ region/script)
@@ -190,7 +190,7 @@ def parse_assembly(raw: Any) -> AssemblyDef:
         _keys(st, set(KINDS), "speaking_time")
         times |= {k: parse_duration(v, f"speaking_time.{k}") for k, v in st.items()}
     elif st is not None:
-        times["speech"] = parse_duration(st, "speaking_time")
+        times = dict.fromkeys(KINDS, parse_duration(st, "speaking_time"))  # one duration for all kinds
     for k, v in times.items():
         if not dt.timedelta(seconds=10) <= v <= dt.timedelta(hours=2):
             raise SpecError(f"speaking_time.{k}: expected between 10s and 2h")
@@ -251,11 +251,11 @@ def assembly_to_json(a: AssemblyDef) -> dict[str, Any]:
     return {
         "title": a.title,
         "languages": list(a.languages),
-        "speaking_time": {k: int(v.total_seconds()) for k, v in a.speaking_time.items()},
+        "speaking_time": {k: seconds(v) for k, v in a.speaking_time.items()},
         "queue": {
             "first_time_first": a.queue.first_time_first,
             "region_rotation": a.queue.region_rotation,
-            **({"region_budget": int(a.queue.region_budget.total_seconds())} if a.queue.region_budget else {}),
+            **({"region_budget": seconds(a.queue.region_budget)} if a.queue.region_budget else {}),
         },
         "quorum": str(a.quorum),
         "viewers": a.viewers,

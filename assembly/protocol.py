@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from assembly import core
-from assembly.definition import KINDS, PERSON_ID, Person, parse_weight
+from assembly.definition import KINDS, LANGUAGE, PERSON_ID, Person, parse_weight
 from mayday.definitions import SpecError
 from mayday.errors import bad_request, forbidden
 from mayday.links import Grant
@@ -176,8 +176,11 @@ def _person(raw: dict[str, Any]) -> Person:
     except SpecError as e:
         raise bad_request("bad_command", str(e)) from None
     understands = raw.get("understands") or []
-    if not isinstance(understands, list) or not all(isinstance(u, str) for u in understands):
+    if not isinstance(understands, list) or not all(isinstance(u, str) and LANGUAGE.match(u) for u in understands):
         raise bad_request("bad_command", "understands is a list of language codes")
+    booth = _get(raw, "booth", str, required=role == INTERPRETER) if role == INTERPRETER else None
+    if booth is not None and not LANGUAGE.match(booth):
+        raise bad_request("bad_command", "booth is a language code")
     return Person(
         id=pid,
         role=role,
@@ -186,6 +189,6 @@ def _person(raw: dict[str, Any]) -> Person:
         site=_get(raw, "site", str, required=False),
         region=_get(raw, "region", str, required=False) or _get(raw, "site", str, required=False),
         weight=weight,
-        booth=_get(raw, "booth", str, required=False) if role == INTERPRETER else None,
+        booth=booth,
         understands=tuple(understands),
     )

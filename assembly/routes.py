@@ -16,7 +16,7 @@ from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
 from mayday.access import base_url, check_current, require_admin, verify
 from mayday.clock import iso
-from mayday.errors import bad_request, forbidden, unauthorized
+from mayday.errors import ApiError, bad_request, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
@@ -74,9 +74,9 @@ async def list_assemblies(request: Request) -> Response:
     service = _service(request)
     out = []
     for assembly_id in service.ids():
-        agg = await service.get(assembly_id)
-        assert agg.state.definition is not None
-        out.append({"id": assembly_id, "title": agg.state.definition.title})
+        state = service.current(assembly_id)
+        if state is not None and state.definition is not None:
+            out.append({"id": assembly_id, "title": state.definition.title})
     return JSONResponse({"assemblies": out})
 
 
@@ -174,8 +174,11 @@ async def post_command(request: Request) -> Response:
 
 async def minutes(request: Request) -> Response:
     _, assembly_id, state, _, _ = await _readable(request)
-    if request.path_params["fmt"] == "json":
+    fmt = request.path_params["fmt"]
+    if fmt == "json":
         return JSONResponse(minutes_json(state))
+    if fmt != "md":
+        raise ApiError("not_found", "minutes come as .md or .json", 404)
     return PlainTextResponse(
         minutes_markdown(state),
         media_type="text/markdown; charset=utf-8",

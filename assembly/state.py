@@ -206,7 +206,11 @@ def _ev_edited(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
     t = s.texts[d["id"]]
     language = d.get("language", t.language)
     entry = {"rev": d["rev"], "text": d["text"], "language": language, "by": d["by"], "at": d["at"]}
-    return _set_text(s, replace(t, text=d["text"], rev=d["rev"], language=language, history=(*t.history, entry)))
+    # An adopted amendment may be written in another language: it becomes the original, and a
+    # translation into that language would now stand beside it, so it goes.
+    translations = {k: v for k, v in t.translations.items() if k != language}
+    t = replace(t, text=d["text"], rev=d["rev"], language=language, history=(*t.history, entry))
+    return _set_text(s, replace(t, translations=translations))
 
 
 def _ev_translated(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:

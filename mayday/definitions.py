@@ -86,6 +86,13 @@ def parse_duration(value: Any, where: str) -> dt.timedelta:
         raise SpecError(f"{where}: duration {value!r} is out of range") from None
 
 
+def seconds(delta: dt.timedelta) -> int | float:
+    """A duration as JSON seconds: whole seconds as an int, anything finer kept exactly enough
+    to read back to the same timedelta (microseconds)."""
+    whole, micro = divmod(delta // dt.timedelta(microseconds=1), 1_000_000)
+    return whole if micro == 0 else whole + micro / 1_000_000
+
+
 def format_duration(delta: dt.timedelta) -> str:
     total = int(delta.total_seconds())
     h, rest = divmod(total, 3600)

@@ -54,11 +54,15 @@ def parse_definition(body: bytes, load: Callable[[str], T]) -> T:
 
 
 def bearer(request: HTTPConnection) -> str | None:
-    """The link token from ``Authorization: Bearer`` (or ``?token=`` for calendar clients)."""
+    """The link token from ``Authorization: Bearer``; for GET only, also ``?token=`` (calendar
+    clients and download links cannot send headers). Writes never take a token from the URL,
+    where access logs and proxies would keep it."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip() or None
-    return request.query_params.get("token") or None
+    if request.scope.get("method") == "GET":
+        return request.query_params.get("token") or None
+    return None
 
 
 def error_response(e: ApiError) -> JSONResponse:

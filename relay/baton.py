@@ -87,6 +87,7 @@ class RelayState:
     applied: int = 0  # handoffs applied so far
     link_versions: tuple[tuple[str, int], ...] = ()
     dispatches: tuple[dict[str, Any], ...] = field(default=())
+    tzdb: str | None = None  # the tz database the plan was made with (it may differ from ours)
 
     @property
     def created(self) -> bool:
@@ -316,7 +317,8 @@ def evolve(state: RelayState, type_: str, data: dict[str, Any]) -> RelayState:
         spec = parse_spec(data["spec"])
         p = plan(spec) if "plan" not in data else _plan_from_event(spec, data["plan"])
         legs = tuple(LegState(site=leg.site, acting=leg.site, start=leg.start, end=leg.end) for leg in p.legs)
-        return replace(state, relay_id=data["relay"], spec=spec, plan=p, legs=legs)
+        tzdb = data.get("plan", {}).get("tzdb")
+        return replace(state, relay_id=data["relay"], spec=spec, plan=p, legs=legs, tzdb=tzdb)
     if type_ == "baton_passed":
         return replace(state, applied=data["handoff"] + 1)
     if type_ == "checked_in":

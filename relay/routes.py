@@ -72,11 +72,9 @@ async def list_relays(request: Request) -> Response:
     service = _service(request)
     out = []
     for relay_id in service.ids():
-        try:
-            agg = await service.get(relay_id)
-        except ApiError:
-            continue
-        out.append({"id": relay_id, "name": agg.state.plan.name if agg.state.plan else None})
+        state = service.current(relay_id)
+        if state is not None and state.plan is not None:
+            out.append({"id": relay_id, "name": state.plan.name})
     return JSONResponse({"relays": out})
 
 
@@ -106,7 +104,7 @@ async def get_relay(request: Request) -> Response:
 async def get_plan(request: Request) -> Response:
     _, _, state, _, _ = await _readable(request)
     assert state.plan is not None
-    return JSONResponse(plan_to_json(state.plan))
+    return JSONResponse(plan_to_json(state.plan) | {"tzdb": state.tzdb})
 
 
 async def get_events(request: Request) -> Response:

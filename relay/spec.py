@@ -14,7 +14,7 @@ from typing import Any
 
 import pytz
 
-from mayday.definitions import SpecError, load_text, parse_duration
+from mayday.definitions import SpecError, load_text, parse_duration, seconds
 
 MAX_SITES = 5000
 MAX_DAYS = 31
@@ -213,7 +213,7 @@ def spec_to_json(spec: RelaySpec) -> dict[str, Any]:
             "fold": r.fold,
         }
         if r.duration is not None:
-            out["duration"] = int(r.duration.total_seconds())
+            out["duration"] = seconds(r.duration)
         else:
             assert r.end is not None
             out["end"] = r.end.isoformat()
@@ -221,7 +221,7 @@ def spec_to_json(spec: RelaySpec) -> dict[str, Any]:
 
     return {
         "name": spec.name,
-        "checkin_grace": int(spec.checkin_grace.total_seconds()),
+        "checkin_grace": seconds(spec.checkin_grace),
         "board": spec.board,
         "sites": [
             {"id": s.id, "name": s.name, "tz": s.tz, "legs": rule(s.legs)} | ({"backup": s.backup} if s.backup else {})

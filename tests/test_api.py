@@ -34,7 +34,7 @@ async def server(tmp_path):
         yield running
 
 
-async def create(server, body=None, board: str = "public") -> dict:
+async def create(server, body: dict | None = None, board: str = "public") -> dict:
     async with httpx.AsyncClient(base_url=server.base) as http:
         r = await http.post(
             "/api/relays",
@@ -375,3 +375,24 @@ async def test_rest_writes_are_rate_limited_per_client(tmp_path):
             ]
         # The create used one token of the burst of 3; two dispatches pass, then 429.
         assert statuses == [200, 200, 429, 429]
+
+
+async def test_tokens_in_urls_only_for_reading_and_fractional_durations_survive(server):
+    spec = definition()
+    spec["checkin_grace"] = 0.5
+    spec["sites"][0]["legs"]["duration"] = 90.5
+    made = await create(server, spec)
+    rid, coord = made["id"], token(made["coordinator"])
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.get(f"/api/relays/{rid}/plan")
+        assert r.status_code == 200 and r.json()["legs"][0]["hours"] == round(90.5 / 3600, 4)
+        assert r.json()["tzdb"]
+        # A write never takes its link from the query string (it would end up in access logs).
+        r = await http.post(
+            f"/api/relays/{rid}/commands",
+            params={"token": coord},
+            content=json.dumps({"type": "dispatch", "text": "x"}),
+        )
+        assert r.status_code == 403
+        r = await http.get(f"/api/relays/{rid}/links", params={"token": coord})
+        assert r.status_code == 200

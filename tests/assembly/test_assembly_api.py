@@ -258,3 +258,12 @@ async def test_a_restart_mid_ballot_loses_no_vote(tmp_path, request, backend):
             snap = (await http.get(f"/api/assemblies/{aid}")).json()
     result = snap["ballots"]["1"]["result"]
     assert (result["yes"], result["no"], snap["ballots"]["1"]["voters"]) == (2, 2, 3)
+
+
+async def test_minutes_formats_and_unknown_ones(server):
+    made = await create(server)
+    aid = made["id"]
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        assert (await http.get(f"/api/assemblies/{aid}/minutes.md")).headers["content-type"].startswith("text/markdown")
+        assert (await http.get(f"/api/assemblies/{aid}/minutes.json")).json()["title"] == "Test assembly"
+        assert (await http.get(f"/api/assemblies/{aid}/minutes.txt")).status_code == 404

@@ -213,3 +213,24 @@ def test_replay_from_the_log_gives_the_same_state(drive):
     for type_, data in drive.log:
         state = evolve(state, type_, data)
     assert state == drive.state
+
+
+def test_an_amendment_in_another_language_becomes_the_original(drive):
+    drive(core.ProposeDemand("rosa", "es", "Salario mínimo"))
+    drive(core.Translate("d1", "en", "Minimum wage", "lucia"))
+    drive(core.Translate("d1", "pt", "Salário mínimo", "rosa"))
+    drive(core.ProposeAmendment("d1", "maria", "en", "A living wage"))
+    drive(core.OpenBallot("a1"))
+    drive(core.CastVote(1, "maria", "yes"))
+    drive(core.CloseBallot(1))
+    d = drive.state.texts["d1"]
+    assert (d.language, d.text) == ("en", "A living wage")
+    assert set(d.translations) == {"pt"} and d.stale("pt")  # no "translation" into the original's language
+
+
+def test_one_speaking_time_for_all_kinds():
+    drive = Driver(DEFINITION | {"speaking_time": 90.5})
+    assert set(drive.state.definition.speaking_time.values()) == {core.dt.timedelta(seconds=90.5)}
+    drive(core.RaiseHand("rosa", "point_of_order"))
+    (granted,) = drive(core.GrantFloor())
+    assert granted.data["seconds"] == 90.5 and granted.data["deadline"] == "2027-05-01T12:01:30.500Z"

@@ -59,9 +59,23 @@ class MaydayServer:
     admin_token: str
     proc: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    data: Path | None = None
+    port: int = 0
+    secret: str = ""
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, timeout=10)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+    def restart(self) -> None:
+        """Stop the process and start a new one on the same data directory, port and secret: every
+        link stays valid and open pages find the server where it was."""
+        assert self.data is not None
+        self.stop()
+        again = _start_server(self.data, port=self.port, secret=self.secret)
+        self.proc, self.output, self.admin_token = again.proc, again.output, again.admin_token
 
 
 def _serve_command(port: int, data: Path) -> list[str]:
@@ -104,16 +118,18 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-def _start_server(data: Path) -> MaydayServer:
+def _start_server(data: Path, port: int | None = None, secret: str | None = None) -> MaydayServer:
+    """A server on ``port`` (else a free one) signing links with ``secret`` (else a new one)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAYDAY_REDIS_URL", "MAYDAY_DATA")}
-    env["MAYDAY_SECRET"] = secrets.token_urlsafe(32)
+    secret = secret or secrets.token_urlsafe(32)
+    env["MAYDAY_SECRET"] = secret
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     last = ""
     for _ in range(3):  # the free port may be taken before the server binds it
-        port = free_port()
+        use_port = port or free_port()
         proc = subprocess.Popen(
-            _serve_command(port, data),
+            _serve_command(use_port, data),
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
@@ -139,18 +155,38 @@ def _start_server(data: Path) -> MaydayServer:
                     == 200
                 )
                 if ours and proc.poll() is None:
-                    return MaydayServer(base=match[1], admin_token=match[2], proc=proc, output=lines)
+                    return MaydayServer(
+                        base=match[1],
+                        admin_token=match[2],
+                        proc=proc,
+                        output=lines,
+                        data=data,
+                        port=use_port,
+                        secret=secret,
+                    )
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         _stop(proc)
         last = "\n".join(lines[-40:])
+        if port:
+            time.sleep(0.5)  # our own port: maybe the previous process has not let it go yet
     pytest.fail(f"mayday serve did not come up:\n{last}")
 
 
 @pytest.fixture(scope="session")
 def mayday_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaydayServer]:
     server = _start_server(tmp_path_factory.mktemp("mayday-data"))
+    try:
+        yield server
+    finally:
+        _stop(server.proc)
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[MaydayServer]:
+    """A server of this test's own, which the test may restart (``own_server.restart()``)."""
+    server = _start_server(tmp_path / "mayday-data")
     try:
         yield server
     finally:

@@ -1,0 +1,446 @@
+"""The assembly pages against a real server: a chair, two delegates (one reading Spanish, one
+English), an interpreter and a public viewer run a short session -- attendance, hands, the floor
+with its countdown, a Spanish demand translated into English, an open ballot with live tallies, a
+secret ballot with a changed vote, and a secret ballot that survives a server restart without
+losing a vote. The viewer has no controls, Arabic turns the page right to left, no page logs an
+error, breaks the CSP or leaks a link token, and the minutes record it all.
+
+Also: the browser's speaking order (static/assembly-model.js) equals assembly/queue.py's on
+random sessions folded from the core's own events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from assembly import core
+from assembly.definition import parse_assembly
+from assembly.state import evolve
+from mayday.errors import DomainError
+
+pytestmark = pytest.mark.browser
+
+PHONE = (360, 800)
+DESKTOP = (1280, 900)
+LIVE = 15_000  # ms: a page connects, or reconnects after a restart, within this
+
+ES_DRAFT = "Semana laboral de 35 horas sin pérdida de salario"
+EN_DRAFT = "A 35-hour working week with no loss of pay"
+ES_DEMAND = "Semana laboral de 35 horas sin pérdida de salario en todas las sedes"
+EN_DEMAND = "A 35-hour working week with no loss of pay at every site"
+EN_DEMAND_2 = "Equal pay for equal work across every site and subcontractor"
+ES_DEMAND_3 = "Ningún despido por participar en la huelga"
+
+DEFINITION = {
+    "title": "E2E workers' assembly",
+    "languages": ["en", "es", "fr", "pt", "ar"],
+    "speaking_time": {"speech": "60s", "reply": "30s", "point_of_order": "20s"},
+    "queue": {"first_time_first": True, "region_rotation": True, "region_budget": "10m"},
+    "quorum": 0.5,
+    "viewers": "public",
+    "chairs": [{"id": "ama", "name": "Ama", "language": "en"}],
+    "delegates": [
+        {"id": "ngozi", "name": "Ngozi", "site": "lag", "region": "africa", "weight": 2, "language": "en"},
+        {"id": "rosa", "name": "Rosa", "site": "lpb", "region": "americas", "language": "es"},
+    ],
+    "interpreters": [{"id": "lucia", "name": "Lucía", "booth": "en", "understands": ["es", "pt"]}],
+}
+
+
+def create_assembly(server: Any, definition: dict[str, Any]) -> dict[str, Any]:
+    with server.api() as client:
+        r = client.post(
+            "/api/assemblies",
+            content=json.dumps(definition),
+            headers={"authorization": f"Bearer {server.admin_token}", "content-type": "application/json"},
+        )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def token_of(link: str) -> str:
+    return link.split("#t=", 1)[1]
+
+
+def live(page: Any) -> None:
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=LIVE)
+
+
+def welcomes(page: Any) -> int:
+    return page.evaluate("window.mayday.page.welcomes")
+
+
+def ballot(page: Any, n: int) -> Any:
+    return page.get_by_test_id(f"ballot-{n}")
+
+
+def text(page: Any, tid: str) -> Any:
+    return page.get_by_test_id(f"text-{tid}")
+
+
+def test_assembly_session(own_server, open_page, page_log, screenshot) -> None:
+    asm = create_assembly(own_server, DEFINITION)
+    aid = asm["id"]
+    chair = open_page(asm["chairs"]["ama"], *DESKTOP)
+    rosa = open_page(asm["delegates"]["rosa"], *PHONE)
+    ngozi = open_page(asm["delegates"]["ngozi"], *PHONE)
+    interp = open_page(asm["interpreters"]["lucia"], *DESKTOP)
+    viewer = open_page(asm["watch"], *PHONE)  # the public page, without any link
+    pages = [chair, rosa, ngozi, interp, viewer]
+    for page in pages:
+        live(page)
+        expect(page.get_by_test_id("title")).to_have_text("E2E workers' assembly")
+
+    # Each page speaks its participant's language: Rosa's is Spanish; the viewer follows the browser.
+    expect(rosa.locator("html")).to_have_attribute("lang", "es")
+    expect(rosa.get_by_test_id("raise-hand")).to_have_text("Levantar la mano")
+    expect(ngozi.locator("html")).to_have_attribute("lang", "en")
+    expect(chair.get_by_test_id("role")).to_have_attribute("data-role", "chair")
+    expect(viewer.get_by_test_id("role")).to_have_attribute("data-role", "public")
+    viewer_link = open_page(asm["viewer"], *PHONE)
+    expect(viewer_link.get_by_test_id("role")).to_have_attribute("data-role", "viewer", timeout=LIVE)
+    for page in (viewer, viewer_link):
+        for testid in ("attend", "raise-hand", "hand-form", "propose-form", "grant-next", "end-my-speech"):
+            expect(page.get_by_test_id(testid)).to_have_count(0)
+    viewer_link.close()
+
+    # Attendance and hands -----------------------------------------------------------------------
+    rosa.get_by_test_id("attend").click()
+    ngozi.get_by_test_id("attend").click()
+    expect(chair.get_by_test_id("present-rosa")).to_be_checked()
+    expect(chair.get_by_test_id("present-ngozi")).to_be_checked()
+    expect(chair.get_by_test_id("present-summary")).to_contain_text("2 of 2 delegates present (weight 3)")
+    expect(rosa.get_by_test_id("presence")).to_have_attribute("data-present", "true")
+
+    rosa.get_by_test_id("raise-hand").click()
+    expect(rosa.get_by_test_id("my-position")).to_have_text("Eres el número 1 (Intervención)")
+    ngozi.get_by_test_id("raise-hand").click()
+    order = chair.get_by_test_id("order").locator("li")
+    expect(order).to_have_count(2)
+    expect(order.nth(0)).to_have_attribute("data-person", "rosa")
+    expect(ngozi.get_by_test_id("my-position")).to_have_text("You are number 2 (Speech)")
+    # the chair moves Ngozi up: a reorder with the full order, seen everywhere
+    chair.get_by_test_id("order-ngozi-speech").get_by_test_id("up").click()
+    expect(order.nth(0)).to_have_attribute("data-person", "ngozi")
+    expect(viewer.get_by_test_id("order").locator("li").nth(0)).to_have_attribute("data-person", "ngozi")
+    expect(rosa.get_by_test_id("my-position")).to_have_text("Eres el número 2 (Intervención)")
+
+    # The floor ----------------------------------------------------------------------------------
+    chair.get_by_test_id("grant-next").click()
+    expect(viewer.get_by_test_id("floor-speaker")).to_have_text("Ngozi")
+    expect(viewer.get_by_test_id("floor")).to_have_attribute("data-state", "speaking")
+    countdown = viewer.get_by_test_id("floor-countdown")
+    expect(countdown).to_have_text(re.compile(r"^[01]:\d\d$"))
+    first = int(countdown.get_attribute("data-ms"))
+    assert 50_000 < first <= 60_500, first
+    viewer.wait_for_timeout(1_200)
+    assert int(countdown.get_attribute("data-ms")) < first  # it counts down to the server's deadline
+    chair.get_by_test_id("extend-30").click()
+    expect(countdown).to_have_attribute("data-ms", re.compile(r"^(8\d|9\d)\d{3}$"))  # 80-99 s left
+    expect(ngozi.get_by_test_id("floor-countdown")).to_have_text(re.compile(r"^1:[2-3]\d$"))
+    expect(rosa.get_by_test_id("end-my-speech")).to_be_hidden()
+    # a point of order, raised by the chair on Rosa's behalf, goes before every speech
+    chair.get_by_test_id("raise-for-person").select_option("rosa")
+    chair.get_by_test_id("raise-for-kind").select_option("point_of_order")
+    chair.get_by_test_id("raise-for-form").get_by_role("button").click()
+    expect(order.nth(0)).to_have_attribute("data-testid", "order-rosa-point_of_order")
+    expect(rosa.get_by_test_id("my-entry-point_of_order")).to_have_attribute("data-position", "1")
+    screenshot(chair, "assembly-chair-desktop.png")
+    chair.get_by_test_id("order-rosa-point_of_order").get_by_test_id("remove").click()
+    expect(order).to_have_count(1)
+    ngozi.get_by_test_id("end-my-speech").click()
+    expect(viewer.get_by_test_id("floor")).to_have_attribute("data-state", "empty")
+
+    chair.get_by_test_id("order-rosa-speech").get_by_test_id("grant").click()
+    expect(rosa.get_by_test_id("end-my-speech")).to_have_text("Terminar mi intervención")
+    expect(rosa.get_by_test_id("floor-meta")).to_contain_text("tienes la palabra")
+    expect(chair.get_by_test_id("floor-countdown")).to_have_text(re.compile(r"^[01]:\d\d$"))
+    expect(interp.get_by_test_id("floor-language")).to_have_text("Floor language: not set")
+    rosa.get_by_test_id("floor-lang-select").select_option("es")  # the speaker says what she speaks
+    expect(interp.get_by_test_id("floor-language")).to_have_attribute("data-language", "es")
+    expect(interp.get_by_test_id("floor-language")).to_have_text("Floor language: Spanish")
+    expect(interp.get_by_test_id("floor-speaker")).to_have_text("Rosa")
+    chair.get_by_test_id("end-speech").click()
+    expect(viewer.get_by_test_id("floor")).to_have_attribute("data-state", "empty")
+    expect(chair.get_by_test_id("order").locator("li")).to_have_count(0)
+    expect(chair.get_by_test_id("region-africa").locator("td").first).not_to_have_text("0:00")
+
+    # A demand in Spanish, translated into English, edited (stale), translated again ------------
+    rosa.get_by_test_id("propose-text").fill(ES_DRAFT)
+    rosa.get_by_test_id("propose-submit").click()
+    expect(text(chair, "d1")).to_contain_text(ES_DRAFT)
+    expect(text(ngozi, "d1").get_by_test_id("text-body")).to_have_text(ES_DRAFT)
+    expect(text(ngozi, "d1").get_by_test_id("text-note")).to_contain_text("No English translation yet")
+    expect(text(interp, "d1")).to_have_attribute("data-translation", "none")
+    text(interp, "d1").get_by_test_id("translate-text").fill(EN_DRAFT)
+    text(interp, "d1").get_by_test_id("translate-submit").click()
+    body = text(ngozi, "d1").get_by_test_id("text-body")
+    expect(body).to_have_text(EN_DRAFT)
+    expect(body).to_have_attribute("lang", "en")
+    expect(text(interp, "d1")).to_have_attribute("data-translation", "current")
+    # the proposer rewords it: the English translation is now of an earlier version
+    text(rosa, "d1").get_by_test_id("edit").locator("summary").click()
+    text(rosa, "d1").get_by_test_id("edit-text").fill(ES_DEMAND)
+    text(rosa, "d1").get_by_test_id("edit-submit").click()
+    expect(text(ngozi, "d1")).to_have_attribute("data-stale", "true")
+    expect(text(ngozi, "d1").get_by_test_id("text-note")).to_contain_text("earlier version")
+    expect(text(interp, "d1")).to_have_attribute("data-translation", "stale")
+    expect(text(chair, "d1").get_by_test_id("translation-en")).to_have_attribute("data-stale", "true")
+    text(interp, "d1").get_by_test_id("translate-text").fill(EN_DEMAND)
+    text(interp, "d1").get_by_test_id("translate-submit").click()
+    expect(text(interp, "d1")).to_have_attribute("data-translation", "current")
+    expect(text(ngozi, "d1")).to_have_attribute("data-stale", "false")
+    expect(body).to_have_text(EN_DEMAND)
+    original = text(ngozi, "d1").get_by_test_id("text-original")
+    expect(original).to_be_hidden()
+    text(ngozi, "d1").get_by_test_id("toggle-original").click()  # the original, one click away
+    expect(original).to_be_visible()
+    expect(original).to_have_text(ES_DEMAND)
+    expect(original).to_have_attribute("lang", "es")
+    expect(text(rosa, "d1").get_by_test_id("text-body")).to_have_text(ES_DEMAND)
+    expect(text(viewer, "d1").get_by_test_id("text-body")).to_have_text(EN_DEMAND)
+    expect(text(chair, "d1").get_by_test_id("translation-en")).to_contain_text(EN_DEMAND)
+
+    # An open ballot: live tallies for the viewer ---------------------------------------------------
+    text(chair, "d1").get_by_test_id("ob-submit").click()
+    expect(ballot(viewer, 1)).to_have_attribute("data-status", "open")
+    for testid in ("vote-yes", "vote-no", "vote-abstain"):
+        expect(viewer.get_by_test_id(testid)).to_have_count(0)
+    ballot(rosa, 1).get_by_test_id("vote-yes").click()
+    tally = ballot(viewer, 1).get_by_test_id("tally")
+    expect(tally.get_by_test_id("tally-yes")).to_have_attribute("data-weight", "1")
+    ballot(ngozi, 1).get_by_test_id("vote-no").click()
+    expect(tally.get_by_test_id("tally-no")).to_have_attribute("data-weight", "2")
+    ballot(ngozi, 1).get_by_test_id("vote-yes").click()  # an open vote can be changed too
+    expect(tally.get_by_test_id("tally-yes")).to_have_attribute("data-weight", "3")
+    expect(tally.get_by_test_id("tally-no")).to_have_attribute("data-weight", "0")
+    expect(ballot(ngozi, 1).get_by_test_id("vote-yes")).to_have_attribute("aria-pressed", "true")
+    expect(ballot(ngozi, 1).get_by_test_id("vote-no")).to_have_attribute("aria-pressed", "false")
+    ballot(chair, 1).get_by_test_id("close-ballot").click()
+    for page in (chair, rosa, ngozi, viewer):
+        result = ballot(page, 1).get_by_test_id("result")
+        expect(result).to_have_attribute("data-outcome", "adopted")
+        expect(result.get_by_test_id("result-numbers")).to_have_attribute("data-yes", "3")
+    expect(ballot(rosa, 1).get_by_test_id("outcome")).to_have_text("Aprobada")
+    expect(text(viewer, "d1")).to_have_attribute("data-status", "adopted")
+
+    # A secret ballot: one delegate changes their vote -------------------------------------------
+    ngozi.get_by_test_id("propose-text").fill(EN_DEMAND_2)
+    ngozi.get_by_test_id("propose-submit").click()
+    expect(text(chair, "d2")).to_contain_text(EN_DEMAND_2)
+    text(chair, "d2").get_by_test_id("ob-secret").check()
+    text(chair, "d2").get_by_test_id("ob-submit").click()
+    expect(ballot(rosa, 2)).to_have_attribute("data-secret", "true")
+    ballot(rosa, 2).get_by_test_id("vote-yes").click()
+    expect(ballot(rosa, 2)).to_have_attribute("data-my-choice", '"yes"')
+    ballot(ngozi, 2).get_by_test_id("vote-yes").click()
+    expect(ballot(ngozi, 2)).to_have_attribute("data-my-choice", '"yes"')
+    expect(ballot(viewer, 2).get_by_test_id("voters")).to_have_attribute("data-n", "2")
+    ballot(rosa, 2).get_by_test_id("vote-no").click()  # changed, with the receipt of the first vote
+    expect(ballot(rosa, 2)).to_have_attribute("data-my-choice", '"no"')
+    expect(ballot(rosa, 2).get_by_test_id("vote-no")).to_have_attribute("aria-pressed", "true")
+    expect(ballot(rosa, 2).get_by_test_id("vote-error")).to_be_hidden()
+    expect(ballot(chair, 2).get_by_test_id("voters")).to_have_attribute("data-n", "2")
+    expect(ballot(viewer, 2).get_by_test_id("tally-yes")).to_have_count(0)  # no tally while secret
+    ballot(chair, 2).get_by_test_id("close-ballot").click()
+    for page in (chair, rosa, ngozi, viewer):
+        numbers = ballot(page, 2).get_by_test_id("result-numbers")
+        expect(numbers).to_have_attribute("data-yes", "2")
+        expect(numbers).to_have_attribute("data-no", "1")
+        expect(numbers).to_have_attribute("data-abstain", "0")
+    expect(ballot(viewer, 2).get_by_test_id("result")).to_have_attribute("data-outcome", "adopted")
+
+    # A secret ballot across a server restart ------------------------------------------------------
+    rosa.get_by_test_id("propose-text").fill(ES_DEMAND_3)
+    rosa.get_by_test_id("propose-submit").click()
+    expect(text(chair, "d3")).to_contain_text(ES_DEMAND_3)
+    text(chair, "d3").get_by_test_id("ob-majority").select_option("two_thirds")
+    text(chair, "d3").get_by_test_id("ob-secret").check()
+    text(chair, "d3").get_by_test_id("ob-submit").click()
+    ballot(rosa, 3).get_by_test_id("vote-yes").click()
+    expect(ballot(rosa, 3)).to_have_attribute("data-my-choice", '"yes"')
+    expect(ballot(chair, 3).get_by_test_id("voters")).to_have_attribute("data-n", "1")
+
+    before = {id(page): welcomes(page) for page in pages}
+    errors_before = len(page_log.errors)
+    own_server.restart()
+    for page in pages:  # every page comes back by itself, from its last offset
+        page.wait_for_function("(n) => window.mayday.page.welcomes > n", arg=before[id(page)], timeout=LIVE)
+        live(page)
+    # A page that tried while the server was down: Chromium logs the refused socket. Nothing else.
+    restart_noise = page_log.errors[errors_before:]
+    del page_log.errors[errors_before:]
+    print(f"while the server restarted, the pages logged {len(restart_noise)} refused socket(s)")
+    unexpected = [e for e in restart_noise if not re.search(r"WebSocket connection to 'ws://[^']+/ws/assembly/", e)]
+    assert unexpected == [], unexpected
+
+    expect(ballot(chair, 3)).to_have_attribute("data-status", "open")
+    expect(ballot(chair, 3).get_by_test_id("voters")).to_have_attribute("data-n", "1")
+    expect(ballot(rosa, 3)).to_have_attribute("data-my-choice", '"yes"')
+    ballot(ngozi, 3).get_by_test_id("vote-no").click()  # the remaining vote, after the restart
+    expect(ballot(ngozi, 3)).to_have_attribute("data-my-choice", '"no"')
+    expect(ballot(viewer, 3).get_by_test_id("voters")).to_have_attribute("data-n", "2")
+    ballot(chair, 3).get_by_test_id("close-ballot").click()
+    for page in (chair, rosa, ngozi, viewer):
+        numbers = ballot(page, 3).get_by_test_id("result-numbers")
+        expect(numbers).to_have_attribute("data-yes", "1")  # Rosa's, cast before the restart
+        expect(numbers).to_have_attribute("data-no", "2")  # Ngozi's (weight 2), after it
+    expect(ballot(chair, 3).get_by_test_id("result")).to_have_attribute("data-outcome", "rejected")
+    expect(text(rosa, "d3")).to_have_attribute("data-status", "rejected")
+
+    # A ranking of the adopted demands (Schulze) --------------------------------------------------
+    chair.locator("#ranking-details > summary").click()
+    chair.get_by_test_id("ranking-submit").click()
+    expect(ballot(rosa, 4)).to_have_attribute("data-kind", "ranking")
+    ballot(rosa, 4).locator('[data-candidate="d2"]').get_by_test_id("rank-up").click()
+    expect(ballot(rosa, 4).locator(".rank-item").first).to_have_attribute("data-candidate", "d2")
+    ballot(rosa, 4).get_by_test_id("submit-ranking").click()
+    expect(ballot(rosa, 4)).to_have_attribute("data-my-choice", '[["d2"],["d1"]]')
+    ballot(ngozi, 4).get_by_test_id("submit-ranking").click()
+    expect(ballot(ngozi, 4)).to_have_attribute("data-my-choice", '[["d1"],["d2"]]')
+    expect(ballot(chair, 4).get_by_test_id("voters")).to_have_attribute("data-n", "2")
+    ballot(chair, 4).get_by_test_id("close-ballot").click()
+    ranking = ballot(viewer, 4).get_by_test_id("ranking").locator("li")
+    expect(ranking).to_have_count(2)
+    expect(ranking.first).to_contain_text("Demand 1")  # Ngozi's weight 2 beats Rosa's 1
+    expect(ballot(chair, 4).get_by_test_id("pairwise").locator("tbody tr").first.locator("td").nth(1)).to_have_text("2")
+
+    # Screenshots: chair on a desktop, delegates on a phone (English, then Arabic) -----------------
+    screenshot(chair, "assembly-chair-desktop-end.png")
+    screenshot(ngozi, "assembly-delegate-phone.png")
+    screenshot(viewer, "assembly-watch-phone.png")
+    screenshot(interp, "assembly-interpreter-desktop.png")
+
+    # Arabic: the page turns right to left ------------------------------------------------------
+    rosa.get_by_test_id("lang-select").select_option("ar")
+    expect(rosa.locator("html")).to_have_attribute("dir", "rtl")
+    expect(rosa.locator("html")).to_have_attribute("lang", "ar")
+    expect(rosa.get_by_test_id("raise-hand")).to_have_text("ارفع يدك")
+    expect(ballot(rosa, 3).get_by_test_id("outcome")).to_have_text("مرفوض")
+    assert rosa.evaluate("document.documentElement.scrollWidth") <= PHONE[0]  # nothing spills sideways
+    screenshot(rosa, "assembly-delegate-phone-ar.png")
+    rosa.get_by_test_id("lang-select").select_option("es")
+    expect(rosa.locator("html")).to_have_attribute("dir", "ltr")
+    assert ngozi.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+
+    # The minutes -----------------------------------------------------------------------------------
+    with own_server.api() as client:
+        r = client.get(f"/api/assemblies/{aid}/minutes.md")
+    assert r.status_code == 200, r.text
+    minutes = r.text
+    assert re.search(r"^\| 1 \| Ngozi \(africa\) \| speech \|", minutes, re.M), minutes
+    assert re.search(r"^\| 2 \| Rosa \(americas\) \| speech \|", minutes, re.M), minutes
+    assert f"**es** (original, rev 2): {ES_DEMAND}" in minutes
+    assert "rev 1 (es, rosa, " in minutes and ES_DRAFT in minutes
+    assert f"**en**: {EN_DEMAND}" in minutes
+    assert "Yes 3, no 0, abstain 0" in minutes and "**adopted**" in minutes
+    assert "Yes 2, no 1, abstain 0" in minutes
+    assert "Yes 1, no 2, abstain 0" in minutes and "**rejected**" in minutes
+    assert "(secret, two thirds, 2 voters)" in minutes
+    assert "Ranking: d1 > d2" in minutes
+    assert chair.get_by_test_id("minutes-md").get_attribute("href") == f"/api/assemblies/{aid}/minutes.md"
+
+    tokens = [token_of(link) for group in ("chairs", "delegates", "interpreters") for link in asm[group].values()]
+    tokens += [token_of(asm["viewer"]), own_server.admin_token]
+    assert page_log.errors == [], "\n".join(page_log.errors)
+    assert page_log.csp_violations() == []
+    for secret in tokens:
+        leaked = [u for u in page_log.urls + page_log.referers if secret in u]
+        assert leaked == [], f"a link token left the page in a URL or Referer: {leaked}"
+
+
+# The speaking order: browser == server ---------------------------------------------------------
+
+T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
+PEOPLE = [
+    ("ngozi", "africa"),
+    ("kwame", "africa"),
+    ("rosa", "americas"),
+    ("joao", "americas"),
+    ("maria", "asia"),
+    ("ana", None),
+]
+
+
+def random_session(rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]], list[list[int]]]:
+    """A random run of queue commands through the real core: the events, and the order after each."""
+    definition = {
+        "title": "Order check",
+        "languages": ["en"],
+        "queue": {
+            "first_time_first": rng.random() < 0.7,
+            "region_rotation": rng.random() < 0.7,
+            **({"region_budget": f"{rng.choice([20, 45, 90])}s"} if rng.random() < 0.6 else {}),
+        },
+        "delegates": [{"id": pid, **({"region": region} if region else {})} for pid, region in PEOPLE],
+    }
+    state = core.AssemblyState()
+    now = T0
+    log: list[tuple[str, dict[str, Any]]] = []
+    orders: list[list[int]] = []
+
+    def run(command: Any) -> None:
+        nonlocal state
+        try:
+            events = core.decide(state, command, now)
+        except DomainError:
+            return
+        for e in events:
+            state = evolve(state, e.type, e.data)
+            log.append((e.type, e.data))
+            orders.append([x.id for x in state.order()])
+
+    run(core.CreateAssembly("order", parse_assembly(definition)))
+    for _ in range(rng.randint(10, 40)):
+        roll = rng.random()
+        queue = list(state.queue)
+        if roll < 0.45:
+            kind = rng.choices(["speech", "reply", "point_of_order"], [6, 2, 1])[0]
+            run(core.RaiseHand(rng.choice(PEOPLE)[0], kind))
+        elif roll < 0.6:
+            run(core.GrantFloor(rng.choice(queue).id if queue and rng.random() < 0.3 else None))
+        elif roll < 0.75:
+            now += dt.timedelta(seconds=rng.randint(5, 70))
+            run(core.EndSpeech())
+        elif roll < 0.85 and queue:
+            ids = [e.id for e in queue]
+            rng.shuffle(ids)
+            run(core.Reorder(tuple(ids[: rng.randint(1, len(ids))])))
+        elif roll < 0.93 and queue:
+            run(core.LowerHand(rng.choice(queue).id, None))
+        else:
+            run(core.SetListOpen(rng.random() < 0.5))
+    return log, orders
+
+
+FOLD_AND_ORDER = """async (sessions) => {
+  const m = await import("/static/assembly-model.js");
+  return sessions.map((events) => {
+    const model = m.emptyModel();
+    return events.map(([type, data], i) => {
+      const r = m.applyEvent(model, i + 1, type, data);
+      if (r !== "ok") throw new Error(`event ${i + 1}: ${r}`);
+      return m.speakingOrder(model).map((e) => e.id);
+    });
+  });
+}"""
+
+
+def test_speaking_order_matches_the_server(mayday_server, open_page, page_log) -> None:
+    rng = random.Random(20270501)
+    sessions = [random_session(rng) for _ in range(150)]
+    page = open_page(f"{mayday_server.base}/", *PHONE)
+    got = page.evaluate(FOLD_AND_ORDER, [log for log, _ in sessions])
+    compared = 0
+    for (log, want), have in zip(sessions, got, strict=True):
+        for i, (w, h) in enumerate(zip(want, have, strict=True)):
+            assert w == h, f"after {log[i][0]} {log[i][1]}: server {w}, browser {h}"
+            compared += 1
+    assert compared > 2000
+    assert page_log.errors == []
