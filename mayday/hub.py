@@ -42,13 +42,14 @@ class Subscriber:
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize)
         self.dropped = False
         self.on_drop = on_drop
-        # Set by the writer while nothing is queued; called instead of queueing. It must not block,
-        # and it detaches itself (sink = None) before it leaves anything for the writer to finish.
+        # Set by the writer only while its queue is empty; called instead of queueing. It must not
+        # block, and it detaches itself (sink = None) before it queues anything for the writer, so
+        # while a sink is set nothing is queued and frames cannot overtake one another.
         self.sink: Callable[[tuple[int, str]], None] | None = None
 
     def offer(self, item: tuple[int, str]) -> bool:
         sink = self.sink
-        if sink is not None and self.queue.empty():
+        if sink is not None:
             sink(item)
             return True
         try:

@@ -169,7 +169,7 @@ class _Writer:
         if offset <= self.last:
             return
         self.last = offset
-        send = self.websocket.send_text(text)
+        send = self.websocket.send({"type": "websocket.send", "text": text})  # = send_text(text)
         try:
             self.inflight = (send, send.send(None))  # runs the send until it would wait
         except StopIteration:

@@ -1,0 +1,775 @@
+"""Fan-out benchmark: N board clients on loopback receive relay events; mayday vs a bare broadcast.
+
+    python bench/fanout_bench.py                     # mayday (sansio, no deflate) + bare baseline
+    python bench/fanout_bench.py --variants          # + legacy websockets, wsproto, deflate on/off
+    python bench/fanout_bench.py --clients 2000 --burst 20 --rounds 3 --spaced 20 --handoffs 5
+
+Each server runs in its own process (bench/fanout_servers.py), pinned to CPU 1; this harness is
+pinned to CPU 0 (``--no-pin`` to let the scheduler choose). The harness is one process driving all
+N connections with a hand-written RFC 6455 client on a plain epoll loop -- no asyncio and no
+websockets client on this side -- so that receiving costs a few microseconds a frame and the
+servers, not the harness, are what is measured. It prints the harness's and the server's CPU
+use during each burst, so you can see which side was saturated.
+
+For every server:
+
+1. start it, (mayday) create a relay through ``POST /api/relays`` with the admin token it printed;
+2. warm up (a few connections opened and closed), read the server's VmRSS, open N board
+   connections (``{"type": "hello", "token": null, "after": <current offset>}`` -> welcome),
+   idle a second, read VmRSS again: memory per idle connection = (after - before) / N;
+3. (mayday, ``--handoffs``) wait for K real ``baton_passed`` events fired by the relay's own timer;
+   latency = receive wall-clock time - the event's ``at`` (when the server decided it);
+4. spaced: ``--spaced`` single events, one every ``--interval`` s; latency = receive time - the
+   time the trigger frame was written (same clock, this process);
+5. burst: ``--rounds`` x ``--burst`` events written back to back; throughput = N x K deliveries /
+   (last delivery - trigger), and the latency of every delivery.
+
+Triggers: for mayday a ``dispatch`` command on a coordinator WebSocket (the server's own limits
+stay: 10 commands/s, burst 30, so a burst is at most 30 and rounds are spaced to refill); the
+dispatch text is padded so the frame has the byte length of a real ``baton_passed`` frame. For the
+bare server the control connection sends that real ``baton_passed`` frame and the server
+``websockets.broadcast``-s it. Mayday's frames are checked for gaps/duplicates by offset.
+
+Not a test: nothing here is collected by pytest. Every wait has a deadline; every loop is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import importlib.util
+import json
+import os
+import resource
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"  # loopback only
+SERVERS = Path(__file__).resolve().parent / "fanout_servers.py"
+TAIL = b"\x00\x00\xff\xff"
+EVENT_PREFIX = b'{"type":"event"'
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------------------------
+# A minimal RFC 6455 client connection (text frames, ping/pong, close, permessage-deflate in).
+
+
+def ws_frame(opcode: int, payload: bytes) -> bytes:
+    """A masked client frame."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, 0x80 | n])
+    elif n < 65536:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + n.to_bytes(8, "big")
+    mask = os.urandom(4)
+    key = (mask * (n // 4 + 1))[:n]
+    body = (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(n, "little")
+    return head + mask + body
+
+
+class Counter:
+    events = 0
+
+
+class Conn:
+    __slots__ = ("buf", "close_code", "closed", "events", "inflater", "open", "others", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+        self.open = False
+        self.inflater: Any = None
+        self.events: list[tuple[float, float, bytes]] = []  # (monotonic, wall, frame) per event
+        self.others: list[bytes] = []  # welcome, ack, error, ... frames
+        self.close_code: int | None = None
+        self.closed = False
+
+    def send_text(self, text: str) -> None:
+        self.sock.sendall(ws_frame(0x1, text.encode()))
+
+    def feed(self, data: bytes, now: float, wall: float) -> None:
+        if self.buf:
+            data = self.buf + data
+        pos, n = 0, len(data)
+        if not self.open:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = data
+                return
+            head = data[:end].decode("latin-1").split("\r\n")
+            if " 101 " not in head[0] + " ":
+                raise RuntimeError(f"handshake refused: {head[0]}")
+            for line in head[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "sec-websocket-extensions" and "permessage-deflate" in value:
+                    self.inflater = zlib.decompressobj(-15)
+            self.open = True
+            pos = end + 4
+        events = self.events
+        while n - pos >= 2:
+            b0, ln = data[pos], data[pos + 1] & 0x7F
+            h = pos + 2
+            if ln == 126:
+                if n - pos < 4:
+                    break
+                ln, h = int.from_bytes(data[pos + 2 : pos + 4], "big"), pos + 4
+            elif ln == 127:
+                if n - pos < 10:
+                    break
+                ln, h = int.from_bytes(data[pos + 2 : pos + 10], "big"), pos + 10
+            end = h + ln
+            if end > n:
+                break
+            payload, pos = data[h:end], end
+            if b0 & 0x40:
+                payload = self.inflater.decompress(payload + TAIL)
+            op = b0 & 0x0F
+            if op == 0x1:
+                if payload[:15] == EVENT_PREFIX:
+                    events.append((now, wall, payload))
+                    Counter.events += 1
+                else:
+                    self.others.append(payload)
+            elif op == 0x9:
+                self.sock.send(ws_frame(0xA, payload))
+            elif op == 0x8:
+                self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+                self.closed = True
+        self.buf = data[pos:]
+
+    def recv_blocking(self, until: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not until():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer from the server")
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("server closed the connection")
+            self.feed(data, time.monotonic(), time.time())
+
+
+def handshake_request(port: int, path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        # What browsers offer: the server decides whether to compress.
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+    ).encode()
+
+
+def open_many(port: int, path: str, hello: str, count: int, batch: int = 200) -> list[Conn]:
+    """Open ``count`` connections and complete hello -> welcome on each (blocking, in batches)."""
+    out: list[Conn] = []
+    while len(out) < count:
+        group = []
+        for _ in range(min(batch, count - len(out))):
+            sock = socket.create_connection((HOST, port), timeout=10)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(handshake_request(port, path))
+            group.append(Conn(sock))
+        for c in group:
+            c.recv_blocking(lambda c=c: c.open)
+            c.send_text(hello)
+        for c in group:
+            c.recv_blocking(lambda c=c: bool(c.others))
+            if c.closed or b'"welcome"' not in c.others[0]:
+                raise RuntimeError(f"no welcome: {c.others[0][:200]!r}")
+            c.sock.setblocking(False)
+        out.extend(group)
+    return out
+
+
+class Loop:
+    """A plain epoll loop over every connection: recv, stamp, parse."""
+
+    def __init__(self) -> None:
+        self.ep = select.epoll()
+        self.by_fd: dict[int, Conn] = {}
+
+    def add(self, conns: list[Conn]) -> None:
+        for c in conns:
+            fd = c.sock.fileno()
+            self.by_fd[fd] = c
+            self.ep.register(fd, select.EPOLLIN)
+            if c.buf and c.open:  # bytes that arrived with the welcome
+                c.feed(b"", time.monotonic(), time.time())
+
+    def pump(self, until: Any, deadline: float) -> bool:
+        ep, by_fd, mono, wall = self.ep, self.by_fd, time.monotonic, time.time
+        while not until():
+            left = deadline - mono()
+            if left <= 0:
+                return False
+            for fd, _ in ep.poll(min(left, 0.05), 8192):
+                c = by_fd[fd]
+                try:
+                    data = c.sock.recv(262144)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    c.closed = True
+                    ep.unregister(fd)
+                    continue
+                c.feed(data, mono(), wall())
+        return True
+
+    def idle(self, seconds: float) -> None:
+        self.pump(lambda: False, time.monotonic() + seconds)
+
+    def close(self) -> None:
+        for c in self.by_fd.values():
+            with contextlib.suppress(OSError):
+                c.sock.close()
+        self.ep.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[str]
+    port: int
+    info: dict[str, Any]
+    data_dir: str | None
+
+    @property
+    def pid(self) -> int:
+        return self.info["pid"]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def start_server(kind: str, ws: str, deflate: bool, cpu: int | None, src: str | None = None) -> Server:
+    port = free_port()
+    cmd = [sys.executable, str(SERVERS), kind, "--port", str(port)] + (["--src", src] if src else [])
+    data_dir = None
+    if kind == "mayday":
+        data_dir = tempfile.mkdtemp(prefix="mayday-bench-")
+        cmd += ["--data", data_dir]
+        if ws != "websockets-sansio" or deflate:
+            cmd += ["--ws", ws]
+    if deflate:
+        cmd.append("--deflate")
+    env = dict(os.environ, MAYDAY_SECRET="bench-secret-" + base64.b32encode(os.urandom(10)).decode())
+    preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT, preexec_fn=preexec)
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline() if ready else ""
+    if not line:
+        proc.kill()
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise RuntimeError(f"{kind} server did not start")
+    return Server(proc, port, json.loads(line), data_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# The relay under test and a real baton_passed frame
+
+
+def relay_definition(first: dt.datetime, handoffs: int) -> dict[str, Any]:
+    """``handoffs`` sites whose legs start one second apart from ``first`` (UTC): one handoff each."""
+    sites = []
+    for i in range(max(handoffs, 2)):
+        at = first + dt.timedelta(seconds=i)
+        sites.append(
+            {
+                "id": f"site{i}",
+                "name": f"Bench site {i}",
+                "tz": "UTC",
+                "legs": {"date": at.date().isoformat(), "start": at.strftime("%H:%M:%S"), "duration": "1h"},
+            }
+        )
+    return {"name": "fan-out bench", "checkin_grace": "10m", "board": "public", "sites": sites}
+
+
+def real_baton_frame() -> str:
+    """A baton_passed frame as mayday sends it, produced by the real decider and encoder."""
+    from mayday.hub import encode_event
+    from mayday.log import Record
+    from mayday.log.base import encode_data
+    from relay.baton import CreateRelay, Tick, decide, evolve
+    from relay.spec import parse_spec
+
+    first = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
+    spec = parse_spec(relay_definition(first, 3))
+    from relay.baton import RelayState
+
+    state = RelayState()
+    for e in decide(state, CreateRelay("AbCdEfGh", spec), first):
+        state = evolve(state, e.type, e.data)
+    events = decide(state, Tick(), first + dt.timedelta(seconds=1, milliseconds=12))
+    baton = events[1]  # site0 -> site1
+    assert baton.type == "baton_passed"
+    data = json.loads(encode_data(baton.data))  # as read back from the log
+    return encode_event(Record("relay:AbCdEfGh", 1234, baton.type, data))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def lat_row(values: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values]
+    return {"n": len(ms), "p50": pct(ms, 50), "p99": pct(ms, 99), "max": max(ms) if ms else float("nan")}
+
+
+def machine_busy_s() -> float:
+    """CPU seconds spent busy by all cores so far (user, nice, system, irq, softirq, steal)."""
+    f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return sum(int(f[i]) for i in (0, 1, 2, 5, 6, 7)) / CLK_TCK
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    connect_s: list[float] = field(default_factory=list)
+    kib_per_conn: list[float] = field(default_factory=list)
+    handoff_lats: list[float] = field(default_factory=list)
+    handoff_timer_late_ms: float | None = None
+    spaced_lats: list[float] = field(default_factory=list)
+    burst_lats: list[float] = field(default_factory=list)
+    rounds: list[dict[str, float]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def merge(self, other: Result) -> None:
+        for name in ("connect_s", "kib_per_conn", "handoff_lats", "spaced_lats", "burst_lats", "rounds", "problems"):
+            getattr(self, name).extend(getattr(other, name))
+        self.handoff_timer_late_ms = self.handoff_timer_late_ms or other.handoff_timer_late_ms
+
+    def throughput(self, how: str = "best") -> float:
+        rates = [r["deliveries_per_s"] for r in self.rounds]
+        if not rates:
+            return 0.0
+        return max(rates) if how == "best" else statistics.median(rates)
+
+    def cpu_us(self) -> float:
+        """Median server CPU time per delivery during the bursts, in microseconds."""
+        return statistics.median(r["server_cpu_us_per_delivery"] for r in self.rounds) if self.rounds else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "clients": self.clients,
+            "kib_per_idle_connection": statistics.median(self.kib_per_conn),
+            "connect_s": statistics.median(self.connect_s),
+            "handoff_latency_ms": lat_row(self.handoff_lats) if self.handoff_lats else None,
+            "handoff_timer_late_ms": self.handoff_timer_late_ms,
+            "spaced_latency_ms": lat_row(self.spaced_lats),
+            "burst_latency_ms": lat_row(self.burst_lats),
+            "deliveries_per_s_best": self.throughput("best"),
+            "deliveries_per_s_median": self.throughput("median"),
+            "server_cpu_us_per_delivery": self.cpu_us(),
+            "rounds": self.rounds,
+            "problems": self.problems,
+        }
+
+
+def run_case(
+    kind: str, ws: str, deflate: bool, args: argparse.Namespace, handoffs: int, src: tuple[str, str] | None = None
+) -> Result:
+    name = "bare websockets.broadcast" if kind == "bare" else f"mayday {ws}"
+    name += " +deflate" if deflate else ""
+    name += f" [{src[0]}]" if src else ""
+    res = Result(name=name, clients=args.clients)
+    print(f"\n== {name} (load average {Path('/proc/loadavg').read_text().split()[0]})", flush=True)
+    server = start_server(kind, ws, deflate, 1 if args.pin else None, src[1] if src else None)
+    loop = Loop()
+    try:
+        baton = real_baton_frame()
+        if kind == "mayday":
+            import httpx
+
+            first = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=args.handoff_lead)
+            if not handoffs:
+                first += dt.timedelta(days=1)  # no handoff during the run
+            with httpx.Client(base_url=f"http://{HOST}:{server.port}", timeout=30) as http:
+                r = http.post(
+                    "/api/relays",
+                    content=json.dumps(relay_definition(first, handoffs)),
+                    headers={"authorization": f"Bearer {server.info['admin']}"},
+                )
+                r.raise_for_status()
+                relay = r.json()
+                offset = http.get(f"/api/relays/{relay['id']}").json()["offset"]
+            path = f"/ws/relay/{relay['id']}"
+            coordinator = relay["coordinator"].split("#t=", 1)[1]
+            board_hello = json.dumps({"type": "hello", "token": None, "after": offset})
+            control_hello = json.dumps({"type": "hello", "token": coordinator, "after": offset})
+
+            pad = [0]  # set from a real dispatch frame below, so frames match the baton_passed size
+
+            def trigger(i: int) -> bytes:
+                cmd = {"type": "dispatch", "text": f"bench {i:04d} " + "x" * pad[0]}
+                return ws_frame(0x1, json.dumps({"type": "command", "id": i, "command": cmd}).encode())
+        else:
+            path = "/"
+            board_hello = json.dumps({"type": "hello", "token": None, "after": 0})
+            control_hello = json.dumps({"type": "hello", "token": "control", "after": 0})
+            frame = ws_frame(0x1, baton.encode())
+
+            def trigger(i: int) -> bytes:
+                return frame
+
+        for c in open_many(server.port, path, board_hello, 20):  # warm-up
+            c.sock.close()
+        time.sleep(0.5)
+        rss0 = rss_kib(server.pid)
+        t0 = time.monotonic()
+        clients = open_many(server.port, path, board_hello, args.clients)
+        res.connect_s.append(time.monotonic() - t0)
+        loop.add(clients)
+        loop.idle(1.0)
+        rss1 = rss_kib(server.pid)
+        res.kib_per_conn.append((rss1 - rss0) / args.clients)
+        (control,) = open_many(server.port, path, control_hello, 1)
+        loop.add([control])
+        if kind == "mayday":  # one calibration dispatch to everyone (also a warm-up)
+            control.sock.sendall(trigger(9999))
+            goal = Counter.events + len(clients) + 1
+            if not loop.pump(lambda: Counter.events >= goal, time.monotonic() + 20):
+                raise RuntimeError("the calibration dispatch did not reach every client")
+            pad[0] = max(0, len(baton.encode()) - len(control.events[-1][2]))
+            offset += 1
+            for c in clients:
+                c.events.clear()
+            control.events.clear()
+        print(
+            f"   {args.clients} connections in {res.connect_s[-1]:.1f} s; server RSS {rss0} -> {rss1} KiB = "
+            f"{res.kib_per_conn[-1]:.1f} KiB per idle connection",
+            flush=True,
+        )
+
+        def wait_all(k: int, timeout: float) -> bool:
+            goal = Counter.events + k * (len(clients) + 1)  # + the control connection
+            ok = loop.pump(lambda: Counter.events >= goal, time.monotonic() + timeout)
+            if not ok:
+                missing = sum(1 for c in clients if c.closed)
+                res.problems.append(f"timeout waiting for {k} events ({missing} clients closed)")
+            return ok
+
+        # 3. real handoffs fired by the relay's timer
+        if handoffs:
+            starts = [len(c.events) for c in clients]
+            if time.time() > first.timestamp() - 0.5:
+                res.problems.append("clients were not all connected before the first handoff; raise --handoff-lead")
+            else:
+                wait_all(handoffs, first.timestamp() - time.time() + handoffs + 15)
+                late = []
+                for c, s in zip(clients, starts, strict=True):
+                    for _, wall, payload in c.events[s : s + handoffs]:
+                        ev = json.loads(payload)
+                        if ev["event"] != "baton_passed":
+                            res.problems.append(f"expected baton_passed, got {ev['event']}")
+                            break
+                        at = dt.datetime.fromisoformat(ev["data"]["at"].replace("Z", "+00:00")).timestamp()
+                        res.handoff_lats.append(wall - at)
+                        if c is clients[0]:
+                            late.append(ev["data"]["late_s"] * 1000)
+                res.handoff_timer_late_ms = max(late) if late else None
+                print(
+                    f"   handoffs x{handoffs}: {fmt_lat(lat_row(res.handoff_lats))} "
+                    f"(timer late by <= {res.handoff_timer_late_ms} ms)"
+                )
+
+        # 4. spaced single events
+        for i in range(args.spaced):
+            starts = [len(c.events) for c in clients]
+            t_send = time.monotonic()
+            control.sock.sendall(trigger(i))
+            wait_all(1, 10)
+            one = [c.events[s][0] - t_send for c, s in zip(clients, starts, strict=True) if len(c.events) > s]
+            res.spaced_lats += one
+            if args.verbose:
+                print(f"     event {i}: p50 {pct(one, 50) * 1000:.1f} ms, max {max(one) * 1000:.1f} ms")
+            loop.pump(lambda: False, t_send + args.interval)
+        print(f"   spaced x{args.spaced}: {fmt_lat(lat_row(res.spaced_lats))}", flush=True)
+        loop.idle(args.pause)
+
+        # 5. bursts
+        spy = None
+        if args.py_spy:
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--pid", str(server.pid), "--rate", "200", "--format", "raw",
+                 "--output", f"{args.py_spy}-{name.replace(' ', '_')}.txt", "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if args.pin else None,
+            )  # fmt: skip
+            time.sleep(1.0)
+        for r in range(args.rounds):
+            starts = [len(c.events) for c in clients]
+            frames = b"".join(trigger(1000 + r * args.burst + i) for i in range(args.burst))
+            cpu0, hcpu0, all0 = cpu_s(server.pid), time.process_time(), machine_busy_s()
+            t_send = time.monotonic()
+            control.sock.sendall(frames)
+            ok = wait_all(args.burst, 60)
+            t_done = time.monotonic()
+            cpu1, hcpu1, all1 = cpu_s(server.pid), time.process_time(), machine_busy_s()
+            lats = []
+            last = t_send
+            for c, s in zip(clients, starts, strict=True):
+                got = c.events[s : s + args.burst]
+                lats += [t - t_send for t, _, _ in got]
+                if got:
+                    last = max(last, got[-1][0])
+            span, wall = last - t_send, t_done - t_send
+            row = {
+                "deliveries": len(lats),
+                "span_s": span,
+                "deliveries_per_s": len(lats) / span if span > 0 else 0.0,
+                "server_cpu": (cpu1 - cpu0) / wall,
+                "server_cpu_us_per_delivery": (cpu1 - cpu0) / max(1, len(lats)) * 1e6,
+                "harness_cpu": (hcpu1 - hcpu0) / wall,
+                "other_cpu": max(0.0, (all1 - all0) - (cpu1 - cpu0) - (hcpu1 - hcpu0)) / wall,
+                "complete": ok,
+            }
+            res.rounds.append(row)
+            if args.verbose:
+                hist: dict[int, int] = {}
+                for v in lats:
+                    hist[int(v * 10)] = hist.get(int(v * 10), 0) + 1
+                print(f"     {fmt_lat(lat_row(lats))}; per 100 ms: {[hist.get(b, 0) for b in range(max(hist) + 1)]}")
+            res.burst_lats += lats
+            print(
+                f"   burst {r + 1}/{args.rounds}: {row['deliveries']} deliveries in {span * 1000:.0f} ms = "
+                f"{row['deliveries_per_s']:,.0f}/s; server {row['server_cpu_us_per_delivery']:.1f} CPU-us/delivery; "
+                f"cores busy: server {row['server_cpu']:.2f}, harness {row['harness_cpu']:.2f}, "
+                f"other processes {row['other_cpu']:.2f}",
+                flush=True,
+            )
+            loop.idle(args.pause)
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes its samples and exits
+            spy.wait(30)
+        print(f"   burst latency: {fmt_lat(lat_row(res.burst_lats))}")
+
+        # checks: errors on the control connection, closed clients, gaps/duplicates (mayday)
+        errors = [o for o in control.others if b'"type":"error"' in o]
+        if errors:
+            res.problems.append(f"{len(errors)} command errors, first: {errors[0][:160]!r}")
+        closed = [c for c in clients if c.closed]
+        if closed:
+            codes = sorted({c.close_code for c in closed}, key=str)
+            res.problems.append(f"{len(closed)} clients closed by the server (codes {codes})")
+        if kind == "mayday":
+            expected = handoffs + args.spaced + args.rounds * args.burst
+            bad = 0
+            for c in clients:
+                offs = [json.loads(p)["offset"] for _, _, p in c.events]
+                if len(offs) != expected or offs != list(range(offset + 1, offset + 1 + len(offs))):
+                    bad += 1
+            if bad:
+                res.problems.append(f"{bad} clients saw a gap, duplicate or missing event")
+        for p in res.problems:
+            print(f"   PROBLEM: {p}")
+    finally:
+        loop.close()
+        server.stop()
+    return res
+
+
+def fmt_lat(row: dict[str, float]) -> str:
+    return f"p50 {row['p50']:.1f} ms, p99 {row['p99']:.1f} ms, max {row['max']:.1f} ms ({row['n']} deliveries)"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=2000)
+    ap.add_argument("--spaced", type=int, default=20, help="single events, one per --interval")
+    ap.add_argument("--interval", type=float, default=0.25)
+    ap.add_argument("--burst", type=int, default=20, help="events per back-to-back burst (<= 30)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pause", type=float, default=3.0, help="seconds between bursts (rate refill)")
+    ap.add_argument("--handoffs", type=int, default=5, help="timer-fired handoffs (first mayday case)")
+    ap.add_argument("--handoff-lead", type=float, default=30.0, help="s from relay creation to handoff 1")
+    ap.add_argument("--repeat", type=int, default=1, help="run every case this many times, interleaved")
+    ap.add_argument(
+        "--also-src",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR",
+        help="also run mayday from another source tree (e.g. a copy before a change), labelled LABEL",
+    )
+    ap.add_argument("--variants", action="store_true", help="also legacy websockets, wsproto, deflate")
+    ap.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server/harness to CPUs")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--py-spy", metavar="PREFIX", help="profile each server's bursts: PREFIX-<case>.txt")
+    ap.add_argument("--verbose", action="store_true", help="print every spaced event's latency")
+    ap.add_argument("--only", choices=["bare", "mayday"], help="run one server only (no ratio)")
+    args = ap.parse_args()
+    if not 1 <= args.burst <= 30:
+        ap.error("--burst must be 1..30 (the coordinator socket's rate limit burst)")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = args.clients + 512
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(need, soft), hard), hard))
+    cores = os.cpu_count() or 1
+    if args.pin and len(os.sched_getaffinity(0)) < 2:
+        args.pin = False
+    if args.pin:
+        os.sched_setaffinity(0, {0})
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in ln),
+        "?",
+    )
+    import uvicorn
+    import websockets
+
+    print(
+        f"{cores} cores ({model}); python {sys.version.split()[0]}, uvicorn {uvicorn.__version__}, "
+        f"websockets {websockets.__version__}; {args.clients} clients; "
+        f"{'server on CPU 1, harness on CPU 0' if args.pin else 'no CPU pinning'}"
+    )
+    print(f"payload: a real baton_passed frame, {len(real_baton_frame().encode())} bytes")
+
+    cases: list[tuple[str, str, bool, tuple[str, str] | None]] = [
+        ("bare", "", False, None),
+        ("mayday", "websockets-sansio", False, None),
+    ]
+    for spec in args.also_src:
+        label, _, src = spec.partition("=")
+        cases.append(("mayday", "websockets-sansio", False, (label, str(Path(src).resolve()))))
+    if args.variants:
+        cases += [
+            ("mayday", "websockets-sansio", True, None),
+            ("mayday", "websockets", False, None),
+            ("mayday", "websockets", True, None),
+            ("mayday", "wsproto", False, None),
+            ("mayday", "wsproto", True, None),
+            ("bare", "", True, None),
+        ]
+    if args.variants and importlib.util.find_spec("wsproto") is None:
+        print("wsproto is not installed (pip install wsproto): skipping its cases")
+        cases = [c for c in cases if c[1] != "wsproto"]
+    if args.only:
+        cases = [c for c in cases if c[0] == args.only]
+    results: dict[str, Result] = {}
+    for rep in range(args.repeat):  # interleaved, so that a noisy minute hits every case alike
+        for kind, ws, deflate, src in cases:
+            first_mayday = kind == "mayday" and not any(n.startswith("mayday") for n in results)
+            res = run_case(kind, ws, deflate, args, args.handoffs if first_mayday and rep == 0 else 0, src)
+            if res.name in results:
+                results[res.name].merge(res)
+            else:
+                results[res.name] = res
+    ordered = list(results.values())
+    summaries = [r.summary() for r in ordered]
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"args": vars(args), "cores": cores, "cpu": model, "results": summaries}, indent=2)
+        )
+    problems = any(r.problems for r in ordered)
+    base = results.get("bare websockets.broadcast")
+
+    runs = f"{args.repeat} run{'s' if args.repeat > 1 else ''} x {args.rounds} bursts of {args.burst}"
+    print(f"\n{args.clients} clients; {runs}; latency over all deliveries; throughput best / median burst")
+    head = (
+        f"{'server':<34}{'KiB/conn':>9}{'spaced p50/p99 ms':>19}{'burst p50/p99 ms':>18}"
+        f"{'deliveries/s best/median':>26}{'CPU-us/dlv':>11}"
+    )
+    if base:
+        head += f"{'x bare best/med/CPU':>21}"
+    print(head)
+    for r, sm in zip(ordered, summaries, strict=True):
+        sp, bu = sm["spaced_latency_ms"], sm["burst_latency_ms"]
+        line = (
+            f"{r.name:<34}{sm['kib_per_idle_connection']:>9.1f}{sp['p50']:>10.1f}/{sp['p99']:<8.1f}"
+            f"{bu['p50']:>9.1f}/{bu['p99']:<8.1f}{r.throughput('best'):>14,.0f} /{r.throughput('median'):>9,.0f}"
+            f"{r.cpu_us():>11.1f}"
+        )
+        if base:
+            line += (
+                f"{r.throughput('best') / base.throughput('best'):>9.2f}/"
+                f"{r.throughput('median') / base.throughput('median'):.2f}/{base.cpu_us() / r.cpu_us():.2f}"
+            )
+        print(line)
+    main_case = results.get("mayday websockets-sansio")
+    if main_case and main_case.handoff_lats:
+        print(f"\nmayday handoff (timer-fired baton_passed) delivery: {fmt_lat(lat_row(main_case.handoff_lats))}")
+    if main_case and base:
+        best = main_case.throughput("best") / base.throughput("best")
+        med = main_case.throughput("median") / base.throughput("median")
+        cpu = base.cpu_us() / main_case.cpu_us()
+        sp99 = lat_row(main_case.spaced_lats)["p99"]
+        kib = statistics.median(main_case.kib_per_conn)
+        print(
+            f"\ntargets (mayday websockets-sansio, no deflate):\n"
+            f"  throughput >= 0.8x bare: {best:.2f}x best, {med:.2f}x median, {cpu:.2f}x by server CPU per delivery"
+            f" -> {'MET' if min(best, cpu) >= 0.8 else 'MISSED'}\n"
+            f"  p99 < 100 ms (one event to {args.clients}): {sp99:.1f} ms -> {'MET' if sp99 < 100 else 'MISSED'}"
+            f" (bare: {lat_row(base.spaced_lats)['p99']:.1f} ms)\n"
+            f"  memory < 50 KiB per idle connection: {kib:.1f} KiB -> {'MET' if kib < 50 else 'MISSED'}"
+            f" (bare: {statistics.median(base.kib_per_conn):.1f} KiB)"
+        )
+    if problems:
+        print("\nPROBLEMS:\n" + "\n".join(f"  {r.name}: {p}" for r in ordered for p in r.problems))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

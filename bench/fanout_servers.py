@@ -1,0 +1,128 @@
+"""The two servers ``fanout_bench.py`` starts, each in its own process (so each gets its own core).
+
+    python bench/fanout_servers.py mayday --port P --data DIR [--ws websockets-sansio] [--deflate]
+    python bench/fanout_servers.py bare   --port P [--deflate]
+
+``mayday``: the real app (``mayday.app.create_app``) under uvicorn with ``mayday.app.server_config``,
+the settings ``mayday serve`` uses; ``--ws``/``--deflate`` only exist to compare the alternatives.
+Nothing extra is exposed; the harness drives it through the public API.
+
+``bare``: the baseline, the websockets library alone (``websockets.asyncio.server.serve`` and
+``websockets.broadcast``). A board client says ``hello`` and gets a ``welcome``, like mayday's; a
+connection whose hello carries ``"token": "control"`` is the trigger: every text frame it sends is
+broadcast, as is, to every connection.
+
+Both print one JSON line ``{"ready": true, "pid": ..., ...}`` on stdout once listening, and run
+until SIGTERM/SIGINT. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+HOST = "127.0.0.1"
+
+
+def raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def announce(**fields: Any) -> None:
+    print(json.dumps({"ready": True, "pid": os.getpid(), **fields}), flush=True)
+
+
+def run_mayday(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from mayday.app import Settings, create_app, server_config
+
+    app = create_app(Settings.from_env(data_dir=args.data))
+    # Exactly what `mayday serve` runs (mayday.app.server_config), but quieter: its default log
+    # level prints one access line per connection.
+    config = server_config(app, HOST, args.port, log_level="warning")
+    if args.ws:  # only to compare the alternatives
+        config.ws, config.ws_per_message_deflate = args.ws, args.deflate
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                announce(admin=app.state.admin_token)
+
+    Server(config).run()
+
+
+async def bare_main(args: argparse.Namespace) -> None:
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+    from websockets.exceptions import ConnectionClosed
+
+    clients: set[ServerConnection] = set()
+
+    async def handler(ws: ServerConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):  # the harness just drops its sockets at the end
+            await session(ws)
+
+    async def session(ws: ServerConnection) -> None:
+        hello = json.loads(await ws.recv())
+        control = hello.get("token") == "control"
+        await ws.send(json.dumps({"type": "welcome", "stream": "bare", "offset": 0}, separators=(",", ":")))
+        clients.add(ws)
+        try:
+            if control:
+                async for message in ws:
+                    broadcast(clients, message)
+            else:
+                async for _ in ws:  # board clients only listen; drain whatever they send
+                    pass
+        finally:
+            clients.discard(ws)
+
+    stop = asyncio.get_running_loop().create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
+    async with serve(
+        handler,
+        HOST,
+        args.port,
+        compression="deflate" if args.deflate else None,
+        max_size=64 * 1024,
+        backlog=2048,
+    ):
+        announce()
+        await stop
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kind", choices=["mayday", "bare"])
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--data", help="mayday: data directory of the SQLite log")
+    ap.add_argument("--ws", help="mayday: another uvicorn ws implementation than server_config's")
+    ap.add_argument("--src", help="mayday: import mayday/ and relay/ from this source tree")
+    ap.add_argument("--deflate", action="store_true", help="accept permessage-deflate (with --ws for mayday)")
+    args = ap.parse_args()
+    if args.src:  # run mayday from another source tree (a copy before a change, to compare)
+        sys.path.insert(0, args.src)
+    raise_nofile()
+    if args.kind == "mayday":
+        run_mayday(args)
+    else:
+        asyncio.run(bare_main(args))
+
+
+if __name__ == "__main__":
+    main()
