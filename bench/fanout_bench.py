@@ -63,6 +63,7 @@ HOST = "127.0.0.1"  # loopback only
 SERVERS = Path(__file__).resolve().parent / "fanout_servers.py"
 TAIL = b"\x00\x00\xff\xff"
 EVENT_PREFIX = b'{"type":"event"'
+BATCH_PREFIX = b'{"type":"events"'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -146,6 +147,10 @@ class Conn:
                 if payload[:15] == EVENT_PREFIX:
                     events.append((now, wall, payload))
                     Counter.events += 1
+                elif payload[:16] == BATCH_PREFIX:  # several events in one frame: one entry each
+                    for e in json.loads(payload)["events"]:
+                        events.append((now, wall, json.dumps({"type": "event", **e}).encode()))
+                        Counter.events += 1
                 else:
                     self.others.append(payload)
             elif op == 0x9:

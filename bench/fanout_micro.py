@@ -186,7 +186,7 @@ async def measure_mayday(clients: int, events: int, layers: bool = False) -> dic
     for offset in range(1, events + 1):
         goal = CountingTransport.writes + clients
         t0 = time.process_time()
-        hub.publish(Record("s", offset, "baton_passed", data))
+        hub.publish([Record("s", offset, "baton_passed", data)])
         await settle(lambda goal=goal: CountingTransport.writes >= goal)
         per_delivery.append((time.process_time() - t0) / clients)
     out = {"publish": per_delivery}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mayday.log import Record
@@ -24,12 +24,33 @@ DEFAULT_QUEUE = 256
 CLOSE_TOO_SLOW = 4008
 
 
-def encode_event(record: Record) -> str:
+# A queued item: (last offset in it, frame text, the (offset, event JSON) parts it was built from).
+# The parts let a writer trim a batch that overlaps what it already sent (only ever the first one
+# after a history read).
+Item = tuple[int, str, tuple[tuple[int, str], ...]]
+
+
+def _event_json(record: Record) -> str:
     return json.dumps(
-        {"type": "event", "offset": record.offset, "event": record.type, "data": record.data},
-        separators=(",", ":"),
-        ensure_ascii=False,
+        {"offset": record.offset, "event": record.type, "data": record.data}, separators=(",", ":"), ensure_ascii=False
     )
+
+
+def frame_of(parts: Sequence[tuple[int, str]]) -> str:
+    """One event: ``{"type":"event",...}``. Several: ``{"type":"events","events":[...]}``, so a
+    burst (a thousand votes in a second) costs each client a few frames, not a thousand."""
+    if len(parts) == 1:
+        return '{"type":"event",' + parts[0][1][1:]
+    return '{"type":"events","events":[' + ",".join(text for _, text in parts) + "]}"
+
+
+def encode_batch(records: Sequence[Record]) -> Item:
+    parts = tuple((r.offset, _event_json(r)) for r in records)
+    return parts[-1][0], frame_of(parts), parts
+
+
+def encode_event(record: Record) -> str:
+    return encode_batch([record])[1]
 
 
 class Subscriber:
@@ -39,15 +60,15 @@ class Subscriber:
 
     def __init__(self, stream: str, maxsize: int, on_drop: Callable[[], None] | None = None) -> None:
         self.stream = stream
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize)
         self.dropped = False
         self.on_drop = on_drop
         # Set by the writer only while its queue is empty; called instead of queueing. It must not
         # block, and it detaches itself (sink = None) before it queues anything for the writer, so
         # while a sink is set nothing is queued and frames cannot overtake one another.
-        self.sink: Callable[[tuple[int, str]], None] | None = None
+        self.sink: Callable[[Item], None] | None = None
 
-    def offer(self, item: tuple[int, str]) -> bool:
+    def offer(self, item: Item) -> bool:
         sink = self.sink
         if sink is not None:
             sink(item)
@@ -79,12 +100,15 @@ class Hub:
             if not subs:
                 del self._subs[sub.stream]
 
-    def publish(self, record: Record) -> int:
-        """Queue ``record`` for every subscriber of its stream; returns how many were dropped."""
-        subs = self._subs.get(record.stream)
+    def publish(self, records: Sequence[Record]) -> int:
+        """Send consecutive records of one stream, encoded once as one frame, to every subscriber
+        of that stream; returns how many subscribers were dropped for being too slow."""
+        if not records:
+            return 0
+        subs = self._subs.get(records[0].stream)
         if not subs:
             return 0
-        item = (record.offset, encode_event(record))
+        item = encode_batch(records)
         slow = [s for s in tuple(subs) if not s.offer(item)]
         for s in slow:
             self.unsubscribe(s)

@@ -20,10 +20,11 @@ from mayday.aggregate import Aggregate
 from mayday.clock import Clock
 from mayday.errors import ApiError, DomainError, not_found
 from mayday.hub import Hub
-from mayday.log import EventLog, NewEvent
+from mayday.log import EventLog, NewEvent, Record
 from mayday.timers import DeadlineTimers
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_BATCH = 500  # records in one frame at most
 ARM_DELAY = 0.02  # seconds; a deadline re-armed this late still fires (misfire_grace_time=None)
 
 
@@ -116,14 +117,30 @@ class StreamService(Generic[S]):
         return agg
 
     async def _tail(self, stream_id: str, agg: Aggregate[S], after: int) -> None:
-        """Every record of the stream, local or from another process, once: fold, fan out, re-arm."""
+        """Every record of the stream, local or from another process, once: fold, fan out, re-arm.
+
+        Records that arrive together (one read of the log) go out together, as one frame per
+        client: when the process falls behind, batches grow and the fan-out keeps up."""
+        loop = asyncio.get_running_loop()
+        pending: list[Record] = []
+        scheduled = False
+
+        def flush() -> None:
+            nonlocal scheduled
+            scheduled = False
+            batch = pending[:]
+            pending.clear()
+            self.hub.publish(batch)
+
         async for record in self.log.subscribe(self.stream_of(stream_id), after):
             agg.apply(record)
-            self.hub.publish(record)
             self._arm(stream_id)
-            # Let the writers drain between records: a burst (a late tick after an outage) larger
-            # than a client's queue must not drop clients that are keeping up.
-            await asyncio.sleep(0)
+            pending.append(record)
+            if len(pending) >= MAX_BATCH:
+                flush()
+            elif not scheduled:
+                scheduled = True
+                loop.call_soon(flush)  # runs when the subscription next waits for the log
 
     def _arm(self, stream_id: str) -> None:
         """Re-arm the stream's timer soon. Coalesced: a burst of records (a replay, a late tick

@@ -20,10 +20,11 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from mayday.errors import ApiError
-from mayday.hub import CLOSE_TOO_SLOW, Hub, Subscriber, encode_event
+from mayday.hub import CLOSE_TOO_SLOW, Hub, Item, Subscriber, encode_batch, frame_of
 from mayday.links import Grant
 from mayday.log import EventLog
 
+HISTORY_BATCH = 256  # events per frame when catching a client up
 MAX_FRAME = 8 * 1024  # a command is small; the transport itself refuses frames over 64 KiB (1009)
 HELLO_TIMEOUT = 10.0
 RATE_PER_S = 10.0
@@ -76,7 +77,10 @@ async def serve_stream(
     authenticate: Authenticate,
     handle: HandleCommand,
     now: Callable[[], str],
+    revoked: Callable[[Session], bool] = lambda session: False,
 ) -> None:
+    """Serve one client: hello, history, live events, commands. ``revoked(session)`` is asked
+    before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001)."""
     await websocket.accept()
     try:
         hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
@@ -110,20 +114,23 @@ async def serve_stream(
     sub = hub.subscribe(stream, on_drop=closed.set)
     try:
         history = await log.read(stream, after)
-        last = history[-1].offset if history else after
+        end = await log.last_offset(stream)
+        # A client ahead of the log (it was wiped, or the offset is made up) learns the real end
+        # from welcome and starts over; it never waits for offsets that will not come.
+        last = history[-1].offset if history else min(after, end)
         await websocket.send_text(
             _frame(
                 type="welcome",
                 stream=stream,
                 role=grant.role if grant else "public",
                 subject=grant.subject if grant else None,
-                offset=max(last, await log.last_offset(stream)),
+                offset=max(last, end),
                 now=now(),
             )
         )
-        for record in history:
-            await websocket.send_text(encode_event(record))
-        writer = asyncio.create_task(_Writer(websocket, sub, last).run())
+        for start in range(0, len(history), HISTORY_BATCH):
+            await websocket.send_text(encode_batch(history[start : start + HISTORY_BATCH])[1])
+        writer = asyncio.create_task(_Writer(websocket, sub, last, lambda: revoked(session)).run())
         reader = asyncio.create_task(_read(websocket, session, handle, now))
         dropped = asyncio.create_task(closed.wait())
         done, pending = await asyncio.wait({writer, reader, dropped}, return_when=asyncio.FIRST_COMPLETED)
@@ -135,6 +142,8 @@ async def serve_stream(
                 await task
         if dropped in done:
             await _close(websocket, CLOSE_TOO_SLOW, "too slow: reconnect with your last offset")
+        elif writer in done and isinstance(writer.exception(), LinkRevoked):
+            await _close(websocket, CLOSE_UNAUTHORIZED, "revoked")
         else:
             for task in done:
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
@@ -144,7 +153,21 @@ async def serve_stream(
         hub.unsubscribe(sub)
 
 
-_WAKE = (0, "")  # queued by a sink that detached itself; offset 0 is never sent
+_WAKE: Item = (0, "", ())  # queued by a sink that detached itself; offset 0 is never sent
+
+
+class LinkRevoked(Exception):
+    """The session's link was revoked while it was open: it gets nothing more."""
+
+
+def _unsent(item: Item, last: int) -> str | None:
+    """The frame of ``item`` without what was already sent (None if nothing is left)."""
+    end, text, parts = item
+    if end <= last:
+        return None
+    if parts and parts[0][0] <= last:  # overlaps the history read: trim it for this client
+        return frame_of([p for p in parts if p[0] > last])
+    return text
 
 
 class _Writer:
@@ -157,18 +180,23 @@ class _Writer:
     in the bounded queue, whose overflow drops the client with 4008 as before.
     """
 
-    __slots__ = ("error", "inflight", "last", "sub", "websocket")
+    __slots__ = ("error", "inflight", "last", "revoked", "sub", "websocket")
 
-    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int) -> None:
-        self.websocket, self.sub, self.last = websocket, sub, last
+    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int, revoked: Callable[[], bool]) -> None:
+        self.websocket, self.sub, self.last, self.revoked = websocket, sub, last, revoked
         self.inflight: tuple[Coroutine[Any, Any, None], Any] | None = None
         self.error: Exception | None = None
 
-    def direct(self, item: tuple[int, str]) -> None:
-        offset, text = item
-        if offset <= self.last:
+    def direct(self, item: Item) -> None:
+        text = _unsent(item, self.last)
+        if text is None:
             return
-        self.last = offset
+        self.last = item[0]
+        if self.revoked():
+            self.error = LinkRevoked()
+            self.sub.sink = None
+            self.sub.queue.put_nowait(_WAKE)
+            return
         send = self.websocket.send({"type": "websocket.send", "text": text})  # = send_text(text)
         try:
             self.inflight = (send, send.send(None))  # runs the send until it would wait
@@ -191,11 +219,14 @@ class _Writer:
                     await _finish(send, waiting_on)
                 if queue.empty():
                     sub.sink = self.direct
-                offset, text = await queue.get()
+                item = await queue.get()
                 sub.sink = None
-                if offset > self.last:  # skip what the history read already sent
+                text = _unsent(item, self.last)  # skips what the history read already sent
+                if text is not None:
+                    if self.revoked():
+                        raise LinkRevoked
                     await self.websocket.send_text(text)
-                    self.last = offset
+                    self.last = item[0]
         finally:
             sub.sink = None
             if self.inflight is not None:

@@ -60,11 +60,19 @@ async def recv_json(conn: Any, timeout: float = 5) -> dict:
     return json.loads(await asyncio.wait_for(conn.recv(), timeout))
 
 
+def events_in(frame: dict) -> list[dict]:
+    """The events a frame carries: one ``event``, or each of an ``events`` batch, as event frames."""
+    if frame["type"] == "event":
+        return [frame]
+    if frame["type"] == "events":
+        return [{"type": "event", **e} for e in frame["events"]]
+    return []
+
+
 async def recv_events(conn: Any, n: int, timeout: float = 5) -> list[dict]:
-    """The next ``n`` event frames (other frames are returned in order too if they interleave)."""
-    out = []
+    """The next ``n`` events, whether they come one to a frame or batched (other frames skipped)."""
+    out: list[dict] = []
     while len(out) < n:
-        frame = await recv_json(conn, timeout)
-        if frame["type"] == "event":
-            out.append(frame)
+        out += events_in(await recv_json(conn, timeout))
+    assert len(out) == n, f"wanted {n} events, a batch brought {len(out)}"
     return out

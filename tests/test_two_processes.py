@@ -16,7 +16,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from app_server import recv_json, ws_hello
+from app_server import events_in, recv_json, ws_hello
 from helpers import free_port
 from relay_defs import soon
 
@@ -102,10 +102,9 @@ async def test_two_serve_processes_share_one_redis_log(redis_log_url):
         async def collect(conn) -> list[dict]:
             events = []
             while True:
-                frame = await recv_json(conn, 20)
-                if frame["type"] == "event":
-                    events.append(frame)
-                    if frame["event"] == "baton_passed" and frame["data"]["to"] is None:
+                for event in events_in(await recv_json(conn, 20)):
+                    events.append(event)
+                    if event["event"] == "baton_passed" and event["data"]["to"] is None:
                         return events
 
         seen = await asyncio.wait_for(asyncio.gather(*(collect(c) for c in conns)), 30)

@@ -198,8 +198,10 @@ def own_server(tmp_path: Path) -> Iterator[MaydayServer]:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, and pytest-asyncio cannot start its own in tests that run after (tests/log, ...).
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (never download a browser)")
     from playwright.sync_api import sync_playwright

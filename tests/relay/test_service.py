@@ -99,9 +99,9 @@ async def test_apscheduler_fires_each_deadline_at_its_utc_instant(tmp_path):
         assert service.scheduler.armed(relay_id) == next_deadline(agg.state)
         sub = hub.subscribe(stream_of(relay_id))
         got = []
-        while len(got) < 3:
-            _offset, text = await asyncio.wait_for(sub.queue.get(), 5)
-            got.append(text)
+        while len(got) < 3:  # the three handoffs, as they fire (one frame each, seconds apart)
+            _last, _text, parts = await asyncio.wait_for(sub.queue.get(), 5)
+            got += parts
         records = await log.read(stream_of(relay_id))
         passes = [r for r in records if r.type == "baton_passed"]
         assert [(r.data["from"], r.data["to"]) for r in passes] == [(None, "a"), ("a", "b"), ("b", None)]
