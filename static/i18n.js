@@ -1,5 +1,7 @@
-// Every UI string of the browser pages lives in STRINGS (one object per language). English is
-// the only language so far; to add one, copy `en`, translate the values and keep the {names}.
+// Every UI string of the browser pages lives in STRINGS (one object per language). The relay board
+// ships English; the assembly pages add their own tables (static/i18n-assembly.js, with Spanish,
+// French, Portuguese and Arabic) through addStrings(), and switch language at run time with
+// setLanguage(). To add a language, copy `en`, translate the values and keep the {names}.
 // HTML elements carry data-i18n="key" (text) or data-i18n-attr="attr:key;attr:key".
 
 export const STRINGS = {
@@ -213,27 +215,65 @@ export const STRINGS = {
   },
 };
 
-const lang = pickLanguage();
+/** Languages written right to left: <html dir="rtl"> and logical CSS properties do the rest. */
+export const RTL_LANGUAGES = new Set(["ar", "fa", "he", "ur", "ps", "yi"]);
 
-function pickLanguage() {
-  for (const l of navigator.languages || [navigator.language || "en"]) {
+let lang = pickLanguage();
+
+function pickLanguage(preferred = []) {
+  for (const l of [...preferred, ...(navigator.languages || [navigator.language || "en"])]) {
+    if (!l) continue;
     const base = String(l).toLowerCase().split("-")[0];
     if (base in STRINGS) return base;
   }
   return "en";
 }
 
-export const LANG = lang;
+function localeFor(language) {
+  const own = navigator.language || language;
+  try {
+    return own.toLowerCase().split("-")[0] === language
+      ? Intl.DateTimeFormat.supportedLocalesOf([own])[0] || language
+      : language;
+  } catch {
+    return language;
+  }
+}
+
+/** The UI language now (a live binding: it changes with setLanguage). */
+export let LANG = lang;
 
 /** The locale for dates and numbers: the browser's own (en-GB, en-IN...) when it speaks LANG. */
-export const LOCALE = (() => {
-  const own = navigator.language || lang;
-  try {
-    return own.toLowerCase().split("-")[0] === lang ? Intl.DateTimeFormat.supportedLocalesOf([own])[0] || lang : lang;
-  } catch {
-    return lang;
+export let LOCALE = localeFor(lang);
+
+/** Merge string tables ({es: {...}, fr: {...}}) into STRINGS; keys missing in a language fall
+ * back to English. */
+export function addStrings(tables) {
+  for (const [language, table] of Object.entries(tables)) {
+    STRINGS[language] = Object.assign(STRINGS[language] || {}, table);
   }
-})();
+}
+
+/** The languages the UI speaks. */
+export function uiLanguages() {
+  return Object.keys(STRINGS);
+}
+
+/** The first of `preferred` (then the browser's languages) that the UI speaks. */
+export function bestLanguage(preferred = []) {
+  return pickLanguage(preferred);
+}
+
+/** Switch the UI language (one of uiLanguages()); refills data-i18n elements and sets the
+ * document's lang and dir. Returns false for a language without strings. */
+export function setLanguage(language) {
+  if (!(language in STRINGS)) return false;
+  lang = language;
+  LANG = language;
+  LOCALE = localeFor(language);
+  applyI18n();
+  return true;
+}
 
 /** The string `key` with {names} replaced from `vars` (missing keys show the key itself). */
 export function t(key, vars = {}) {
@@ -245,6 +285,7 @@ export function t(key, vars = {}) {
 /** Fill every data-i18n / data-i18n-attr element under `root`. */
 export function applyI18n(root = document) {
   document.documentElement.lang = lang;
+  document.documentElement.dir = RTL_LANGUAGES.has(lang) ? "rtl" : "ltr";
   for (const el of root.querySelectorAll("[data-i18n]")) {
     el.textContent = t(el.dataset.i18n);
   }

@@ -1,7 +1,7 @@
 // The WebSocket session of a live page (protocol in docs/protocol.md and mayday/ws.py):
-// hello {token, after} -> welcome -> events in offset order; commands -> ack | error; ping ->
-// pong. Reconnects with backoff and the last applied offset, keeps the server clock offset, and
-// never puts the link token in a URL.
+// hello {token, after} -> welcome -> events in offset order (one per "event" frame, or several in
+// an "events" frame); commands -> ack | error; ping -> pong. Reconnects with backoff and the last
+// applied offset, keeps the server clock offset, and never puts the link token in a URL.
 
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 15000;
@@ -190,12 +190,18 @@ export class LiveStream {
         // a few quick pings at different moments narrow the clock offset to well under a second
         for (const delay of [300, 1100, 2300]) setTimeout(() => this.ping(), delay + Math.random() * 200);
         break;
-      case "event": {
-        const r = this.h.onEvent(frame, receivedAt);
-        if (frame.data && frame.data.at) this.clock.lowerBound(Date.parse(frame.data.at), receivedAt);
-        if (r === "gap") {
-          this.abandon(ws, CLOSE_RESYNC, "gap"); // reconnect from our last applied offset
-          return;
+      case "event":
+      case "events": {
+        // "events" carries several consecutive events in one frame (a burst, or history)
+        const events = frame.type === "events" ? frame.events || [] : [frame];
+        for (const e of events) {
+          const event = e.type === "event" ? e : { type: "event", ...e };
+          const r = this.h.onEvent(event, receivedAt);
+          if (event.data && event.data.at) this.clock.lowerBound(Date.parse(event.data.at), receivedAt);
+          if (r === "gap") {
+            this.abandon(ws, CLOSE_RESYNC, "gap"); // reconnect from our last applied offset
+            return;
+          }
         }
         this.maybeSynced();
         break;

@@ -57,7 +57,7 @@ export function fragmentParam(name) {
 
 const fmtCache = new Map();
 function fmt(options) {
-  const key = JSON.stringify(options);
+  const key = LOCALE + JSON.stringify(options); // the locale changes when the language does
   let f = fmtCache.get(key);
   if (!f) {
     try {

@@ -1,0 +1,569 @@
+// The delegate page (/assembly/{id}/delegate#t=…), phone first: "I'm here", raise or lower a hand
+// (speech, reply, point of order) and see one's place in the speaking order, the floor with its
+// countdown and "end my speech", demands and amendments in one's own language (the original one
+// click away), proposing, amending and translating one's own texts, and voting -- open ballots,
+// secret ballots (the choice and its nonce stay on this device so the vote can be changed) and
+// rankings (ordered tiers).
+import { LANG, t } from "/static/i18n.js";
+import {
+  $,
+  AssemblyPage,
+  act,
+  ballotsInOrder,
+  createBallotItem,
+  createTextItem,
+  keyed,
+  kindLabel,
+  languageName,
+  load,
+  orderSummary,
+  renderClock,
+  renderFloor,
+  renderOrderList,
+  save,
+  setupMinutes,
+  textLabel,
+  textSnippet,
+  textsInOrder,
+  updateBallotItem,
+  updateTextItem,
+} from "/static/assembly-ui.js";
+import { CHOICES, openBallotOn, positionsOf } from "/static/assembly-model.js";
+import { fill, h, setAttr, setText } from "/static/util.js";
+
+const page = new AssemblyPage("delegate", { render, tick: renderClock });
+const inflight = new Set(); // ballot ids with a vote on its way
+const rankings = new Map(); // ballot id -> {order: [candidate], ties: Set(candidate tied with the one above)}
+
+function isDelegate(p) {
+  return p.role === "delegate" && p.me?.role === "delegate";
+}
+
+function render(p) {
+  const m = p.model;
+  const me = p.me;
+  const mine = isDelegate(p);
+  document.body.dataset.role = p.role || "";
+  for (const id of ["attend", "hand-form", "propose-form"]) $(id).hidden = !mine;
+  setText($("me-name"), me ? [me.name, me.region, languageName(me.language, LANG)].filter(Boolean).join(" · ") : "");
+
+  // presence
+  const here = Boolean(me && m.present.has(me.id));
+  setText($("presence"), here ? t("present_yes") : t("present_no"));
+  setAttr($("presence"), "data-present", here ? "true" : "false");
+  $("attend").hidden = !mine || here;
+  $("leave").hidden = !mine || !here;
+
+  // floor
+  renderFloor(p);
+  const speaking = Boolean(m.floor && me && m.floor.person === me.id);
+  $("end-my-speech").hidden = !mine || !speaking;
+  $("my-floor-language").hidden = !mine || !speaking;
+  const sel = $("floor-lang-select");
+  const key = m.languages.join(",") + LANG;
+  if (sel.dataset.key !== key) {
+    sel.dataset.key = key;
+    fill(sel, h("option", { value: "" }, t("floor_language_none")), m.languages.map((l) => h("option", { value: l, lang: l }, languageName(l))));
+  }
+  if (document.activeElement !== sel) sel.value = m.floorLanguage || "";
+
+  // hands and the order
+  const order = p.order;
+  const positions = me ? positionsOf(m, me.id, order) : [];
+  setText(
+    $("my-position"),
+    positions.length
+      ? positions.map(({ entry, position }) => t("my_position", { n: position, kind: kindLabel(entry.kind) })).join(" · ")
+      : speaking
+        ? t("you_have_floor")
+        : t("not_in_list"),
+  );
+  keyed(
+    $("my-entries"),
+    positions,
+    ({ entry }) => entry.id,
+    ({ entry }) => {
+      const lower = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "lower-hand" } });
+      lower.addEventListener("click", () =>
+        act(page, { button: lower, error: $("hand-error") }, () => page.command({ type: "lower_hand", entry: entry.id })),
+      );
+      return h("li", {}, lower);
+    },
+    (li, { entry, position }) => {
+      setText(li.firstChild, t("lower_hand_kind", { kind: kindLabel(entry.kind) }));
+      setAttr(li, "data-testid", `my-entry-${entry.kind}`);
+      setAttr(li, "data-position", position);
+    },
+  );
+  $("list-closed-note").hidden = m.listOpen;
+  setText($("order-summary"), orderSummary(p, order));
+  renderOrderList(p, $("order"), order);
+
+  renderBallots(p);
+  renderTexts(p);
+  renderProposeForm(p);
+  setupMinutes(p);
+}
+
+// Presence, hands, floor ------------------------------------------------------------------------
+
+$("attend").addEventListener("click", (e) =>
+  act(page, { button: e.currentTarget, error: $("attend-error") }, () => page.command({ type: "attend" }, { retry: true })),
+);
+$("leave").addEventListener("click", (e) =>
+  act(page, { button: e.currentTarget, error: $("attend-error") }, () =>
+    page.command({ type: "attend", present: false }, { retry: true }),
+  ),
+);
+
+$("hand-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const kind = new FormData(e.currentTarget).get("kind") || "speech";
+  act(page, { button: $("raise-hand"), error: $("hand-error") }, () => page.command({ type: "raise_hand", kind }));
+});
+
+$("end-my-speech").addEventListener("click", (e) =>
+  act(page, { button: e.currentTarget, error: $("floor-error") }, () => page.command({ type: "end_speech" })),
+);
+
+$("floor-lang-select").addEventListener("change", (e) => {
+  const language = e.target.value;
+  if (language) act(page, { error: $("floor-error") }, () => page.command({ type: "set_floor_language", language }));
+});
+
+// Ballots ---------------------------------------------------------------------------------------
+
+/** 32 random bytes, base64url without padding (43 characters): the secret vote's receipt key. */
+export function newNonce() {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function voteKey(ballot) {
+  return `mayday.vote.${page.assemblyId}.${ballot}.${page.subject}`;
+}
+
+/**
+ * What this device knows of its secret vote on `b`: {choice, nonce, n} where n is how many times
+ * the log showed this voter voting once it was recorded, and maybe `pending` (sent, not yet
+ * confirmed). A pending vote the log now shows (n reached) is promoted; one it does not show once
+ * nothing is in flight and the page is in sync is dropped.
+ */
+function secretRecord(b) {
+  const key = voteKey(b.id);
+  let rec = load(key);
+  if (!rec) return null;
+  const times = b.times.get(page.subject) || 0;
+  if (rec.pending && times >= rec.pending.n) {
+    rec = { choice: rec.pending.choice, nonce: rec.pending.nonce, n: rec.pending.n };
+    save(key, rec);
+  } else if (rec.pending && page.synced && !inflight.has(b.id)) {
+    rec = rec.choice !== undefined ? { choice: rec.choice, nonce: rec.nonce, n: rec.n } : null;
+    save(key, rec);
+  }
+  return rec;
+}
+
+function myChoice(b) {
+  if (!b.secret) return b.votes.get(page.subject) ?? null;
+  const rec = secretRecord(b);
+  return rec && rec.choice !== undefined ? rec.choice : null;
+}
+
+async function vote(b, choice, ui) {
+  if (!b.secret) {
+    return act(page, ui, () => page.command({ type: "vote", ballot: b.id, choice }, { retry: true }));
+  }
+  const key = voteKey(b.id);
+  const rec = secretRecord(b);
+  const times = b.times.get(page.subject) || 0;
+  if (times > 0 && (!rec || rec.choice === undefined)) {
+    setText(ui.error, t("vote_elsewhere"));
+    return null;
+  }
+  const nonce = newNonce();
+  const command = { type: "vote", ballot: b.id, choice, nonce };
+  if (times > 0) command.previous = { choice: rec.choice, nonce: rec.nonce };
+  const kept = rec && rec.choice !== undefined ? { choice: rec.choice, nonce: rec.nonce, n: rec.n } : {};
+  // written down before it is sent: if the answer is lost, the log tells whether it counted
+  if (!save(key, { ...kept, pending: { choice, nonce, n: times + 1 } })) {
+    setText(ui.error, t("vote_no_storage"));
+    return null;
+  }
+  inflight.add(b.id);
+  try {
+    return await act(page, ui, async () => {
+      try {
+        const ack = await page.command(command);
+        save(key, { choice, nonce, n: times + 1 });
+        return ack;
+      } catch (err) {
+        if (!err.unconfirmed) save(key, Object.keys(kept).length ? kept : null);
+        throw err;
+      }
+    });
+  } finally {
+    inflight.delete(b.id);
+    page.scheduleRender();
+  }
+}
+
+function renderBallots(p) {
+  const items = ballotsInOrder(p.model);
+  $("ballots-empty").hidden = items.length > 0;
+  keyed(
+    $("ballots"),
+    items,
+    (b) => b.id,
+    (b) => {
+      const el = createBallotItem(b);
+      const mine = h("p", { class: "my-vote", dataset: { testid: "my-vote" }, role: "status" });
+      const error = h("p", { class: "control-error", role: "alert", dataset: { testid: "vote-error" } });
+      const note = h("p", { class: "hint secret-note" });
+      const controls = b.kind === "motion" ? motionControls(b, error) : rankingControls(b, error);
+      el._refs.extra.append(controls, mine, note, error);
+      Object.assign(el._refs, { mine, note, controls });
+      return el;
+    },
+    (el, b) => {
+      updateBallotItem(p, el, b);
+      const r = el._refs;
+      const choice = myChoice(b);
+      const open = b.status === "open" && isDelegate(p);
+      r.controls.hidden = !open;
+      setAttr(el, "data-my-choice", choice === null ? "" : JSON.stringify(choice));
+      let mineText = "";
+      if (choice !== null) {
+        mineText = b.kind === "motion" ? t("your_vote", { choice: t(`choice_${choice}`) }) : t("your_ranking", { list: tiersText(p, choice) });
+      } else if (b.voters.has(p.subject)) {
+        mineText = t("you_voted");
+      }
+      const rec = b.secret ? load(voteKey(b.id)) : null;
+      if (rec?.pending && inflight.has(b.id)) mineText = t("vote_sending");
+      setText(r.mine, mineText);
+      setText(r.note, b.secret && open ? t("secret_note") : "");
+      if (b.kind === "motion") updateMotionControls(r.controls, b, choice);
+      else updateRankingControls(p, r.controls, b, choice);
+    },
+  );
+}
+
+function motionControls(b, error) {
+  const group = h("div", { class: "vote-buttons", role: "group" });
+  for (const c of CHOICES) {
+    const button = h("button", { type: "button", class: `btn vote-${c}`, dataset: { testid: `vote-${c}`, choice: c }, "aria-pressed": "false" });
+    button.addEventListener("click", async () => {
+      const current = page.model.ballots.get(b.id);
+      if (!current || current.status !== "open") return;
+      for (const x of group.children) x.disabled = true;
+      await vote(current, c, { error });
+      for (const x of group.children) x.disabled = false;
+    });
+    group.append(button);
+  }
+  return group;
+}
+
+function updateMotionControls(group, b, choice) {
+  setAttr(group, "aria-label", t("vote_on", { n: b.id }));
+  for (const button of group.children) {
+    const c = button.dataset.choice;
+    setText(button, t(`choice_${c}`));
+    setAttr(button, "aria-pressed", choice === c ? "true" : "false");
+    button.classList.toggle("is-chosen", choice === c);
+  }
+}
+
+function tiersText(p, tiers) {
+  return tiers.map((tier) => tier.map((c) => textLabel(p.model.texts.get(c) || { id: c })).join(" = ")).join(" > ");
+}
+
+function rankingState(b, choice) {
+  let s = rankings.get(b.id);
+  if (!s) {
+    s = { order: [...b.candidates], ties: new Set() };
+    if (Array.isArray(choice)) {
+      const ranked = choice.flat();
+      s.order = [...ranked, ...b.candidates.filter((c) => !ranked.includes(c))];
+      for (const tier of choice) for (const c of tier.slice(1)) s.ties.add(c);
+    }
+    rankings.set(b.id, s);
+  }
+  return s;
+}
+
+function rankingControls(b, error) {
+  const list = h("ol", { class: "rank-list", dataset: { testid: "rank-list" } });
+  const submit = h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "submit-ranking" } });
+  submit.addEventListener("click", async () => {
+    const current = page.model.ballots.get(b.id);
+    const s = rankings.get(b.id);
+    if (!current || current.status !== "open" || !s) return;
+    const tiers = [];
+    s.order.forEach((c, i) => {
+      if (i > 0 && s.ties.has(c)) tiers[tiers.length - 1].push(c);
+      else tiers.push([c]);
+    });
+    submit.disabled = true;
+    await vote(current, tiers, { error });
+    submit.disabled = false;
+  });
+  const box = h("div", { class: "ranking-controls" }, h("p", { class: "hint" }), list, submit);
+  box._refs = { list, submit, hint: box.firstChild };
+  return box;
+}
+
+function updateRankingControls(p, box, b, choice) {
+  const s = rankingState(b, choice);
+  setText(box._refs.hint, t("ranking_hint"));
+  setText(box._refs.submit, choice ? t("change_ranking") : t("submit_ranking"));
+  keyed(
+    box._refs.list,
+    s.order.map((c, i) => ({ c, i })),
+    ({ c }) => c,
+    ({ c }) => {
+      const up = h("button", { type: "button", class: "btn btn-small btn-icon", dataset: { testid: "rank-up" } }, "↑");
+      const down = h("button", { type: "button", class: "btn btn-small btn-icon", dataset: { testid: "rank-down" } }, "↓");
+      const tie = h("input", { type: "checkbox", id: `tie-${b.id}-${c}`, dataset: { testid: "rank-tie" } });
+      const shift = (delta) => {
+        const st = rankings.get(b.id);
+        const i = st.order.indexOf(c);
+        const j = i + delta;
+        if (j < 0 || j >= st.order.length) return;
+        [st.order[i], st.order[j]] = [st.order[j], st.order[i]];
+        page.renderNow();
+        (delta < 0 ? up : down).focus();
+      };
+      up.addEventListener("click", () => shift(-1));
+      down.addEventListener("click", () => shift(+1));
+      tie.addEventListener("change", () => {
+        const st = rankings.get(b.id);
+        if (tie.checked) st.ties.add(c);
+        else st.ties.delete(c);
+        page.renderNow();
+      });
+      const li = h(
+        "li",
+        { class: "rank-item", dataset: { candidate: c } },
+        h("span", { class: "rank-pos", "aria-hidden": "true" }),
+        h("span", { class: "rank-text", dir: "auto" }),
+        h("span", { class: "rank-actions" }, up, down, h("span", { class: "check tie" }, tie, h("label", { for: tie.id }))),
+      );
+      li._refs = { up, down, tie, label: li.querySelector(".tie label") };
+      return li;
+    },
+    (li, { c, i }) => {
+      const r = li._refs;
+      const tx = p.model.texts.get(c);
+      // tiers: a candidate tied with the one above shares its number
+      let pos = 0;
+      s.order.slice(0, i + 1).forEach((x, k) => {
+        if (k === 0 || !s.ties.has(x)) pos += 1;
+      });
+      setText(li.querySelector(".rank-pos"), String(pos));
+      setText(li.querySelector(".rank-text"), `${textLabel(tx || { id: c })}: ${textSnippet(p, c, 90)}`);
+      r.up.disabled = i === 0;
+      r.down.disabled = i === s.order.length - 1;
+      setAttr(r.up, "aria-label", t("move_up", { name: textLabel(tx || { id: c }) }));
+      setAttr(r.down, "aria-label", t("move_down", { name: textLabel(tx || { id: c }) }));
+      r.tie.parentElement.hidden = i === 0;
+      r.tie.checked = i > 0 && s.ties.has(c);
+      setText(r.label, t("tie_with_above"));
+    },
+  );
+}
+
+// Texts -----------------------------------------------------------------------------------------
+
+function renderTexts(p) {
+  const m = p.model;
+  const items = textsInOrder(m);
+  $("texts-empty").hidden = items.length > 0;
+  keyed(
+    $("texts"),
+    items,
+    (x) => x.id,
+    (x) => {
+      const el = createTextItem(x);
+      const amend = amendForm(x);
+      const translate = translateForm(x);
+      const edit = editForm(x);
+      el._refs.extra.append(edit, amend, translate);
+      Object.assign(el._refs, { amend, translate, edit });
+      return el;
+    },
+    (el, x) => {
+      const mine = isDelegate(p) && x.proposer === p.subject;
+      updateTextItem(p, el, x, { translations: mine });
+      const r = el._refs;
+      r.amend.hidden = !isDelegate(p) || Boolean(x.demand) || x.status !== "proposed" || Boolean(openBallotOn(m, x.id));
+      r.translate.hidden = !mine;
+      r.edit.hidden = !mine || x.status !== "proposed" || Boolean(openBallotOn(m, x.id));
+      if (!r.edit.hidden) updateEditForm(r.edit, x);
+      if (mine) updateTranslateForm(p, r.translate, x);
+      if (!r.amend.hidden) updateAmendForm(p, r.amend);
+    },
+  );
+}
+
+function editForm(x) {
+  const id = x.id;
+  const text = h("textarea", { id: `edit-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "edit-text" } });
+  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "edit-submit" } }, t("edit_submit"));
+  const status = h("p", { class: "control-status", role: "status" });
+  const error = h("p", { class: "control-error", role: "alert" });
+  const hint = h("p", { class: "hint" });
+  const label = h("label", { for: text.id });
+  const form = h("form", {}, h("div", { class: "field" }, label, text), hint, submit, status, error);
+  text.addEventListener("input", () => (text.dataset.dirty = "1"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) {
+      setText(error, t("write_first"));
+      return;
+    }
+    const ack = await act(page, { button: submit, error, status, done: t("edit_saved") }, () =>
+      page.command({ type: "edit_text", id, text: value }),
+    );
+    if (ack) delete text.dataset.dirty;
+  });
+  const details = h("details", { class: "translate", dataset: { testid: "edit" } }, h("summary"), form);
+  details._refs = { text, submit, hint, label };
+  return details;
+}
+
+function updateEditForm(details, x) {
+  const r = details._refs;
+  setText(details.querySelector("summary"), t("edit_heading"));
+  setText(r.label, t("edit_label"));
+  setText(r.hint, t("edit_hint"));
+  setText(r.submit, t("edit_submit"));
+  setAttr(r.text, "lang", x.language);
+  if (!r.text.dataset.dirty && document.activeElement !== r.text) r.text.value = x.text;
+}
+
+function languageOptions(select, languages, preferred) {
+  const key = languages.join(",") + LANG;
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    const keep = select.value;
+    fill(select, languages.map((l) => h("option", { value: l, lang: l }, languageName(l))));
+    if (languages.includes(keep)) select.value = keep;
+    else if (preferred && languages.includes(preferred)) select.value = preferred;
+  }
+}
+
+function amendForm(x) {
+  const id = x.id;
+  const language = h("select", { id: `amend-lang-${id}`, dataset: { testid: "amend-language" } });
+  const text = h("textarea", { id: `amend-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "amend-text" } });
+  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "amend-submit" } }, t("amend_submit"));
+  const status = h("p", { class: "control-status", role: "status" });
+  const error = h("p", { class: "control-error", role: "alert" });
+  const form = h(
+    "form",
+    {},
+    h("div", { class: "field" }, h("label", { for: language.id }), language),
+    h("div", { class: "field" }, h("label", { for: text.id }), text),
+    submit,
+    status,
+    error,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) {
+      setText(error, t("write_first"));
+      return;
+    }
+    const ack = await act(page, { button: submit, error, status, done: t("amend_sent") }, () =>
+      page.command({ type: "propose_amendment", demand: id, language: language.value, text: value }),
+    );
+    if (ack) text.value = "";
+  });
+  const details = h("details", { class: "amend", dataset: { testid: "amend" } }, h("summary"), form);
+  details._refs = { language, text, submit, labels: form.querySelectorAll("label") };
+  return details;
+}
+
+function updateAmendForm(p, details) {
+  const r = details._refs;
+  setText(details.querySelector("summary"), t("amend_heading"));
+  setText(r.labels[0], t("written_in"));
+  setText(r.labels[1], t("amend_label"));
+  setText(r.submit, t("amend_submit"));
+  languageOptions(r.language, p.model.languages, p.me?.language);
+}
+
+function translateForm(x) {
+  const id = x.id;
+  const language = h("select", { id: `tr-lang-${id}`, dataset: { testid: "translate-language" } });
+  const text = h("textarea", { id: `tr-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "translate-text" } });
+  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "translate-submit" } }, t("translate_submit"));
+  const status = h("p", { class: "control-status", role: "status" });
+  const error = h("p", { class: "control-error", role: "alert" });
+  const form = h(
+    "form",
+    {},
+    h("div", { class: "field" }, h("label", { for: language.id }), language),
+    h("div", { class: "field" }, h("label", { for: text.id }), text),
+    submit,
+    status,
+    error,
+  );
+  language.addEventListener("change", () => {
+    const tx = page.model.texts.get(id);
+    text.value = tx?.translations.get(language.value)?.text || "";
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) {
+      setText(error, t("write_first"));
+      return;
+    }
+    await act(page, { button: submit, error, status, done: t("translation_saved") }, () =>
+      page.command({ type: "translate", id, language: language.value, text: value }),
+    );
+  });
+  const details = h("details", { class: "translate", dataset: { testid: "translate" } }, h("summary"), form);
+  details._refs = { language, text, submit, labels: form.querySelectorAll("label") };
+  return details;
+}
+
+function updateTranslateForm(p, details, x) {
+  const r = details._refs;
+  setText(details.querySelector("summary"), t("translate_heading"));
+  setText(r.labels[0], t("translate_into"));
+  setText(r.labels[1], t("translation_label"));
+  setText(r.submit, t("translate_submit"));
+  const targets = p.model.languages.filter((l) => l !== x.language);
+  languageOptions(r.language, targets, targets.find((l) => !x.translations.has(l) || x.translations.get(l).sourceRev < x.rev));
+}
+
+function renderProposeForm(p) {
+  languageOptions($("propose-language"), p.model.languages, p.me?.language);
+}
+
+$("propose-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const area = $("propose-text");
+  const text = area.value.trim();
+  if (!text) {
+    setText($("propose-error"), t("write_first"));
+    area.focus();
+    return;
+  }
+  const ack = await act(
+    page,
+    { button: $("propose-submit"), error: $("propose-error"), status: $("propose-status"), done: t("propose_sent") },
+    () => page.command({ type: "propose_demand", language: $("propose-language").value, text }),
+  );
+  if (ack) area.value = "";
+});
+
+page.start();
