@@ -16,8 +16,8 @@ from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
 from mayday.access import base_url, check_current, require_admin, verify
 from mayday.clock import iso
-from mayday.errors import ApiError, bad_request, forbidden, unauthorized
-from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
+from mayday.errors import ApiError, forbidden, unauthorized
+from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
 
@@ -55,7 +55,7 @@ def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dic
 
 
 async def create_assembly(request: Request) -> Response:
-    request.app.state.limiter.check(request.client.host if request.client else "?")
+    limit_writes(request)
     require_admin(request)
     definition = parse_definition(await read_body(request, MAX_BODY), load_assembly)
     service = _service(request)
@@ -139,11 +139,7 @@ async def get_assembly(request: Request) -> Response:
 
 async def get_events(request: Request) -> Response:
     service, assembly_id, _, _, _ = await _readable(request)
-    after = request.query_params.get("after", "0")
-    if not after.isdigit():
-        raise bad_request("bad_request", "after must be a non-negative integer")
-    records = await service.log.read(service.stream_of(assembly_id), int(after))
-    return JSONResponse({"events": [r.to_json() for r in records]})
+    return await events_after(request, service.log, service.stream_of(assembly_id))
 
 
 async def get_links(request: Request) -> Response:
@@ -154,7 +150,7 @@ async def get_links(request: Request) -> Response:
 
 
 async def post_command(request: Request) -> Response:
-    request.app.state.limiter.check(request.client.host if request.client else "?")
+    limit_writes(request)
     service = _service(request)
     assembly_id = request.path_params["assembly_id"]
     agg = await service.get(assembly_id)

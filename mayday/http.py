@@ -85,3 +85,16 @@ class RateLimiter:
         if len(self._buckets) >= self.max_clients and client not in self._buckets:
             self._buckets.clear()  # bounded memory beats perfect fairness under a flood
         self._buckets[client] = (tokens - 1, now)
+
+
+def limit_writes(request: Request) -> None:
+    """The per-client REST write limit (app.state.limiter), checked before any work is done."""
+    request.app.state.limiter.check(request.client.host if request.client else "?")
+
+
+async def events_after(request: Request, log: Any, stream: str) -> JSONResponse:
+    """``GET .../events?after=N``: the stream's events after offset N, for clients without a socket."""
+    after = request.query_params.get("after", "0")
+    if not after.isdigit():
+        raise bad_request("bad_request", "after must be a non-negative integer")
+    return JSONResponse({"events": [r.to_json() for r in await log.read(stream, int(after))]})

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 from mayday.access import base_url, check_current, require_admin, verify
 from mayday.clock import iso
 from mayday.errors import ApiError, bad_request, forbidden, unauthorized
-from mayday.http import MAX_BODY, bearer, parse_definition, read_body, read_json
+from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
 from relay.baton import RelayState, state_to_json
@@ -49,7 +49,7 @@ def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[s
 
 
 async def create_relay(request: Request) -> Response:
-    request.app.state.limiter.check(request.client.host if request.client else "?")
+    limit_writes(request)
     require_admin(request)
     spec = parse_definition(await read_body(request, MAX_BODY), load_spec)
     service = _service(request)
@@ -109,11 +109,7 @@ async def get_plan(request: Request) -> Response:
 
 async def get_events(request: Request) -> Response:
     service, relay_id, _, _, _ = await _readable(request)
-    after = request.query_params.get("after", "0")
-    if not after.isdigit():
-        raise bad_request("bad_request", "after must be a non-negative integer")
-    records = await service.log.read(stream_of(relay_id), int(after))
-    return JSONResponse({"events": [r.to_json() for r in records]})
+    return await events_after(request, service.log, stream_of(relay_id))
 
 
 async def get_links(request: Request) -> Response:
@@ -124,7 +120,7 @@ async def get_links(request: Request) -> Response:
 
 
 async def post_command(request: Request) -> Response:
-    request.app.state.limiter.check(request.client.host if request.client else "?")
+    limit_writes(request)
     service = _service(request)
     relay_id = request.path_params["relay_id"]
     agg = await service.get(relay_id)

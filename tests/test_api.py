@@ -170,6 +170,11 @@ async def test_private_board_needs_a_link_and_calendars(server):
         r = await http.get(f"/relay/{rid}.ics", params={"token": viewer})
         assert r.text.count("BEGIN:VEVENT") == 2 and f"UID:{rid}-0@mayday" in r.text
         assert (await http.get(f"/relay/{rid}/sites/zzz.ics", params={"token": viewer})).status_code == 404
+        r = await http.get(f"/api/relays/{rid}/events", params={"after": 0, "token": viewer})
+        assert [e["event"] for e in r.json()["events"]] == ["relay_created"] and r.json()["events"][0]["offset"] == 1
+        r = await http.get(f"/api/relays/{rid}/events", params={"after": "x", "token": viewer})
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_request")
+        assert (await http.get(f"/api/relays/{rid}/events")).status_code == 401
         assert (await http.get("/api/relays/nope")).status_code == 404
     with pytest.raises(websockets.ConnectionClosed) as e:
         conn, welcome = await ws_hello(f"{server.ws_base}/ws/relay/{rid}")
