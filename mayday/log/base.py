@@ -39,7 +39,8 @@ class Record:
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"offset": self.offset, "type": self.type, "data": self.data}
+        """The shape clients see everywhere: as in an ``events`` frame and the REST events route."""
+        return {"offset": self.offset, "event": self.type, "data": self.data}
 
 
 def encode_data(data: dict[str, Any]) -> str:
