@@ -256,10 +256,8 @@ async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, n
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        text = message.get("text")
-        if text is None:
-            await websocket.send_text(_error("bad_frame", "send JSON text frames, not binary"))
-            continue
+        # Every frame counts against the rate, binary ones too; 50 refusals in a row end the session
+        # (a client that slows down starts afresh).
         if not bucket.take():
             strikes += 1
             await websocket.send_text(_error("rate_limited", "too many messages; slow down"))
@@ -267,7 +265,12 @@ async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, n
                 await _close(websocket, CLOSE_POLICY, "rate limit")
                 return
             continue
-        if len(text) > MAX_FRAME:
+        strikes = 0
+        text = message.get("text")
+        if text is None:
+            await websocket.send_text(_error("bad_frame", "send JSON text frames, not binary"))
+            continue
+        if len(text) > MAX_FRAME or len(text.encode()) > MAX_FRAME:  # the limit is in bytes
             await websocket.send_text(_error("too_large", f"a frame is at most {MAX_FRAME} bytes"))
             continue
         try:

@@ -404,3 +404,19 @@ async def test_tokens_in_urls_only_for_reading_and_fractional_durations_survive(
         assert r.status_code == 403
         r = await http.get(f"/api/relays/{rid}/links", params={"token": coord})
         assert r.status_code == 200
+
+
+async def test_frame_limit_is_in_bytes_and_binary_frames_count_against_the_rate(server):
+    made = await create(server)
+    conn, _ = await ws_hello(f"{server.ws_base}/ws/relay/{made['id']}", token(made["sites"]["akl"]))
+    await recv_events(conn, 1)
+    # 3,000 three-byte characters: under 8 KiB characters, over 8 KiB bytes.
+    await conn.send(json.dumps({"type": "ping", "pad": "€" * 3000}, ensure_ascii=False))
+    assert (await recv_json(conn))["code"] == "too_large"
+    codes = []
+    for _ in range(40):
+        await conn.send(b"\x00")
+    for _ in range(40):
+        codes.append((await recv_json(conn))["code"])
+    assert "rate_limited" in codes and "bad_frame" in codes
+    await conn.close()
