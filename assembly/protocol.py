@@ -15,7 +15,6 @@ from mayday.errors import bad_request, forbidden
 from mayday.links import Grant
 
 CHAIR, DELEGATE, INTERPRETER, VIEWER = "chair", "delegate", "interpreter", "viewer"
-ROLES = (CHAIR, DELEGATE, INTERPRETER, VIEWER)
 
 # Which role may send which command (the delegate's are further pinned to themselves).
 ALLOWED: dict[str, frozenset[str]] = {

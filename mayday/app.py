@@ -69,21 +69,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def static_dir() -> Path:
-    """Pages ship inside the wheel as mayday/static; in a checkout they are ./static."""
+def _bundled(name: str) -> Path:
+    """A folder shipped inside the wheel as mayday/NAME, or ./NAME in a checkout."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "static", here.parent / "static"):
+    for candidate in (here / name, here.parent / name):
         if candidate.is_dir():
             return candidate
-    raise RuntimeError("static/ not found next to the mayday package")
+    raise RuntimeError(f"{name}/ not found next to the mayday package")
+
+
+def static_dir() -> Path:
+    return _bundled("static")
 
 
 def examples_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples", here.parent / "examples"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("examples/ not found next to the mayday package")
+    return _bundled("examples")
 
 
 @dataclass

@@ -91,10 +91,3 @@ def seconds(delta: dt.timedelta) -> int | float:
     to read back to the same timedelta (microseconds)."""
     whole, micro = divmod(delta // dt.timedelta(microseconds=1), 1_000_000)
     return whole if micro == 0 else whole + micro / 1_000_000
-
-
-def format_duration(delta: dt.timedelta) -> str:
-    total = int(delta.total_seconds())
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h" + (f"{m}m" if m else "") + (f"{s}s" if s else "")

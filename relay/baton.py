@@ -17,7 +17,7 @@ from typing import Any
 
 from mayday.clock import iso
 from mayday.errors import DomainError
-from mayday.log import NewEvent, Record
+from mayday.log import NewEvent
 from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan, plan_to_json, utc_iso
 from relay.spec import RelaySpec, parse_spec, spec_to_json
 
@@ -360,13 +360,6 @@ def _plan_from_event(spec: RelaySpec, stored: dict[str, Any]) -> Plan:
     handoffs = tuple(Handoff(parse_utc(h["at"]), h["from_leg"], h["to_leg"]) for h in stored["handoffs"])
     coverage = tuple(Span(parse_utc(c["start"]), parse_utc(c["end"]), c["sites"]) for c in stored["coverage"])
     return Plan(name=stored["name"], legs=legs, handoffs=handoffs, coverage=coverage)
-
-
-def fold(records: list[Record], state: RelayState | None = None) -> RelayState:
-    state = state or RelayState()
-    for r in records:
-        state = evolve(state, r.type, r.data)
-    return state
 
 
 def state_to_json(state: RelayState, offset: int) -> dict[str, Any]:

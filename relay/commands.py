@@ -10,7 +10,6 @@ from mayday.links import Grant
 from relay.baton import CheckIn, Command, PostDispatch, RotateSiteLink
 
 COORDINATOR, SITE, VIEWER = "coordinator", "site", "viewer"
-ROLES = (COORDINATOR, SITE, VIEWER)
 # What each role may send. The site role is further pinned to its own site below.
 ALLOWED: dict[str, frozenset[str]] = {
     COORDINATOR: frozenset({"check_in", "dispatch", "rotate_site_link"}),
