@@ -12,7 +12,7 @@ from assembly.definition import AssemblyDef
 from assembly.protocol import CHAIR, DELEGATE, INTERPRETER, VIEWER, VoteRequest
 from assembly.state import evolve
 from mayday.clock import Clock
-from mayday.errors import ApiError, DomainError, bad_request
+from mayday.errors import ApiError, DomainError, bad_request, refused
 from mayday.hub import Hub
 from mayday.links import Grant, Links
 from mayday.log import EventLog, NewEvent, ReceiptMissing, SecretWrite
@@ -71,7 +71,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
             if v.previous is not None:
                 previous = (core.normalised_choice(ballot, v.previous[0]), v.previous[1])
         except DomainError as e:
-            raise ApiError(e.code, e.message, 409) from None
+            raise refused(e) from None
         write = secret.vote_write(
             ballot.id, ballot.kind, ballot.candidates, core.milli(voter.weight), choice, v.nonce, previous
         )
@@ -96,7 +96,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
                 secret=SecretWrite(clear_prefix=prefix),
             )
         except DomainError as e:
-            raise ApiError(e.code, e.message, 409) from None
+            raise refused(e) from None
         self._arm(assembly_id)
         return offset
 

@@ -23,6 +23,11 @@ class DomainError(Exception):
         self.code, self.message = code, message
 
 
+def refused(e: DomainError) -> ApiError:
+    """How the state's refusal reaches a client: 404 for a missing stream, else 409."""
+    return ApiError(e.code, e.message, 404 if e.code == "not_found" else 409)
+
+
 def bad_request(code: str, message: str) -> ApiError:
     return ApiError(code, message, 400)
 

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from mayday.aggregate import Aggregate
 from mayday.clock import Clock
-from mayday.errors import ApiError, DomainError, not_found
+from mayday.errors import DomainError, not_found, refused
 from mayday.hub import Hub
 from mayday.log import EventLog, NewEvent, Record
 from mayday.timers import DeadlineTimers
@@ -203,7 +203,7 @@ class StreamService(Generic[S]):
         try:
             offset, _ = await agg.execute(lambda state: self.decide(state, command, now), **append)
         except DomainError as e:
-            raise ApiError(e.code, e.message, 404 if e.code == "not_found" else 409) from None
+            raise refused(e) from None
         self._arm(stream_id)
         return offset
 
