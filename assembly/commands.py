@@ -147,3 +147,33 @@ class AddPerson:
 @dataclass(frozen=True)
 class RevokeLink:
     person: str
+
+
+@dataclass(frozen=True)
+class TakeBooth:
+    """An interpreter becomes the active voice of their own booth (refused while a partner is)."""
+
+    by: str
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """The booth's active interpreter passes the microphone to a partner of the same booth."""
+
+    by: str
+    to: str | None = None  # None: the booth's only other interpreter
+
+
+@dataclass(frozen=True)
+class LeaveBooth:
+    """The active interpreter stops; listeners of that language hear the floor."""
+
+    by: str
+
+
+@dataclass(frozen=True)
+class SetBooth:
+    """The chair sets (or, with None, clears) a booth's active interpreter."""
+
+    booth: str
+    interpreter: str | None

@@ -2,9 +2,10 @@
 clock, I/O or loop. The commands are in assembly/commands.py; the state and ``evolve`` (the fold)
 in assembly/state.py.
 
-It holds the speaker queue and the floor, demands with their translations and amendments, and
-ballots. Secret ballots never reach this module with a choice: the shell writes the choice to the
-log's secret counters (assembly/secret.py) and the core sees only "X has voted", then the totals.
+It holds the speaker queue and the floor, the interpretation booths (who is live in each),
+demands with their translations and amendments, and ballots. Secret ballots never reach this
+module with a choice: the shell writes the choice to the log's secret counters
+(assembly/secret.py) and the core sees only "X has voted", then the totals.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from assembly.commands import (
     EndSpeech,
     ExtendTime,
     GrantFloor,
+    HandOver,
+    LeaveBooth,
     LowerHand,
     OpenBallot,
     OpenRanking,
@@ -32,9 +35,11 @@ from assembly.commands import (
     RaiseHand,
     Reorder,
     RevokeLink,
+    SetBooth,
     SetFloorLanguage,
     SetListOpen,
     SetPresence,
+    TakeBooth,
     Tick,
     Translate,
 )
@@ -483,7 +488,74 @@ def _revoke(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEv
     if c.person not in state.people:
         raise _err("unknown_person", f"no participant {c.person!r}")
     version = state.link_versions.get(c.person, 0) + 1
-    return [NewEvent("link_revoked", {"person": c.person, "version": version, "at": iso(now)})]
+    events = [NewEvent("link_revoked", {"person": c.person, "version": version, "at": iso(now)})]
+    # An interpreter cut off mid-shift leaves the booth with their link: listeners get the floor.
+    booth = next((b for b, pid in state.booths.items() if pid == c.person), None)
+    if booth is not None:
+        events.append(_booth_set(state, booth, None, None, now))
+    return events
+
+
+# Interpretation booths: one per language, at most one interpreter live in each at a time.
+
+
+def _interpreter(state: AssemblyState, pid: str) -> str:
+    """The booth of interpreter ``pid``."""
+    p = state.person(pid)
+    if p is None or p.role != "interpreter" or p.booth is None:
+        raise _err("not_an_interpreter", f"{pid!r} is not an interpreter of this assembly")
+    return p.booth
+
+
+def _booth_set(state: AssemblyState, booth: str, pid: str | None, by: str | None, now: dt.datetime) -> NewEvent:
+    data = {"booth": booth, "interpreter": pid, "previous": state.booths.get(booth), "by": by, "at": iso(now)}
+    return NewEvent("booth_active_set", data)
+
+
+def _take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[NewEvent]:
+    booth = _interpreter(state, c.by)
+    active = state.booths.get(booth)
+    if active == c.by:
+        raise _err("already_active", f"you are already live in the {booth} booth")
+    if active is not None:
+        raise _err("booth_busy", f"{active} is live in the {booth} booth; ask your partner to hand over")
+    return [_booth_set(state, booth, c.by, c.by, now)]
+
+
+def _hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewEvent]:
+    booth = _interpreter(state, c.by)
+    if state.booths.get(booth) != c.by:
+        raise _err("not_active", f"only the interpreter live in the {booth} booth can hand over")
+    partners = [p.id for p in state.people.values() if p.role == "interpreter" and p.booth == booth and p.id != c.by]
+    if c.to is None:
+        if len(partners) != 1:
+            raise _err("bad_partner", f"the {booth} booth has {len(partners)} other interpreters; say which one")
+        to = partners[0]
+    elif c.to in partners:
+        to = c.to
+    else:
+        raise _err("bad_partner", f"{c.to!r} is not another interpreter of the {booth} booth")
+    return [_booth_set(state, booth, to, c.by, now)]
+
+
+def _leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[NewEvent]:
+    booth = _interpreter(state, c.by)
+    if state.booths.get(booth) != c.by:
+        raise _err("not_active", f"you are not live in the {booth} booth")
+    return [_booth_set(state, booth, None, c.by, now)]
+
+
+def _set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewEvent]:
+    assert state.definition is not None
+    if c.booth not in state.definition.languages:
+        raise _err("unknown_booth", f"{c.booth!r} is not one of {list(state.definition.languages)}")
+    if c.interpreter is not None:
+        p = state.person(c.interpreter)
+        if p is None or p.role != "interpreter" or p.booth != c.booth:
+            raise _err("bad_partner", f"{c.interpreter!r} is not an interpreter of the {c.booth} booth")
+    if state.booths.get(c.booth) == c.interpreter:
+        return []
+    return [_booth_set(state, c.booth, c.interpreter, None, now)]
 
 
 _HANDLERS: dict[type, Any] = {
@@ -508,6 +580,10 @@ _HANDLERS: dict[type, Any] = {
     CloseBallot: _close,
     AddPerson: _add_person,
     RevokeLink: _revoke,
+    TakeBooth: _take_booth,
+    HandOver: _hand_over,
+    LeaveBooth: _leave_booth,
+    SetBooth: _set_booth,
 }
 
 

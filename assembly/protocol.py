@@ -16,13 +16,13 @@ from mayday.links import Grant
 
 CHAIR, DELEGATE, INTERPRETER, VIEWER = "chair", "delegate", "interpreter", "viewer"
 
-# Which role may send which command (the delegate's are further pinned to themselves).
+# Which role may send which command (a delegate's and an interpreter's act for themselves only).
 ALLOWED: dict[str, frozenset[str]] = {
     CHAIR: frozenset(
         {
             "attend", "raise_hand", "lower_hand", "grant_floor", "end_speech", "extend_time", "reorder",
             "close_list", "reopen_list", "set_floor_language", "edit_text", "open_ballot", "open_ranking",
-            "close_ballot", "add_person", "revoke_link",
+            "close_ballot", "add_person", "revoke_link", "set_booth",
         }
     ),
     DELEGATE: frozenset(
@@ -31,7 +31,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "propose_amendment", "edit_text", "translate", "vote",
         }
     ),
-    INTERPRETER: frozenset({"translate"}),
+    INTERPRETER: frozenset({"translate", "take_booth", "hand_over", "leave_booth"}),
     VIEWER: frozenset(),
 }  # fmt: skip
 COMMAND_TYPES = frozenset().union(*ALLOWED.values())
@@ -138,6 +138,16 @@ def parse(grant: Grant | None, raw: Any) -> Any:
             return core.AddPerson(_person(raw))
         case "revoke_link":
             return core.RevokeLink(_get(raw, "person", str))
+        case "take_booth":
+            return core.TakeBooth(me)
+        case "hand_over":
+            return core.HandOver(me, _get(raw, "to", str, required=False))
+        case "leave_booth":
+            return core.LeaveBooth(me)
+        case "set_booth":
+            if "interpreter" not in raw:
+                raise bad_request("bad_command", "set_booth needs interpreter (an id, or null to clear the booth)")
+            return core.SetBooth(_get(raw, "booth", str), _get(raw, "interpreter", str, required=False))
     raise bad_request("bad_command", f"unknown command {kind!r}")  # pragma: no cover
 
 

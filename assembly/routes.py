@@ -10,6 +10,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from assembly.definition import load_assembly, person_to_json
+from assembly.media.signalling import MediaEndpoint
 from assembly.minutes import minutes_json, minutes_markdown
 from assembly.protocol import CHAIR, parse
 from assembly.service import AssemblyService, scope_of
@@ -113,6 +114,7 @@ def snapshot(state: AssemblyState, offset: int) -> dict[str, Any]:
         "order": [{"entry": e.id, "person": e.person, "kind": e.kind} for e in state.order()],
         "floor": floor,
         "floor_language": state.floor_language,
+        "booths": dict(state.booths),
         "region_time": state.region_spent,
         "texts": {
             t.id: {"status": t.status, "language": t.language, "text": t.text, "rev": t.rev}
@@ -192,11 +194,18 @@ async def assembly_socket(websocket: WebSocket) -> None:
         _may_read(agg.state, grant)
         return grant
 
+    def check(session: Session) -> None:
+        state = service.current(assembly_id)
+        if session.grant is not None and state is not None:
+            check_current(session.grant, lambda pid: state.link_versions.get(pid, 0))
+
     async def handle(session: Session, raw: Any) -> int:
-        agg = await service.get(assembly_id)
-        if session.grant is not None:
-            check_current(session.grant, lambda pid: agg.state.link_versions.get(pid, 0))
+        await service.get(assembly_id)
+        check(session)
         return await service.run(assembly_id, parse(session.grant, raw))
+
+    now = lambda: iso(service.clock.now())  # noqa: E731
+    media = MediaEndpoint(websocket.app.state.media, assembly_id, lambda: service.current(assembly_id), now, check)
 
     await serve_stream(
         websocket,
@@ -205,7 +214,8 @@ async def assembly_socket(websocket: WebSocket) -> None:
         hub=service.hub,
         authenticate=authenticate,
         handle=handle,
-        now=lambda: iso(service.clock.now()),
+        now=now,
+        extension=media,
     )
 
 

@@ -93,6 +93,7 @@ class AssemblyState:
     next_entry: int = 1
     floor: Floor | None = None
     floor_language: str | None = None
+    booths: dict[str, str] = field(default_factory=dict)  # booth language -> the interpreter live in it
     last_region: str | None = None
     spoken: dict[str, int] = field(default_factory=dict)
     region_spent: dict[str, float] = field(default_factory=dict)
@@ -262,6 +263,13 @@ def _ev_revoked(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
     return replace(s, link_versions=s.link_versions | {d["person"]: d["version"]})
 
 
+def _ev_booth(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
+    booths = {b: pid for b, pid in s.booths.items() if b != d["booth"]}
+    if d["interpreter"] is not None:
+        booths[d["booth"]] = d["interpreter"]
+    return replace(s, booths=booths)
+
+
 _EVOLVERS = {
     "assembly_created": _ev_created,
     "presence_changed": _ev_presence,
@@ -286,4 +294,5 @@ _EVOLVERS = {
     "ballot_closed": _ev_closed,
     "person_added": _ev_person,
     "link_revoked": _ev_revoked,
+    "booth_active_set": _ev_booth,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -21,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assembly import routes as assembly_routes
+from assembly.media.hub import MediaHub
+from assembly.media.room import MediaSettings
 from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
@@ -98,6 +101,11 @@ class Settings:
     # REST writes per client address: (per second, burst). A whole hall behind one NAT shares an
     # address, so this is generous; live pages use the WebSocket, limited per connection.
     rest_rate: tuple[float, float] = (20.0, 100.0)
+    # The livestream: STUN/TURN servers for the hub and the pages (none by default: host
+    # candidates work on a LAN and on loopback), and the addresses the hub gathers candidates on
+    # (None: every interface but loopback, aioice's default).
+    media: MediaSettings = field(default_factory=MediaSettings)
+    media_addresses: list[str] | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -105,8 +113,29 @@ class Settings:
             "data_dir": os.environ.get("MAYDAY_DATA", "./mayday-data"),
             "redis_url": os.environ.get("MAYDAY_REDIS_URL") or None,
             "secret": os.environ.get("MAYDAY_SECRET") or None,
+            "media": MediaSettings(ice_servers=ice_servers(os.environ.get("MAYDAY_ICE_SERVERS", ""))),
+            "media_addresses": [a.strip() for a in os.environ.get("MAYDAY_MEDIA_ADDRESSES", "").split(",") if a.strip()]
+            or None,
         }
         return cls(**(env | {k: v for k, v in overrides.items() if v is not None}))
+
+
+def ice_servers(raw: str) -> list[dict[str, Any]]:
+    """MAYDAY_ICE_SERVERS: a JSON list of RTCIceServer objects, as a browser takes them, e.g.
+    ``[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]``."""
+    if not raw.strip():
+        return []
+    try:
+        servers = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"MAYDAY_ICE_SERVERS is not JSON: {e}") from None
+    keys = {"urls", "username", "credential"}
+    if not isinstance(servers, list) or not all(
+        isinstance(s, dict) and "urls" in s and set(s) <= keys and all(isinstance(v, (str, list)) for v in s.values())
+        for s in servers
+    ):
+        raise SystemExit('MAYDAY_ICE_SERVERS must be a list of {"urls", "username"?, "credential"?} objects')
+    return servers
 
 
 async def open_links(event_log: EventLog, secret: str | None) -> Links:
@@ -133,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies = relays, assemblies
+        app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
         app.state.limiter = RateLimiter(*settings.rest_rate)
         app.state.admin_token = admin_token(links)
         await relays.start()
@@ -146,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.media.close()
             await assemblies.stop()
             await relays.stop()
             await event_log.close()
@@ -168,6 +199,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "assemblies": len(state.assemblies.ids()),
                 "timers": sum(s.scheduler.armed_count() for s in (state.relays, state.assemblies) if s.scheduler),
                 **state.hub.stats(),
+                "media_rooms": len(state.media.rooms),
+                "media_peers": sum(len(r.peers) for r in state.media.rooms.values()),
             }
         )
 

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -26,6 +26,7 @@ from mayday.log import EventLog
 
 HISTORY_BATCH = 256  # events per frame when catching a client up
 MAX_FRAME = 8 * 1024  # a command is small; the transport itself refuses frames over 64 KiB (1009)
+OUTBOX = 256  # frames an extension may have waiting for one client before the client is dropped
 HELLO_TIMEOUT = 10.0
 RATE_PER_S = 10.0
 RATE_BURST = 30.0
@@ -40,6 +41,23 @@ CLOSE_FOR_STATUS = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_UNAUTHORIZED, 404: CLOSE
 class Session:
     grant: Grant | None  # None: anonymous reader of a public board
     stream: str
+    media: Any = None  # the extension's state for this session (the assembly's media connection)
+
+
+Push = Callable[[dict[str, Any]], None]
+
+
+class Extension(Protocol):
+    """Frames beyond commands that a stream's socket also speaks (the assembly's media signalling).
+    ``handle`` answers through ``push`` (frames go out in push order, after any already queued)
+    and raises ApiError to refuse; ``closed`` runs when the session ends, however it ends."""
+
+    types: frozenset[str]
+    max_frame: int
+
+    async def handle(self, session: Session, msg: dict[str, Any], push: Push) -> None: ...
+
+    async def closed(self, session: Session) -> None: ...
 
 
 Authenticate = Callable[[str | None], Awaitable[Grant | None]]  # raises ApiError to refuse
@@ -78,6 +96,7 @@ async def serve_stream(
     handle: HandleCommand,
     now: Callable[[], str],
     revoked: Callable[[Session], bool] = lambda session: False,
+    extension: Extension | None = None,
 ) -> None:
     """Serve one client: hello, history, live events, commands. ``revoked(session)`` is asked
     before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001)."""
@@ -131,9 +150,20 @@ async def serve_stream(
         for start in range(0, len(history), HISTORY_BATCH):
             await websocket.send_text(encode_batch(history[start : start + HISTORY_BATCH])[1])
         writer = asyncio.create_task(_Writer(websocket, sub, last, lambda: revoked(session)).run())
-        reader = asyncio.create_task(_read(websocket, session, handle, now))
+        outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+
+        def push(frame: dict[str, Any]) -> None:
+            try:
+                outbox.put_nowait(_frame(**frame))
+            except asyncio.QueueFull:
+                closed.set()
+
+        reader = asyncio.create_task(_read(websocket, session, handle, now, extension, push))
         dropped = asyncio.create_task(closed.wait())
-        done, pending = await asyncio.wait({writer, reader, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        tasks = {writer, reader, dropped}
+        if extension is not None:
+            tasks.add(asyncio.create_task(_send_outbox(websocket, outbox)))
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         sub.sink = None  # the session is ending: nothing more goes out but the close
         for task in pending:
             task.cancel()
@@ -151,6 +181,13 @@ async def serve_stream(
             await _close(websocket, 1000, "")
     finally:
         hub.unsubscribe(sub)
+        if extension is not None:
+            await extension.closed(session)
+
+
+async def _send_outbox(websocket: WebSocket, outbox: asyncio.Queue[str]) -> None:
+    while True:
+        await websocket.send_text(await outbox.get())
 
 
 _WAKE: Item = (0, "", ())  # queued by a sink that detached itself; offset 0 is never sent
@@ -249,8 +286,16 @@ async def _finish(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         coro.close()  # cancelled while it waited: let its finally clauses run
 
 
-async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, now: Callable[[], str]) -> None:
+async def _read(
+    websocket: WebSocket,
+    session: Session,
+    handle: HandleCommand,
+    now: Callable[[], str],
+    extension: Extension | None,
+    push: Push,
+) -> None:
     bucket = TokenBucket()
+    limit = max(MAX_FRAME, extension.max_frame) if extension else MAX_FRAME
     strikes = 0
     while True:
         message = await websocket.receive()
@@ -270,7 +315,8 @@ async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, n
         if text is None:
             await websocket.send_text(_error("bad_frame", "send JSON text frames, not binary"))
             continue
-        if len(text) > MAX_FRAME or len(text.encode()) > MAX_FRAME:  # the limit is in bytes
+        size = len(text.encode()) if len(text) <= limit else limit + 1  # the limit is in bytes
+        if size > limit:
             await websocket.send_text(_error("too_large", f"a frame is at most {MAX_FRAME} bytes"))
             continue
         try:
@@ -282,6 +328,15 @@ async def _read(websocket: WebSocket, session: Session, handle: HandleCommand, n
             await websocket.send_text(_error("bad_frame", "a frame is a JSON object with a type"))
             continue
         cid = msg.get("id")
+        if extension is not None and msg.get("type") in extension.types:
+            try:
+                await extension.handle(session, msg, push)
+            except ApiError as e:
+                push({"type": "error", "id": cid, "code": e.code, "message": e.message})
+            continue
+        if size > MAX_FRAME:  # only the extension's frames (an SDP answer) may be larger
+            await websocket.send_text(_error("too_large", f"a frame is at most {MAX_FRAME} bytes", cid))
+            continue
         if msg.get("type") == "ping":
             await websocket.send_text(_frame(type="pong", id=cid, now=now()))
             continue

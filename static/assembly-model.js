@@ -25,6 +25,7 @@ export function emptyModel() {
     nextEntry: 1,
     floor: null, // {entry, person, kind, started, deadline (ms), seconds, overtime}
     floorLanguage: null,
+    booths: new Map(), // booth language -> the interpreter live in it (absent: listeners hear the floor)
     lastRegion: null,
     spoken: new Map(), // person -> speeches made
     regionSpent: new Map(), // region -> seconds
@@ -245,6 +246,10 @@ export function applyEvent(m, offset, type, data) {
       break;
     case "link_revoked":
       m.linkVersions.set(data.person, data.version);
+      break;
+    case "booth_active_set":
+      if (data.interpreter) m.booths.set(data.booth, data.interpreter);
+      else m.booths.delete(data.booth);
       break;
     default:
       break; // a newer server's event: ignored, like core.evolve does

@@ -40,6 +40,10 @@ SAMPLES = {
     "close_ballot": {"ballot": 1},
     "add_person": {"role": "delegate", "id": "zainab", "name": "Zainab", "language": "ar"},
     "revoke_link": {"person": "kwame"},
+    "take_booth": {},
+    "hand_over": {},
+    "leave_booth": {},
+    "set_booth": {"booth": "es", "interpreter": None},
 }
 
 

@@ -1,0 +1,210 @@
+"""Outgoing channels: each is encoded once, and the same packets go to every subscriber.
+
+The hub's own clock stamps every packet (audio: chunk number x 960 at 1/48000; video: elapsed
+time at 1/90000); a source's timestamps are never copied out. A change of speaker, a booth
+handover, or a listener moving between channels therefore never makes a subscriber's RTP
+timeline jump back, and no sender is renegotiated or has its track replaced.
+
+``per_listener`` makes a channel hand raw frames to its subscribers instead, so that aiortc
+encodes once per listener (its stock path). It exists only for the benchmark's comparison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import fractions
+import time
+from collections.abc import Mapping
+
+import av
+import numpy as np
+
+from assembly.media.mixer import CHUNK, RATE, Mixer
+from assembly.media.tracks import PacketTrack
+
+AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
+VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
+AUDIO_BITRATE = 48_000  # mono speech; Opus is transparent for voice well below this
+VIDEO_BITRATE = 500_000
+VIDEO_MAX_WIDTH = 640
+KEYFRAME_GAP = 0.5  # seconds: keyframe requests (new subscribers, PLIs) closer than this are one
+SLATE_EVERY = 1.0  # seconds between black frames while the floor has no camera
+
+
+class AudioChannel:
+    def __init__(self, name: str, *, ramp: int = 5, per_listener: bool = False) -> None:
+        self.name = name
+        self.mixer = Mixer(ramp)
+        self.subscribers: set[PacketTrack] = set()
+        self.per_listener = per_listener
+        self.codec: av.AudioCodecContext | None = None
+        self.encoded = 0
+
+    def subscribe(self, track: PacketTrack) -> None:
+        self.subscribers.add(track)
+
+    def unsubscribe(self, track: PacketTrack) -> None:
+        self.subscribers.discard(track)
+
+    def tick(self, chunks: Mapping[str, np.ndarray], n: int) -> None:
+        """Mix chunk number ``n`` and, if anyone listens, encode it once and hand it to all."""
+        pcm = self.mixer.mix(chunks)
+        if not self.subscribers:
+            return
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, n * CHUNK, AUDIO_TIME_BASE
+        if self.per_listener:
+            for track in self.subscribers:
+                track.push(frame)
+            return
+        for packet in self._encode(frame):
+            packet.pts, packet.time_base = n * CHUNK, AUDIO_TIME_BASE
+            for track in self.subscribers:
+                track.push(packet)
+
+    def _encode(self, frame: av.AudioFrame) -> list[av.Packet]:
+        if self.codec is None:
+            codec = av.CodecContext.create("libopus", "w")
+            codec.bit_rate = AUDIO_BITRATE
+            codec.format = "s16"
+            codec.layout = "mono"
+            codec.sample_rate = RATE
+            codec.time_base = AUDIO_TIME_BASE
+            codec.options = {"application": "voip"}
+            self.codec = codec
+        self.encoded += 1
+        return list(self.codec.encode(frame))
+
+    def close(self) -> None:
+        self.subscribers.clear()
+        self.codec = None
+
+
+class VideoChannel:
+    """The floor's picture: the current speaker's newest frame, encoded once (VP8) off the loop.
+
+    One frame is in the encoder at a time; a frame that arrives meanwhile replaces the waiting one.
+    Keyframes come when asked for (a new subscriber, a listener's PLI, a new speaker), at most one
+    per KEYFRAME_GAP, since one encoder serves everyone and every receiver may ask."""
+
+    def __init__(self, executor: concurrent.futures.Executor, *, per_listener: bool = False) -> None:
+        self.executor = executor
+        self.per_listener = per_listener
+        self.subscribers: set[PacketTrack] = set()
+        self.codec: av.VideoCodecContext | None = None
+        self.size: tuple[int, int] | None = None
+        self.busy = False
+        self.want_keyframe = False
+        self.last_keyframe = -1e9
+        self.last_frame_at = -1e9
+        self.start = time.monotonic()
+        self.encoded = 0
+
+    def subscribe(self, track: PacketTrack) -> None:
+        track.request_keyframe = self.request_keyframe
+        self.subscribers.add(track)
+        self.request_keyframe()
+
+    def unsubscribe(self, track: PacketTrack) -> None:
+        self.subscribers.discard(track)
+
+    def request_keyframe(self) -> None:
+        self.want_keyframe = True
+
+    def offer(self, frame: av.VideoFrame | None) -> None:
+        """Called on every tick with the floor's newest frame (None: nothing new)."""
+        now = time.monotonic()
+        if frame is None:
+            if now - self.last_frame_at < SLATE_EVERY:
+                return
+            frame = _slate(self.size or (VIDEO_MAX_WIDTH, 360))
+        if not self.subscribers or self.busy:
+            return
+        self.last_frame_at = now
+        key = self.want_keyframe and now - self.last_keyframe >= KEYFRAME_GAP
+        if key:
+            self.want_keyframe = False
+            self.last_keyframe = now
+        pts = int((now - self.start) * 90000)
+        if self.per_listener:
+            frame = _scaled(frame)
+            frame.pts, frame.time_base = pts, VIDEO_TIME_BASE
+            for track in self.subscribers:
+                track.push(frame)
+            return
+        self.busy = True
+        future = asyncio.get_running_loop().run_in_executor(self.executor, self._encode, frame, key, pts)
+        future.add_done_callback(lambda f: self._encoded(f, pts))
+
+    def _encode(self, frame: av.VideoFrame, key: bool, pts: int) -> list[av.Packet]:
+        """In the encoder thread: scale, (re)open the codec on a size change, encode."""
+        frame = _scaled(frame)
+        size = (frame.width, frame.height)
+        if self.codec is None or size != self.size:
+            self.codec, self.size = _vp8(size), size  # a new context starts with a keyframe
+        if key:
+            frame.pict_type = av.video.frame.PictureType.I
+        frame.pts, frame.time_base = pts, VIDEO_TIME_BASE
+        return list(self.codec.encode(frame))
+
+    def _encoded(self, future: asyncio.Future[list[av.Packet]], pts: int) -> None:
+        self.busy = False
+        if future.cancelled() or future.exception() is not None:
+            return
+        for packet in future.result():
+            packet.pts, packet.time_base = pts, VIDEO_TIME_BASE
+            self.encoded += 1
+            for track in self.subscribers:
+                track.push(packet)
+
+    def close(self) -> None:
+        self.subscribers.clear()
+
+
+def _scaled(frame: av.VideoFrame) -> av.VideoFrame:
+    width, height = frame.width, frame.height
+    if width > VIDEO_MAX_WIDTH:
+        width, height = VIDEO_MAX_WIDTH, round(height * VIDEO_MAX_WIDTH / width)
+    width, height = width - width % 2, height - height % 2
+    return frame.reformat(width=width, height=height, format="yuv420p")
+
+
+_SLATES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _slate(size: tuple[int, int]) -> av.VideoFrame:
+    """A black frame: the floor has no picture (no speaker, or their camera is off)."""
+    width, height = size
+    planes = _SLATES.get(size)
+    if planes is None:
+        planes = _SLATES[size] = np.concatenate(
+            [np.full(width * height, 16, np.uint8), np.full(width * height // 2, 128, np.uint8)]
+        ).reshape(height * 3 // 2, width)
+    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+
+
+def _vp8(size: tuple[int, int]) -> av.VideoCodecContext:
+    """libvpx with aiortc's real-time settings (codecs/vpx.py), one thread, keyframes on request."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height = size
+    codec.bit_rate = VIDEO_BITRATE
+    codec.pix_fmt = "yuv420p"
+    codec.time_base = VIDEO_TIME_BASE
+    codec.gop_size = 3000
+    codec.qmin, codec.qmax = 2, 56
+    codec.options = {
+        "bufsize": str(VIDEO_BITRATE),
+        "cpu-used": "-6",
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(VIDEO_BITRATE),
+        "maxrate": str(VIDEO_BITRATE),
+        "noise-sensitivity": "4",
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+    }
+    codec.thread_count = 1
+    return codec

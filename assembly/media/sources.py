@@ -1,0 +1,56 @@
+"""What the hub takes from publishers: audio re-chunked to 20 ms mono, and the latest video frame.
+
+aiortc decodes each received track in its own thread into an unbounded queue, so every track the
+hub accepts is read continuously by one task (see room.py); these buffers are what it reads into.
+Both are bounded: audio keeps a few chunks (latency stays low and a drifting sender clock cannot
+grow it), video keeps only the newest frame.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import av
+import numpy as np
+
+from assembly.media.mixer import CHUNK, RATE
+
+AUDIO_KEEP = 10  # chunks buffered at most (200 ms)
+AUDIO_LAG = 3  # chunks: beyond this the oldest are dropped when mixing, to bound latency
+
+
+class AudioSource:
+    def __init__(self) -> None:
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=CHUNK)
+        self.chunks: collections.deque[np.ndarray] = collections.deque(maxlen=AUDIO_KEEP)
+        self.frames = 0
+
+    def feed(self, frame: av.AudioFrame) -> None:
+        self.frames += 1
+        for out in self.resampler.resample(frame):
+            self.chunks.append(out.to_ndarray().reshape(-1))
+
+    def take(self) -> np.ndarray | None:
+        while len(self.chunks) > AUDIO_LAG:
+            self.chunks.popleft()
+        return self.chunks.popleft() if self.chunks else None
+
+    def reset(self) -> None:
+        self.chunks.clear()
+
+
+class VideoSource:
+    def __init__(self) -> None:
+        self.latest: av.VideoFrame | None = None
+        self.frames = 0
+
+    def feed(self, frame: av.VideoFrame) -> None:
+        self.frames += 1
+        self.latest = frame
+
+    def take(self) -> av.VideoFrame | None:
+        frame, self.latest = self.latest, None
+        return frame
+
+    def reset(self) -> None:
+        self.latest = None
