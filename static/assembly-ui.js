@@ -89,6 +89,7 @@ export class AssemblyPage {
     this.readLang = this.chosenLang || LANG; // the language texts are read in (may have no UI strings)
     this.langFromPerson = false;
     this.welcomes = 0; // how many times the server said welcome (reconnections + 1)
+    this.listeners = new Set(); // {frame(f), status(s)}: media.js follows the socket through these
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.stream = new LiveStream(
       `${scheme}://${location.host}/ws/assembly/${encodeURIComponent(this.assemblyId)}`,
@@ -98,6 +99,9 @@ export class AssemblyPage {
         onWelcome: (f) => this.onWelcome(f),
         onEvent: (f) => this.onEvent(f),
         onStatus: (s) => this.onStatus(s),
+        onFrame: (f) => {
+          for (const l of this.listeners) l.frame?.(f);
+        },
         onSynced: () => {
           this.synced = true;
           this.adoptPersonLanguage();
@@ -204,6 +208,7 @@ export class AssemblyPage {
     $("conn-retry").hidden = !(status.state === "reconnecting" && status.retryIn > 0) && status.state !== "offline";
     if (status.state !== "live") this.synced = false;
     document.body.dataset.conn = status.state;
+    for (const l of this.listeners) l.status?.(status);
     this.scheduleRender();
   }
 

@@ -1,7 +1,8 @@
 // The WebSocket session of a live page (protocol in docs/protocol.md and mayday/ws.py):
 // hello {token, after} -> welcome -> events in offset order (one per "event" frame, or several in
-// an "events" frame); commands -> ack | error; ping -> pong. Reconnects with backoff and the last
-// applied offset, keeps the server clock offset, and never puts the link token in a URL.
+// an "events" frame); commands -> ack | error; ping -> pong; other frames (the media signalling)
+// through request() and onFrame. Reconnects with backoff and the last applied offset, keeps the
+// server clock offset, and never puts the link token in a URL.
 
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 15000;
@@ -74,7 +75,8 @@ export class ServerClock {
 /**
  * One live stream with reconnection.
  * handlers: onWelcome(frame), onEvent(frame, receivedAt) -> "ok"|"skip"|"gap",
- * onStatus({state, retryIn, error}), afterOffset() -> int, onSynced().
+ * onStatus({state, retryIn, error}), afterOffset() -> int, onSynced(), onFrame(frame) (any other
+ * frame: media signalling, booth chat, an error nobody waits for).
  */
 export class LiveStream {
   constructor(url, token, handlers) {
@@ -88,6 +90,7 @@ export class LiveStream {
     this.stopped = false;
     this.nextId = 1;
     this.pending = new Map(); // id -> {command, resolve, reject, retry, timer, sent}
+    this.requests = new Map(); // id -> {resolve, reject, timer, match}: frames other than commands
     this.queue = []; // commands waiting for a connection (retry-safe ones only)
     this.pings = new Map(); // id -> sent time
     this.welcome = null;
@@ -174,6 +177,11 @@ export class LiveStream {
   }
 
   onFrame(ws, frame, helloAt, receivedAt) {
+    const req = frame.id != null ? this.requests.get(frame.id) : null;
+    if (req) {
+      this.settle(frame.id, frame);
+      return;
+    }
     switch (frame.type) {
       case "welcome":
         this.welcome = frame;
@@ -224,12 +232,25 @@ export class LiveStream {
           else p.reject({ code: frame.code, message: frame.message });
         } else if (frame.type === "error" && !this.welcome) {
           this.lastError = { code: frame.code, message: frame.message }; // the hello was refused
+        } else if (frame.type === "error") {
+          this.h.onFrame?.(frame); // one nobody waits for (a revoked media connection, say)
         }
         break;
       }
       default:
+        for (const [id, r] of this.requests) if (r.match?.(frame)) this.settle(id, frame);
+        this.h.onFrame?.(frame);
         break;
     }
+  }
+
+  settle(id, frame) {
+    const r = this.requests.get(id);
+    if (!r) return;
+    this.requests.delete(id);
+    clearTimeout(r.timer);
+    if (frame.type === "error") r.reject({ code: frame.code, message: frame.message });
+    else r.resolve(frame);
   }
 
   maybeSynced() {
@@ -245,6 +266,11 @@ export class LiveStream {
   onClosed(ev) {
     this.clearTimers();
     this.pings.clear();
+    for (const [id, r] of this.requests) {
+      this.requests.delete(id);
+      clearTimeout(r.timer);
+      r.reject({ code: "closed", closed: true });
+    }
     // Commands in flight: retry-safe ones go again after reconnecting, the rest are unconfirmed.
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
@@ -339,6 +365,26 @@ export class LiveStream {
       if (this.pending.has(id)) this.abandon(ws, CLOSE_DEAD, "no ack");
     }, ACK_TIMEOUT);
     ws.send(JSON.stringify({ type: "command", id, command: p.command }));
+  }
+
+  /**
+   * Send a frame that is not a command (media_join, booth_chat...) with a fresh id; resolves with
+   * the reply that echoes the id (or the first frame `match` accepts), rejects with {code, message}
+   * on an error, {offline} when not connected, {closed} when the connection drops first.
+   */
+  request(frame, { timeout = ACK_TIMEOUT, match = null } = {}) {
+    return new Promise((resolve, reject) => {
+      if (!this.live) {
+        reject({ code: "offline", offline: true });
+        return;
+      }
+      const id = `m${this.nextId++}`;
+      const timer = setTimeout(() => {
+        if (this.requests.delete(id)) reject({ code: "timeout", unconfirmed: true });
+      }, timeout);
+      this.requests.set(id, { resolve, reject, timer, match });
+      this.ws.send(JSON.stringify({ ...frame, id }));
+    });
   }
 
   flushQueue() {

@@ -62,6 +62,7 @@ class Listener:
 
     track: MediaStreamTrack
     samples: list[np.ndarray] = field(default_factory=list)
+    pts: list[int] = field(default_factory=list)
     task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -73,12 +74,16 @@ class Listener:
                 frame = await self.track.recv()
             except MediaStreamError:
                 return
+            self.pts.append(frame.pts)
             if isinstance(frame, av.AudioFrame):
                 data = frame.to_ndarray().reshape(-1, len(frame.layout.channels))
                 self.samples.append(data[:, 0].copy())
 
     def reset(self) -> None:
         self.samples.clear()
+
+    def rms_per_frame(self) -> list[float]:
+        return [float(np.sqrt(np.mean(s.astype(np.float64) ** 2))) for s in self.samples]
 
     def heard(self) -> tuple[float, float]:
         return dominant(np.concatenate(self.samples)) if self.samples else (0.0, 0.0)
@@ -113,6 +118,7 @@ class MediaClient:
         self.reader: asyncio.Task | None = None
         self.offer: dict | None = None
         self.next_id = 0
+        self.unmatched: list[dict] = []  # frames that came while waiting for a reply
 
     async def open(self) -> dict:
         self.conn = await websockets.connect(self.ws_url, max_size=2**20)
@@ -137,6 +143,18 @@ class MediaClient:
             msg = await asyncio.wait_for(self.frames.get(), timeout)
             if msg.get("id") == self.next_id and (msg["type"] in wants or msg["type"] == "error"):
                 return msg
+            self.unmatched.append(msg)
+
+    async def next_frame(self, kind: str, timeout: float = 5) -> dict:
+        """The next frame of this type, whether it already came or not."""
+        for i, msg in enumerate(self.unmatched):
+            if msg["type"] == kind:
+                return self.unmatched.pop(i)
+        while True:
+            msg = await asyncio.wait_for(self.frames.get(), timeout)
+            if msg["type"] == kind:
+                return msg
+            self.unmatched.append(msg)
 
     async def command(self, command: dict) -> dict:
         return await self.request({"type": "command", "command": command}, "ack")

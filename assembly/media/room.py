@@ -147,7 +147,7 @@ class Room:
         try:
             await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as e:  # aiortc raises ValueError and friends on SDP it cannot use
-            raise MediaError("bad_sdp", f"the answer was refused: {e}") from None
+            raise MediaError("bad_sdp", f"the answer was refused ({e}); send media_join again") from None
         peer.answered = True
         if peer.person is not None and peer.receivers:
             previous = self.publisher.get(peer.person)
@@ -317,7 +317,7 @@ class Room:
 
     # the booth back-channel ------------------------------------------------------------------
 
-    def booth_message(self, peer: Peer, text: str, at: str) -> None:
+    def booth_message(self, peer: Peer, text: str, at: str, cid: Any = None) -> None:
         state = self.state_of()
         assert state is not None
         partners = interpretation.booth_partners(state, peer.person)
@@ -328,7 +328,9 @@ class Room:
         frame = {"type": "booth_chat", "booth": me.booth, "from": peer.person, "text": text, "at": at}
         self.chat.setdefault(me.booth, collections.deque(maxlen=CHAT_KEEP)).append(frame)
         for other in self.peers.values():
-            if other.person in partners:
+            if other is peer:
+                other.push(frame | {"id": cid})  # the sender's copy answers its frame
+            elif other.person in partners:
                 other.push(frame)
 
     def booth_history(self, peer: Peer) -> list[dict[str, Any]]:

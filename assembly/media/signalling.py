@@ -77,14 +77,19 @@ class MediaEndpoint:
                 if not isinstance(text, str) or not text.strip() or len(text) > MAX_CHAT:
                     raise bad_request("bad_frame", f"booth_chat needs text of 1-{MAX_CHAT} characters")
                 room, peer = self._joined(session)
-                room.booth_message(peer, text.strip(), self.now())
+                room.booth_message(peer, text.strip(), self.now(), cid)
                 return
             room, peer = self._joined(session)
             if kind == "media_answer":
                 sdp = msg.get("sdp")
                 if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
                     raise bad_request("bad_frame", f"media_answer needs sdp, a string of at most {MAX_SDP} bytes")
-                await room.answer(peer, sdp)
+                try:
+                    await room.answer(peer, sdp)
+                except MediaError as e:
+                    if e.code == "bad_sdp":  # aiortc may have half-applied it: start afresh
+                        await self.closed(session)
+                    raise
                 push({"type": "media_ready", "id": cid, **peer.describe()})
             elif kind == "media_select":
                 channel, video = _choice(msg)

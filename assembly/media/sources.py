@@ -17,6 +17,7 @@ from assembly.media.mixer import CHUNK, RATE
 
 AUDIO_KEEP = 10  # chunks buffered at most (200 ms)
 AUDIO_LAG = 3  # chunks: beyond this the oldest are dropped when mixing, to bound latency
+AUDIO_PRIME = 2  # chunks buffered before a source plays again after running dry (absorbs jitter)
 
 
 class AudioSource:
@@ -24,6 +25,8 @@ class AudioSource:
         self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE, frame_size=CHUNK)
         self.chunks: collections.deque[np.ndarray] = collections.deque(maxlen=AUDIO_KEEP)
         self.frames = 0
+        self.playing = False
+        self.underruns = 0
 
     def feed(self, frame: av.AudioFrame) -> None:
         self.frames += 1
@@ -31,12 +34,23 @@ class AudioSource:
             self.chunks.append(out.to_ndarray().reshape(-1))
 
     def take(self) -> np.ndarray | None:
+        """The next chunk, or None. After running dry a source waits for AUDIO_PRIME chunks, so
+        a network hiccup costs one short gap rather than a gap every other chunk."""
+        if not self.playing:
+            if len(self.chunks) < AUDIO_PRIME:
+                return None
+            self.playing = True
         while len(self.chunks) > AUDIO_LAG:
             self.chunks.popleft()
-        return self.chunks.popleft() if self.chunks else None
+        if not self.chunks:
+            self.playing = False
+            self.underruns += 1
+            return None
+        return self.chunks.popleft()
 
     def reset(self) -> None:
         self.chunks.clear()
+        self.playing = False
 
 
 class VideoSource:

@@ -97,3 +97,149 @@ async def test_floor_and_interpretation_channels_reach_listeners(server, assembl
     assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
     await fr.wait_for(CLAIRE)
     await floor.wait_for(NGOZI)
+
+
+async def test_the_floor_switches_with_the_speaker_without_renegotiation(server, assembly):
+    _, client = assembly
+    chair, ngozi, kwame, viewer = await client("ama"), await client("ngozi"), await client("kwame"), await client("viewer")
+    await ngozi.join(ToneTrack(NGOZI))
+    await kwame.join(ToneTrack(KWAME))  # speaking before being given the floor: not heard
+    await viewer.join()
+    offer = viewer.offer
+    floor = Listener(viewer.track(0))
+    floor.start()
+    await floor.wait_for(None)
+    await give_floor(chair, "ngozi")
+    await floor.wait_for(NGOZI)
+    assert (await chair.command({"type": "end_speech"}))["type"] == "ack"
+    await give_floor(chair, "kwame")
+    await floor.wait_for(KWAME)
+    assert viewer.offer is offer  # the same connection, never renegotiated
+    assert floor.pts == sorted(floor.pts), "the floor's timeline never went back"
+
+
+async def test_a_booth_handover_keeps_the_channel_flowing(server, assembly):
+    _, client = assembly
+    chair, ngozi = await client("ama"), await client("ngozi")
+    claire, denis, viewer = await client("claire"), await client("denis"), await client("viewer")
+    await ngozi.join(ToneTrack(NGOZI))
+    await claire.join(ToneTrack(CLAIRE))
+    await denis.join(ToneTrack(DENIS))  # the partner's voice is not heard until the handover
+    await viewer.join(channel="fr", video=False)
+    fr = Listener(viewer.track(1))
+    fr.start()
+    await give_floor(chair, "ngozi")
+    assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
+    await fr.wait_for(CLAIRE)
+    fr.reset()
+    assert (await claire.command({"type": "hand_over"}))["type"] == "ack"
+    await fr.wait_for(DENIS)
+    # No cut: across the handover every 20 ms frame carried sound (the two voices crossfade).
+    # No cut: the partner's voice was already decoded, so the channel crossfades from one to the
+    # other (a cold start would leave it silent for the jitter buffer's fill, 100 ms and more).
+    levels = fr.rms_per_frame()[:25]  # the crossfade (15 frames) and a little either side
+    runs, run = [], 0
+    for level in levels:
+        run = run + 1 if level < 300 else 0
+        runs.append(run)
+    assert max(runs) <= 3, f"a silent stretch in the handover: {[round(x) for x in levels]}"
+    assert (await denis.command({"type": "leave_booth"}))["type"] == "ack"
+    await fr.wait_for(None)
+
+
+async def test_an_interpreter_relays_from_another_booth(server, assembly):
+    _, client = assembly
+    chair, kwame, claire, lucia = await client("ama"), await client("kwame"), await client("claire"), await client("lucia")
+    await kwame.join(ToneTrack(KWAME))
+    await claire.join(ToneTrack(CLAIRE))
+    # Lucía (es booth) does not understand the floor's English... here the floor is Kwame's
+    # French, but she relays from the fr booth to show the path.
+    ready = await lucia.join(ToneTrack(LUCIA), channel="fr")
+    assert ready["channel"] == "fr"
+    ear = Listener(lucia.track(1))
+    ear.start()
+    await give_floor(chair, "kwame")
+    assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
+    await ear.wait_for(CLAIRE)
+    own = await lucia.request({"type": "media_select", "channel": "es"}, "media_selected")
+    assert own["type"] == "error" and own["code"] == "bad_channel"
+    back = await lucia.request({"type": "media_select", "channel": "floor"}, "media_selected")
+    assert back["channel"] == "floor"
+
+
+async def test_only_the_floor_holder_and_active_interpreters_are_heard(server, assembly):
+    aid, client = assembly
+    chair, ngozi, claire, denis = await client("ama"), await client("ngozi"), await client("claire"), await client("denis")
+    viewer, listener = await client("viewer"), await client("kwame")
+    ready = await viewer.join(ToneTrack(1000.0), channel="fr")  # a viewer trying to publish
+    assert ready["type"] == "media_ready"
+    assert [slot["send"] for slot in viewer.offer["layout"]] == [False, False, False]
+    assert "a=sendonly" in viewer.offer["sdp"] and "a=sendrecv" not in viewer.offer["sdp"]
+    await ngozi.join(ToneTrack(NGOZI))
+    await claire.join(ToneTrack(CLAIRE))
+    await denis.join(ToneTrack(DENIS))
+    await listener.join(channel="fr", video=False)
+    floor, fr = Listener(listener.track(0)), Listener(listener.track(1))
+    floor.start()
+    fr.start()
+    await floor.wait_for(None)  # Ngozi speaks but does not hold the floor
+    await fr.wait_for(None)  # Claire and Denis speak but neither has taken the booth
+    await give_floor(chair, "ngozi")
+    assert (await denis.command({"type": "take_booth"}))["type"] == "ack"
+    await floor.wait_for(NGOZI)
+    await fr.wait_for(DENIS)
+    room = server.app.state.media.rooms[aid]
+    assert set(room.publisher) == {"ngozi", "claire", "denis", "kwame"}  # those who may speak; never the viewer
+    viewer_peer = viewer_room_peer(room, None)
+    assert viewer_peer.receivers == {}
+    # Commands and frames a viewer may not send are refused, and change nothing.
+    refused = await viewer.command({"type": "take_booth"})
+    assert refused["type"] == "error" and refused["code"] == "forbidden"
+    chat = await viewer.request({"type": "booth_chat", "text": "hello"}, "booth_chat")
+    assert chat["type"] == "error" and chat["code"] == "forbidden"
+
+
+def viewer_room_peer(room, person):
+    return next(p for p in room.peers.values() if p.person == person)
+
+
+async def test_booth_partners_share_a_back_channel(server, assembly):
+    _, client = assembly
+    claire, denis, lucia = await client("claire"), await client("denis"), await client("lucia")
+    await claire.join()
+    await denis.join()
+    await lucia.join()
+    sent = await claire.request({"type": "booth_chat", "text": "  numbers: 3.5 million  "}, "booth_chat")
+    assert sent["from"] == "claire" and sent["text"] == "numbers: 3.5 million" and sent["booth"] == "fr"
+    got = await denis.next_frame("booth_chat")
+    assert got["text"] == "numbers: 3.5 million"
+    assert lucia.frames.empty() and not lucia.unmatched  # another booth hears nothing
+    too_long = await denis.request({"type": "booth_chat", "text": "x" * 501}, "booth_chat")
+    assert too_long["type"] == "error" and too_long["code"] == "bad_frame"
+    # A partner who joins again gets the recent messages.
+    await denis.request({"type": "media_leave"}, "media_left")
+    await denis.join()
+    history = await denis.next_frame("booth_chat")
+    assert history["text"] == "numbers: 3.5 million"
+
+
+async def test_bad_signalling_is_refused_and_changes_nothing(server, assembly):
+    aid, client = assembly
+    viewer = await client("viewer")
+    early = await viewer.request({"type": "media_answer", "sdp": "v=0"}, "media_ready")
+    assert early["type"] == "error" and early["code"] == "media_state"
+    unknown = await viewer.request({"type": "media_join", "channel": "xx"}, "media_offer")
+    assert unknown["type"] == "error" and unknown["code"] == "bad_channel"
+    assert aid not in server.app.state.media.rooms or not server.app.state.media.rooms[aid].peers
+    offer = await viewer.request({"type": "media_join"}, "media_offer")
+    assert offer["type"] == "media_offer"
+    wrong = await viewer.request({"type": "media_select", "video": "yes"}, "media_selected")
+    assert wrong["type"] == "error" and wrong["code"] == "bad_frame"
+    garbage = await viewer.request({"type": "media_answer", "sdp": "v=0\r\nnonsense"}, "media_ready")
+    assert garbage["type"] == "error" and garbage["code"] == "bad_sdp"
+    await viewer.conn.send(json.dumps({"type": "media_answer", "sdp": "v" * 30_000}))
+    huge = await viewer.next_frame("error")  # refused before it is parsed: no id to echo
+    assert huge["code"] == "too_large"
+    # A command frame stays limited to 8 KiB even though an SDP answer may be larger.
+    big = await viewer.request({"type": "command", "command": {"type": "attend", "pad": "x" * 9000}}, "ack")
+    assert big["type"] == "error" and big["code"] == "too_large"
