@@ -222,6 +222,10 @@ async def start_publishers(ws: str, tokens: dict[str, str], booths: list[str]) -
             assert ready["type"] == "media_ready", ready
             ack = await interp.command({"type": "take_booth"})
             assert ack["type"] == "ack", ack
+        for c in pubs.clients:  # publishers need not hear anything: keep the harness light
+            if c.pc is not None:
+                for transceiver in c.pc.getTransceivers():
+                    transceiver.receiver._enabled = False
     except BaseException:
         await pubs.close()
         raise
