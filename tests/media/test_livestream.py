@@ -3,11 +3,16 @@ voices, and listeners check by frequency who they hear."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 
 import aioice.ice
+import av
 import httpx
+import numpy as np
 import pytest
+from aiortc.mediastreams import VideoStreamTrack
 from app_server import running_app
 from media_client import Listener, MediaClient, ToneTrack
 
@@ -101,7 +106,12 @@ async def test_floor_and_interpretation_channels_reach_listeners(server, assembl
 
 async def test_the_floor_switches_with_the_speaker_without_renegotiation(server, assembly):
     _, client = assembly
-    chair, ngozi, kwame, viewer = await client("ama"), await client("ngozi"), await client("kwame"), await client("viewer")
+    chair, ngozi, kwame, viewer = (
+        await client("ama"),
+        await client("ngozi"),
+        await client("kwame"),
+        await client("viewer"),
+    )
     await ngozi.join(ToneTrack(NGOZI))
     await kwame.join(ToneTrack(KWAME))  # speaking before being given the floor: not heard
     await viewer.join()
@@ -145,7 +155,12 @@ async def test_a_booth_handover_keeps_the_channel_flowing(server, assembly):
 
 async def test_an_interpreter_relays_from_another_booth(server, assembly):
     _, client = assembly
-    chair, kwame, claire, lucia = await client("ama"), await client("kwame"), await client("claire"), await client("lucia")
+    chair, kwame, claire, lucia = (
+        await client("ama"),
+        await client("kwame"),
+        await client("claire"),
+        await client("lucia"),
+    )
     await kwame.join(ToneTrack(KWAME))
     await claire.join(ToneTrack(CLAIRE))
     # Lucía (es booth) does not understand the floor's English... here the floor is Kwame's
@@ -165,7 +180,12 @@ async def test_an_interpreter_relays_from_another_booth(server, assembly):
 
 async def test_only_the_floor_holder_and_active_interpreters_are_heard(server, assembly):
     aid, client = assembly
-    chair, ngozi, claire, denis = await client("ama"), await client("ngozi"), await client("claire"), await client("denis")
+    chair, ngozi, claire, denis = (
+        await client("ama"),
+        await client("ngozi"),
+        await client("claire"),
+        await client("denis"),
+    )
     viewer, listener = await client("viewer"), await client("kwame")
     ready = await viewer.join(ToneTrack(1000.0), channel="fr")  # a viewer trying to publish
     assert ready["type"] == "media_ready"
@@ -239,3 +259,117 @@ async def test_bad_signalling_is_refused_and_changes_nothing(server, assembly):
     # A command frame stays limited to 8 KiB even though an SDP answer may be larger.
     big = await viewer.request({"type": "command", "command": {"type": "attend", "pad": "x" * 9000}}, "ack")
     assert big["type"] == "error" and big["code"] == "too_large"
+
+
+class Camera(VideoStreamTrack):
+    """A 320x240 test picture whose brightness says who is on camera."""
+
+    def __init__(self, luma: int) -> None:
+        super().__init__()
+        self.luma = luma
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        planes = np.concatenate([np.full(320 * 240, self.luma, np.uint8), np.full(320 * 120, 128, np.uint8)])
+        frame = av.VideoFrame.from_ndarray(planes.reshape(360, 320), format="yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def frames_of(track, n: int, timeout: float = 8.0) -> list[av.VideoFrame]:
+    out = []
+    async with asyncio.timeout(timeout):
+        while len(out) < n:
+            out.append(await track.recv())
+    return out
+
+
+async def test_the_floor_picture_reaches_late_viewers_and_a_pli_gets_a_keyframe(server, assembly):
+    aid, client = assembly
+    chair, ngozi, early = await client("ama"), await client("ngozi"), await client("viewer")
+    ready = await ngozi.join(Camera(200))
+    assert ready["type"] == "media_ready"
+    await early.join()
+    await give_floor(chair, "ngozi")
+    frames = await frames_of(early.track(2), 10)
+    assert abs(float(frames[-1].to_ndarray(format="gray").mean()) - 200) < 20  # Ngozi's picture
+    room = server.app.state.media.rooms[aid]
+    # A viewer who comes late decodes a picture at once: the shared encoder is asked for a
+    # keyframe on subscribe (its default keyframe interval is 3000 frames).
+    late = await client("viewer")
+    await late.join()
+    started = asyncio.get_running_loop().time()
+    await frames_of(late.track(2), 1, timeout=3)
+    assert asyncio.get_running_loop().time() - started < 2.5
+    # A receiver's picture-loss indication reaches the shared encoder (aiortc ignores it on its
+    # pre-encoded path; the hub hooks the sender), and requests close together are coalesced.
+    before = room.video.last_keyframe
+    receiver = late.pc.getTransceivers()[2].receiver
+    ssrc = receiver.getSynchronizationSources()[0].source
+    for _ in range(5):
+        await receiver._send_rtcp_pli(ssrc)
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if room.video.last_keyframe > before:
+            break
+    assert room.video.last_keyframe > before
+    # Audio only: the viewer turns video off and the channel stops sending it pictures.
+    await late.request({"type": "media_select", "video": False}, "media_selected")
+    peer = next(p for p in room.peers.values() if p.person is None and not p.video)
+    assert peer.tracks[2] not in room.video.subscribers
+
+
+async def test_a_revoked_delegate_is_cut_off(server, assembly):
+    aid, client = assembly
+    chair, ngozi, viewer = await client("ama"), await client("ngozi"), await client("viewer")
+    await ngozi.join(ToneTrack(NGOZI))
+    await viewer.join()
+    floor = Listener(viewer.track(0))
+    floor.start()
+    await give_floor(chair, "ngozi")
+    await floor.wait_for(NGOZI)
+    assert (await chair.command({"type": "revoke_link", "person": "ngozi"}))["type"] == "ack"
+    await floor.wait_for(None)
+    room = server.app.state.media.rooms[aid]
+    for _ in range(50):
+        if "ngozi" not in room.publisher:
+            break
+        await asyncio.sleep(0.05)
+    assert "ngozi" not in room.publisher
+
+
+async def test_nothing_is_left_behind_when_participants_leave_or_the_server_stops(tmp_path):
+    threads_before = {t.name for t in threading.enumerate()}
+    settings = Settings(data_dir=str(tmp_path), secret="s3cret", rest_rate=(1000, 1000))
+    async with running_app(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            r = await http.post(
+                "/api/assemblies", content=json.dumps(DEFINITION), headers={"authorization": f"Bearer {server.admin}"}
+            )
+        made = r.json()
+        url = f"{server.ws_base}/ws/assembly/{made['id']}"
+        hub = server.app.state.media
+        speaker = MediaClient(url, made["delegates"]["ngozi"].split("#t=")[1])
+        viewers = [MediaClient(url, made["viewer"].split("#t=")[1]) for _ in range(3)]
+        for c in (speaker, *viewers):
+            await c.open()
+        await speaker.join(ToneTrack(NGOZI))
+        for v in viewers:
+            await v.join()
+        # Participants leave: one by media_leave, one by closing its socket.
+        await viewers[0].request({"type": "media_leave"}, "media_left")
+        await viewers[1].close()
+        for _ in range(100):
+            if len(hub.rooms[made["id"]].peers) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(hub.rooms[made["id"]].peers) == 2
+        # The server stops with a speaker and a viewer still connected.
+    assert hub.rooms == {}
+    for c in (speaker, viewers[0], viewers[2]):
+        await c.close()
+    await asyncio.sleep(0.2)
+    mine = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert not [t.get_name() for t in mine if "mayday" in t.get_name() or "media" in repr(t.get_coro())]
+    left = {t.name for t in threading.enumerate()} - threads_before
+    assert not [n for n in left if "decoder" in n or "vp8" in n], left
