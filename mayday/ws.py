@@ -317,7 +317,7 @@ async def _read(
             continue
         size = len(text.encode()) if len(text) <= limit else limit + 1  # the limit is in bytes
         if size > limit:
-            await websocket.send_text(_error("too_large", f"a frame is at most {MAX_FRAME} bytes"))
+            await websocket.send_text(_error("too_large", f"a frame is at most {limit} bytes"))
             continue
         try:
             msg = json.loads(text)
