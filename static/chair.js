@@ -1,6 +1,7 @@
 // The chair's console (/assembly/{id}/chair#t=…): the speaking order with grant / reorder / remove,
 // the floor with its countdown and extensions, attendance, texts and ballots (open, close, live
-// tallies, results, rankings), participants and links, minutes.
+// tallies, results, rankings), participants and links, minutes; which interpreter is live in each
+// booth (set_booth), and the livestream to listen in (static/media.js).
 import { LANG, t } from "/static/i18n.js";
 import {
   $,
@@ -25,8 +26,10 @@ import {
 } from "/static/assembly-ui.js";
 import { KINDS, adoptedDemands, delegates, entryReason, nameOf, openBallotOn, regionTimes } from "/static/assembly-model.js";
 import { api, clock, copyField, errorMessage, fill, h, setAttr, setText, utcTime } from "/static/util.js";
+import { Media } from "/static/media.js";
 
 const page = new AssemblyPage("chair", { render, tick: renderClock, language: () => setupMinutes(page) });
+const media = new Media(page);
 const pendingPresence = new Set();
 
 function render(p) {
@@ -41,7 +44,49 @@ function render(p) {
   renderPeopleForm(p);
   renderActivity(p);
   setupMinutes(p);
+  renderBooths(p);
+  media.render();
   document.body.dataset.role = p.role || "";
+}
+
+// Booths ---------------------------------------------------------------------------------------
+
+function renderBooths(p) {
+  const m = p.model;
+  const chair = p.role === "chair";
+  keyed(
+    $("booths"),
+    m.languages,
+    (l) => l,
+    (l) => {
+      const id = `booth-set-${l}`;
+      const select = h("select", { id, class: "chair-ctl", dataset: { testid: `booth-set-${l}` } });
+      select.addEventListener("change", () =>
+        act(page, { error: $("booths-error") }, () =>
+          page.command({ type: "set_booth", booth: l, interpreter: select.value || null }),
+        ),
+      );
+      const li = h("li", { dataset: { testid: `booth-${l}` } }, h("label", { for: id }), select, h("span", { class: "booth-now" }));
+      li._refs = { label: li.firstChild, select, now: li.lastChild };
+      return li;
+    },
+    (li, l) => {
+      const r = li._refs;
+      const live = m.booths.get(l) || "";
+      const staff = [...m.people.values()].filter((x) => x.role === "interpreter" && x.booth === l);
+      setText(r.label, t("booth_select_label", { language: languageName(l, LANG) }));
+      setAttr(li, "data-live", live);
+      const key = JSON.stringify([LANG, staff.map((x) => [x.id, x.name])]);
+      if (r.select.dataset.key !== key) {
+        r.select.dataset.key = key;
+        fill(r.select, h("option", { value: "" }, t("booth_idle_option")), staff.map((x) => h("option", { value: x.id }, x.name)));
+      }
+      if (document.activeElement !== r.select) r.select.value = live;
+      r.select.disabled = staff.length === 0;
+      r.now.hidden = chair;
+      setText(r.now, live ? nameOf(m, live) : t("booth_idle_option"));
+    },
+  );
 }
 
 // Floor --------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // countdown and "end my speech", demands and amendments in one's own language (the original one
 // click away), proposing, amending and translating one's own texts, and voting -- open ballots,
 // secret ballots (the choice and its nonce stay on this device so the vote can be changed) and
-// rankings (ordered tiers).
+// rankings (ordered tiers). The livestream (static/media.js): the floor under a language channel,
+// and while this delegate holds the floor, their microphone (and camera, if they tick it).
 import { LANG, t } from "/static/i18n.js";
 import {
   $,
@@ -30,13 +31,22 @@ import {
 } from "/static/assembly-ui.js";
 import { CHOICES, openBallotOn, positionsOf } from "/static/assembly-model.js";
 import { fill, h, setAttr, setText } from "/static/util.js";
+import { Media } from "/static/media.js";
 
 const page = new AssemblyPage("delegate", { render, tick: renderClock });
+const media = new Media(page, { onAir: () => holdsFloor(page) });
+const CAMERA_KEY = "mayday.camera";
+let micAsked = null; // the floor entry the microphone was asked for (asked once per speech)
+let camAsked = null;
 const inflight = new Set(); // ballot ids with a vote on its way
 const rankings = new Map(); // ballot id -> {order: [candidate], ties: Set(candidate tied with the one above)}
 
 function isDelegate(p) {
   return p.role === "delegate" && p.me?.role === "delegate";
+}
+
+function holdsFloor(p) {
+  return Boolean(isDelegate(p) && p.model.floor && p.model.floor.person === p.subject);
 }
 
 function render(p) {
@@ -103,7 +113,42 @@ function render(p) {
   renderTexts(p);
   renderProposeForm(p);
   setupMinutes(p);
+  renderMedia(p);
 }
+
+// The livestream: the microphone goes on with the floor and off when it ends ---------------------
+
+function renderMedia(p) {
+  const mine = isDelegate(p);
+  const speaking = holdsFloor(p);
+  $("media-camera-box").hidden = !mine;
+  $("media-speak-note").hidden = !(speaking && !media.wanted);
+  if (speaking && media.wanted) {
+    const entry = String(p.model.floor.entry);
+    if (micAsked !== entry) {
+      micAsked = entry;
+      media.setMic(true);
+    }
+    const cam = `${entry}:${$("media-camera").checked}`;
+    if (camAsked !== cam) {
+      camAsked = cam;
+      media.setCamera($("media-camera").checked);
+    }
+  } else {
+    micAsked = camAsked = null;
+    if (media.micTrack || media.micPending) media.setMic(false);
+    if (media.camTrack || media.camPending) media.setCamera(false);
+  }
+  media.render();
+}
+
+$("media-camera").checked = load(CAMERA_KEY) === true;
+$("media-camera").addEventListener("change", (e) => {
+  save(CAMERA_KEY, e.target.checked);
+  page.renderNow();
+});
+media.on("joined", () => page.scheduleRender());
+media.on("left", () => page.scheduleRender());
 
 // Presence, hands, floor ------------------------------------------------------------------------
 

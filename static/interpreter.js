@@ -1,6 +1,8 @@
 // The interpreter page (/assembly/{id}/interpreter#t=…): who has the floor and in which language,
 // and every demand and amendment with a translation box for the booth's language; translations of
-// an earlier revision (stale) and missing ones are highlighted.
+// an earlier revision (stale) and missing ones are highlighted. The booth console: take the booth,
+// hand over, leave; the floor (or a relay from another booth) in the ear and the microphone into
+// the booth's channel (static/media.js); the back-channel with the booth partners.
 import { LANG, t } from "/static/i18n.js";
 import {
   $,
@@ -17,12 +19,21 @@ import {
   textsInOrder,
 } from "/static/assembly-ui.js";
 import { nameOf } from "/static/assembly-model.js";
-import { h, setAttr, setText } from "/static/util.js";
+import { fill, h, setAttr, setText, utcTime } from "/static/util.js";
+import { Media } from "/static/media.js";
 
 const page = new AssemblyPage("interpreter", { render, tick: renderClock });
+const media = new Media(page, { relay: true, onAir: () => liveInBooth(page) });
+const CHAT_SHOWN = 50;
+const chat = new Map(); // key -> booth_chat frame, oldest first
 
 function booth(p) {
   return p.me?.booth || null;
+}
+
+function liveInBooth(p) {
+  const lang = booth(p);
+  return Boolean(lang && p.subject && p.model.booths.get(lang) === p.subject);
 }
 
 function render(p) {
@@ -39,7 +50,128 @@ function render(p) {
   renderOrderList(p, $("order"), order);
   renderTexts(p, lang);
   setupMinutes(p);
+  renderConsole(p, lang);
+  renderChat(p);
+  media.render();
 }
+
+// The booth console ------------------------------------------------------------------------------
+
+function partnersOf(p, lang) {
+  return [...p.model.people.values()].filter((x) => x.role === "interpreter" && x.booth === lang && x.id !== p.subject);
+}
+
+function renderConsole(p, lang) {
+  const m = p.model;
+  const mine = p.role === "interpreter" && Boolean(lang);
+  const live = lang ? m.booths.get(lang) || null : null;
+  const me = live !== null && live === p.subject;
+  setAttr($("booth-card"), "data-live", !lang ? "none" : me ? "me" : live ? "other" : "idle");
+  const boothName = lang ? languageName(lang, LANG) : "";
+  const route = !lang
+    ? ""
+    : m.floorLanguage
+      ? t("booth_floor_into", { floor: languageName(m.floorLanguage, LANG), booth: boothName })
+      : t("booth_floor_unset", { booth: boothName });
+  setText($("booth-route"), route);
+  setAttr($("booth-route"), "data-floor", m.floorLanguage || "");
+  let liveText = "";
+  if (lang) {
+    // live with no voice going out: the booth's listeners would hear silence, so say it loudly
+    if (me && !media.micLive) liveText = t("booth_live_silent", { language: boothName });
+    else if (me) liveText = t("booth_live_you", { language: boothName });
+    else if (live) liveText = t("booth_live_other", { name: nameOf(m, live), language: boothName });
+    else liveText = t("booth_idle", { language: boothName });
+  }
+  setText($("booth-live"), liveText);
+  setAttr($("booth-live"), "data-live", live || "");
+  const partners = partnersOf(p, lang);
+  $("take-booth").hidden = !mine || live !== null;
+  $("hand-over").hidden = !mine || !me || partners.length === 0;
+  $("leave-booth").hidden = !mine || !me;
+  $("hand-over-to-box").hidden = !mine || !me || partners.length < 2;
+  const sel = $("hand-over-to");
+  const key = JSON.stringify(partners.map((x) => [x.id, x.name]));
+  if (sel.dataset.key !== key) {
+    sel.dataset.key = key;
+    fill(sel, partners.map((x) => h("option", { value: x.id }, x.name)));
+  }
+}
+
+$("take-booth").addEventListener("click", (e) => {
+  if (!media.wanted) media.start(); // taking the booth means speaking into it: the same click joins
+  act(page, { button: e.currentTarget, error: $("booth-error") }, () => page.command({ type: "take_booth" }));
+});
+$("hand-over").addEventListener("click", (e) => {
+  const command = { type: "hand_over" };
+  if (!$("hand-over-to-box").hidden && $("hand-over-to").value) command.to = $("hand-over-to").value;
+  act(page, { button: e.currentTarget, error: $("booth-error") }, () => page.command(command));
+});
+$("leave-booth").addEventListener("click", (e) =>
+  act(page, { button: e.currentTarget, error: $("booth-error") }, () => page.command({ type: "leave_booth" })),
+);
+
+// the microphone is on (into the booth's channel) whenever the stream is: a partner's handover then
+// finds this voice already flowing; the hub only lets the live interpreter's voice through
+media.on("joined", () => media.setMic(true));
+media.on("left", () => media.setMic(false));
+
+// The back-channel -----------------------------------------------------------------------------
+
+media.on("chat", (f) => {
+  const key = `${f.at}|${f.from}|${f.text}`;
+  if (chat.has(key)) return; // the history sent again after a reconnection
+  chat.set(key, f);
+  while (chat.size > CHAT_SHOWN) chat.delete(chat.keys().next().value);
+  page.scheduleRender();
+});
+
+function renderChat(p) {
+  const items = [...chat.entries()];
+  $("chat-empty").hidden = items.length > 0;
+  const joined = media.joined;
+  $("chat-hint").hidden = joined;
+  $("chat-send").disabled = !joined;
+  const list = $("chat-list");
+  const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+  keyed(
+    list,
+    items,
+    ([k]) => k,
+    () => h("li", {}, h("time"), h("span", { class: "chat-from" }), h("span", { class: "chat-text", dir: "auto" })),
+    (li, [, f]) => {
+      const [time, from, text] = li.children;
+      const at = Date.parse(f.at);
+      setText(time, Number.isFinite(at) ? utcTime(at) : "");
+      setAttr(time, "datetime", f.at || "");
+      setText(from, f.from === p.subject ? t("you") : nameOf(p.model, f.from));
+      setText(text, f.text);
+      li.classList.toggle("is-me", f.from === p.subject);
+    },
+  );
+  if (atEnd) list.scrollTop = list.scrollHeight;
+}
+
+$("chat-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = $("chat-text");
+  const text = input.value.trim();
+  if (!text) return;
+  setText($("chat-error"), "");
+  $("chat-send").disabled = true;
+  try {
+    // the server answers a message by sending it to every partner, the sender too
+    await page.stream.request(
+      { type: "booth_chat", text },
+      { timeout: 10000, match: (f) => f.type === "booth_chat" && f.from === page.subject && f.text === text },
+    );
+    if (input.value.trim() === text) input.value = "";
+  } catch (err) {
+    setText($("chat-error"), err.offline || err.closed ? t("asm_offline") : t("asm_refused", { message: err.message || err.code }));
+  } finally {
+    $("chat-send").disabled = !media.joined;
+  }
+});
 
 function renderTexts(p, lang) {
   const items = textsInOrder(p.model);

@@ -180,6 +180,8 @@ export class LiveStream {
     const req = frame.id != null ? this.requests.get(frame.id) : null;
     if (req) {
       this.settle(frame.id, frame);
+      // a reply may also be news for everyone (the sender's copy of a booth_chat message)
+      if (frame.type !== "error") this.h.onFrame?.(frame);
       return;
     }
     switch (frame.type) {

@@ -7,7 +7,7 @@
 //
 // The page gives the markup (ids media-*, mic-*); this module binds it, follows the socket
 // (reconnecting the stream when the socket comes back) and exposes itself as window.maydayMedia.
-import { t } from "/static/i18n.js";
+import { LANG, t } from "/static/i18n.js";
 import { $, languageName, load, save } from "/static/assembly-ui.js";
 import { fill, h, setAttr, setText } from "/static/util.js";
 
@@ -76,11 +76,13 @@ function mediaError(err) {
 export class Media {
   /**
    * opts.relay: the interpreter's console (the channel is a relay from another booth, never their
-   * own). Call render() from the page's render, and on("joined"|"left"|"chat", fn) to follow it.
+   * own); opts.onAir(): whether this person's voice is heard now (holds the floor, is live in the
+   * booth). Call render() from the page's render, and on("joined"|"left"|"chat", fn) to follow it.
    */
-  constructor(page, { relay = false } = {}) {
+  constructor(page, { relay = false, onAir = () => false } = {}) {
     this.page = page;
     this.relay = relay;
+    this.onAir = onAir;
     this.supported = typeof window.RTCPeerConnection === "function";
     this.pc = null;
     this.transceivers = [];
@@ -107,6 +109,7 @@ export class Media {
     this.buf = new Float32Array(1024);
     this.stats = null;
     this.statsPrev = null;
+    this.picture = false; // floor video frames are arriving
     this.timers = {};
     const prefs = load(this.prefsKey()) || {};
     this.chosen = typeof prefs.channel === "string" ? prefs.channel : undefined; // "" = floor only
@@ -231,8 +234,11 @@ export class Media {
     this.wanted = false;
     const had = this.pc !== null || this.joining;
     this.gen += 1;
+    this.joining = false;
     this.teardown();
+    this.error = "";
     this.setState("idle");
+    this.emit("left");
     if (had && this.page.stream.live) {
       try {
         await this.page.stream.request({ type: "media_leave" });
@@ -300,7 +306,7 @@ export class Media {
       this.setState(this.wanted ? "reconnecting" : "idle"); // onStatus joins again when it is back
       return;
     }
-    if (["media_full", "media_state", "timeout", "bad_sdp"].includes(err?.code) || err?.ice) {
+    if (["media_full", "media_state", "timeout", "bad_sdp"].includes(err?.code)) {
       this.retryLater();
       return;
     }
@@ -316,6 +322,8 @@ export class Media {
     this.retries += 1;
     this.setState("reconnecting");
     this.timers.retry = setTimeout(() => {
+      delete this.timers.retry;
+      // not live: onStatus joins again when the socket is back
       if (this.wanted && this.page.stream.live && !this.joining) this.connect();
     }, delay);
   }
@@ -339,6 +347,7 @@ export class Media {
     this.answered = false;
     this.stats = null;
     this.statsPrev = null;
+    this.picture = false;
     for (const el of this.audioEls) el.srcObject = null;
     if (this.el.videoEl) this.el.videoEl.srcObject = null;
     for (const n of this.nodes) {
@@ -657,6 +666,12 @@ export class Media {
         fps: Math.round((now.frames - prev.frames) / secs),
         audioBytes: now.audioBytes,
       };
+      // the hub sends a black slate once a second while the floor has no camera
+      const picture = this.video && this.stats.fps > 2;
+      if (picture !== this.picture) {
+        this.picture = picture;
+        this.renderNow();
+      }
     }
     this.renderStats();
     return this.stats;
@@ -697,10 +712,10 @@ export class Media {
   }
 
   renderNow() {
-    if (this.page.model.created) this.render();
+    this.page.scheduleRender(); // the page's render calls ours (its own parts may depend on us)
   }
 
-  /** Called from the page's render (the model changed) and on every state change here. */
+  /** Called from the page's render: the model or this connection changed. */
   render() {
     const e = this.el;
     if (!e.card) return;
@@ -713,6 +728,7 @@ export class Media {
     const active = this.wanted || this.pc !== null;
     if (e.join) e.join.hidden = active;
     if (e.leave) e.leave.hidden = !active;
+    if (e.level) e.level.hidden = !this.joined;
     const stateText = t(`media_state_${this.state}`);
     setText(e.state, stateText);
     setAttr(e.state, "data-state", this.state);
@@ -720,7 +736,7 @@ export class Media {
     this.renderChannels();
     const mix = this.mix();
     setAttr(e.card, "data-hearing", mix.why);
-    const language = mix.language ? languageName(mix.language, this.page.readLang) : "";
+    const language = mix.language ? languageName(mix.language, LANG) : "";
     const pct = Math.round(this.duck * 100);
     const hearing = {
       floor: t(this.relay ? "media_hear_floor_interp" : "media_hear_floor"),
@@ -734,9 +750,14 @@ export class Media {
     setText(e.channelLabel, t(this.relay ? "media_listen_label" : "media_channel_label"));
     setText(e.duckValue, `${pct}%`);
     if (e.duck) setAttr(e.duck, "aria-valuetext", `${pct}%`);
-    if (e.duck?.parentElement) e.duck.parentElement.hidden = !mix.language;
-    if (e.videoBox) e.videoBox.hidden = !(this.joined && this.video);
-    if (e.videoEl) setAttr(e.videoEl, "aria-label", m.floor ? t("media_video_of", { name: this.page.model.people.get(m.floor.person)?.name || m.floor.person }) : t("media_video_label"));
+    const duckField = e.duck?.closest(".media-duck");
+    if (duckField) duckField.hidden = !mix.language;
+    // the picture shows once frames arrive: a floor without a camera is no black box
+    if (e.videoBox) e.videoBox.hidden = !(this.joined && this.video && this.picture);
+    if (e.videoEl) {
+      const who = m.floor ? m.people.get(m.floor.person)?.name || m.floor.person : null;
+      setAttr(e.videoEl, "aria-label", who ? t("media_video_of", { name: who }) : t("media_video_aria"));
+    }
     setText(e.error, [this.error, this.devError].filter(Boolean).join(" "));
     this.renderMic();
     this.renderStats();
@@ -762,7 +783,7 @@ export class Media {
       sel.dataset.key = key;
       fill(sel, opts.map((o) => h("option", { value: o.value, lang: o.lang || null }, o.label)));
     }
-    if (document.activeElement !== sel || sel.value !== this.channel) sel.value = this.channel;
+    if (sel.value !== this.channel) sel.value = this.channel;
   }
 
   renderMic() {
@@ -774,7 +795,10 @@ export class Media {
       setText(e.micToggle, this.micMuted ? t("media_mic_unmute") : t("media_mic_mute"));
     }
     if (e.onAir) {
-      const state = this.micPending ? "starting" : this.micLive ? "on" : this.micTrack && this.micMuted ? "muted" : "off";
+      let state = "off";
+      if (this.micPending) state = "starting";
+      else if (this.micTrack && this.micMuted) state = "muted";
+      else if (this.micLive) state = this.onAir() ? "on" : "standby";
       setAttr(e.onAir, "data-state", state);
       setText(e.onAir, t(`media_mic_${state}`));
     }

@@ -1,6 +1,7 @@
 // The viewer page (/assembly/{id}/watch, with or without a viewer link): read-only floor with its
 // countdown, the speaking order, ballots with live tallies and results, and the demands in the
-// chosen language. No controls: viewers send nothing.
+// chosen language, and the livestream (static/media.js: floor video, the floor under a language
+// channel of one's choice). No controls: viewers send nothing.
 import {
   $,
   AssemblyPage,
@@ -17,9 +18,11 @@ import {
   updateBallotItem,
   updateTextItem,
 } from "/static/assembly-ui.js";
+import { Media } from "/static/media.js";
 import { setText } from "/static/util.js";
 
 const page = new AssemblyPage("watch", { render, tick: renderClock });
+const media = new Media(page);
 
 function render(p) {
   const m = p.model;
@@ -35,6 +38,7 @@ function render(p) {
   $("texts-empty").hidden = texts.length > 0;
   keyed($("texts"), texts, (x) => x.id, createTextItem, (el, x) => updateTextItem(p, el, x));
   setupMinutes(p);
+  media.render();
 }
 
 page.start();
