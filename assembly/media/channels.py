@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import fractions
+import logging
 import time
 from collections.abc import Mapping
 
@@ -22,6 +23,8 @@ import numpy as np
 
 from assembly.media.mixer import CHUNK, RATE, Mixer
 from assembly.media.tracks import PacketTrack
+
+log = logging.getLogger("mayday.media")
 
 AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
 VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
@@ -150,7 +153,11 @@ class VideoChannel:
 
     def _encoded(self, future: asyncio.Future[list[av.Packet]], pts: int) -> None:
         self.busy = False
-        if future.cancelled() or future.exception() is not None:
+        if future.cancelled():
+            return
+        if future.exception() is not None:  # the next frame gets a fresh try; say why this one failed
+            log.warning("floor video frame not encoded: %r", future.exception())
+            self.codec = None
             return
         for packet in future.result():
             packet.pts, packet.time_base = pts, VIDEO_TIME_BASE
