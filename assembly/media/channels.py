@@ -36,11 +36,19 @@ SLATE_EVERY = 1.0  # seconds between black frames while the floor has no camera
 
 
 class AudioChannel:
-    def __init__(self, name: str, *, ramp: int = 5, per_listener: bool = False) -> None:
+    """One language channel (or the floor). Mixed every 20 ms tick; encoded once per packet.
+
+    A packet carries ``packet_ticks`` chunks (60 ms by default). Per listener the hub's cost is per
+    packet (RTP, SRTP, a datagram), not per byte, so longer packets carry a room three times the
+    listeners for 40 ms more latency; Opus allows up to 120 ms and browsers take any of them."""
+
+    def __init__(self, name: str, *, ramp: int = 5, per_listener: bool = False, packet_ticks: int = 3) -> None:
         self.name = name
         self.mixer = Mixer(ramp)
         self.subscribers: set[PacketTrack] = set()
         self.per_listener = per_listener
+        self.packet_ticks = packet_ticks
+        self.pending: list[np.ndarray] = []
         self.codec: av.AudioCodecContext | None = None
         self.encoded = 0
 
@@ -51,18 +59,25 @@ class AudioChannel:
         self.subscribers.discard(track)
 
     def tick(self, chunks: Mapping[str, np.ndarray], n: int) -> None:
-        """Mix chunk number ``n`` and, if anyone listens, encode it once and hand it to all."""
+        """Mix chunk number ``n``; when a packet's worth is mixed and anyone listens, encode it
+        once and hand the same packet to all."""
         pcm = self.mixer.mix(chunks)
         if not self.subscribers:
+            self.pending.clear()
             return
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, n * CHUNK, AUDIO_TIME_BASE
-        if self.per_listener:
+        if self.per_listener:  # aiortc's stock path: every sender encodes 20 ms frames itself
+            frame = _audio_frame(pcm, n * CHUNK)
             for track in self.subscribers:
                 track.push(frame)
             return
+        self.pending.append(pcm)
+        if len(self.pending) < self.packet_ticks:
+            return
+        pts = (n + 1 - len(self.pending)) * CHUNK
+        frame = _audio_frame(np.concatenate(self.pending), pts)
+        self.pending.clear()
         for packet in self._encode(frame):
-            packet.pts, packet.time_base = n * CHUNK, AUDIO_TIME_BASE
+            packet.pts, packet.time_base = pts, AUDIO_TIME_BASE
             for track in self.subscribers:
                 track.push(packet)
 
@@ -74,7 +89,7 @@ class AudioChannel:
             codec.layout = "mono"
             codec.sample_rate = RATE
             codec.time_base = AUDIO_TIME_BASE
-            codec.options = {"application": "voip"}
+            codec.options = {"application": "voip", "frame_duration": str(self.packet_ticks * 20)}
             self.codec = codec
         self.encoded += 1
         return list(self.codec.encode(frame))
@@ -167,6 +182,12 @@ class VideoChannel:
 
     def close(self) -> None:
         self.subscribers.clear()
+
+
+def _audio_frame(pcm: np.ndarray, pts: int) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate, frame.pts, frame.time_base = RATE, pts, AUDIO_TIME_BASE
+    return frame
 
 
 def _scaled(frame: av.VideoFrame) -> av.VideoFrame:

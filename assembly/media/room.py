@@ -51,6 +51,7 @@ class MediaSettings:
     ice_servers: list[dict[str, Any]] = field(default_factory=list)  # as a browser's RTCIceServer
     max_peers: int = 2000  # per assembly in this process
     per_listener_encode: bool = False  # benchmark only: aiortc's stock encode-per-listener path
+    audio_packet_ms: int = 60  # 20, 40 or 60: Opus frame per RTP packet (see channels.AudioChannel)
 
 
 Push = Callable[[dict[str, Any]], None]
@@ -81,9 +82,10 @@ class Room:
         self.assembly_id, self.state_of, self.settings = assembly_id, state_of, settings
         state = state_of()
         assert state is not None and state.definition is not None
-        per = settings.per_listener_encode
-        self.audio = {FLOOR: AudioChannel(FLOOR, ramp=FLOOR_RAMP, per_listener=per)} | {
-            lang: AudioChannel(lang, ramp=BOOTH_RAMP, per_listener=per) for lang in state.definition.languages
+        per, ticks = settings.per_listener_encode, max(1, settings.audio_packet_ms // 20)
+        self.audio = {FLOOR: AudioChannel(FLOOR, ramp=FLOOR_RAMP, per_listener=per, packet_ticks=ticks)} | {
+            lang: AudioChannel(lang, ramp=BOOTH_RAMP, per_listener=per, packet_ticks=ticks)
+            for lang in state.definition.languages
         }
         self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"mayday-vp8-{assembly_id}")
         self.video = VideoChannel(self.executor, per_listener=per)
