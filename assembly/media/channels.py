@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import av
 import numpy as np
 
+from assembly.media.direct import Wire
 from assembly.media.mixer import CHUNK, RATE, Mixer
 from assembly.media.tracks import PacketTrack
 
@@ -78,8 +79,9 @@ class AudioChannel:
         self.pending.clear()
         for packet in self._encode(frame):
             packet.pts, packet.time_base = pts, AUDIO_TIME_BASE
+            wire = Wire(bytes(packet), pts, ntp_now())  # pts is already in Opus's 48 kHz RTP clock
             for track in self.subscribers:
-                track.push(packet)
+                track.push(packet, wire)
 
     def _encode(self, frame: av.AudioFrame) -> list[av.Packet]:
         if self.codec is None:
@@ -182,6 +184,14 @@ class VideoChannel:
 
     def close(self) -> None:
         self.subscribers.clear()
+
+
+NTP_OFFSET = 2208988800  # seconds from 1900 (NTP's epoch) to 1970
+
+
+def ntp_now() -> int:
+    """Now in NTP's 32.32 fixed point, as aiortc's clock.current_ntp_time (without datetime)."""
+    return int((time.time() + NTP_OFFSET) * 4294967296)
 
 
 def _audio_frame(pcm: np.ndarray, pts: int) -> av.AudioFrame:

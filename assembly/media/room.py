@@ -16,6 +16,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -24,6 +25,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from assembly import interpretation
 from assembly.interpretation import AUDIO, FLOOR, LAYOUT, SENDS, VIDEO, Routing
+from assembly.media import direct
 from assembly.media.channels import AudioChannel, VideoChannel
 from assembly.media.sources import AudioSource, VideoSource
 from assembly.media.tracks import PacketTrack
@@ -52,6 +54,7 @@ class MediaSettings:
     max_peers: int = 2000  # per assembly in this process
     per_listener_encode: bool = False  # benchmark only: aiortc's stock encode-per-listener path
     audio_packet_ms: int = 60  # 20, 40 or 60: Opus frame per RTP packet (see channels.AudioChannel)
+    direct_send: bool = True  # audio sent from the tick, not by a task per sender (see direct.py)
 
 
 Push = Callable[[dict[str, Any]], None]
@@ -118,6 +121,8 @@ class Room:
                 transceiver.setCodecPreferences(_codecs(kind))
                 track = PacketTrack(kind, on_stop=self._unsubscribe)
                 transceiver.sender.replaceTrack(track)
+                if kind == AUDIO and self.settings.direct_send and not self.settings.per_listener_encode:
+                    direct.install(transceiver.sender, partial(setattr, track, "sink"), track.stop)
                 if kind == VIDEO:
                     # aiortc ignores PLI/FIR on its pre-encoded path (it only flags its own
                     # encoder); one shared encoder is asked instead. Private API, pinned, tested.

@@ -34,12 +34,18 @@ class PacketTrack(MediaStreamTrack):
         self._ready = asyncio.Event()
         self.on_stop = on_stop
         self.request_keyframe: Callable[[], None] = lambda: None
+        # Set when the sender sends straight from the tick (direct.py): packets skip the queue.
+        self.sink: Callable[[Any], None] | None = None
         self.waiting_for_keyframe = kind == "video"
         self.sent = 0
         self.dropped = 0
 
-    def push(self, packet: Any) -> None:
+    def push(self, packet: Any, wire: Any = None) -> None:
         if self.readyState != "live":
+            return
+        if self.sink is not None and wire is not None:
+            self.sent += 1
+            self.sink(wire)
             return
         if self.kind == "video":
             if getattr(packet, "is_keyframe", False):

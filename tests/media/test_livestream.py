@@ -85,7 +85,7 @@ async def give_floor(chair: MediaClient, person: str) -> None:
 
 
 async def test_floor_and_interpretation_channels_reach_listeners(server, assembly):
-    _, client = assembly
+    aid, client = assembly
     chair = await client("ama")
     ngozi, claire, viewer = await client("ngozi"), await client("claire"), await client("viewer")
     assert (await ngozi.join(ToneTrack(NGOZI)))["type"] == "media_ready"
@@ -102,6 +102,15 @@ async def test_floor_and_interpretation_channels_reach_listeners(server, assembl
     assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
     await fr.wait_for(CLAIRE)
     await floor.wait_for(NGOZI)
+    # The audio went out by the direct path (direct.py), with the sender's counters kept for its
+    # RTCP reports, and in 60 ms packets.
+    room = server.app.state.media.rooms[aid]
+    peer = next(p for p in room.peers.values() if p.person is None)
+    assert peer.tracks[0].sink is not None and peer.tracks[1].sink is not None
+    stats = await peer.pc.getTransceivers()[0].sender.getStats()
+    sent = [s for s in stats.values() if s.type == "outbound-rtp"]
+    assert sent and sent[0].packetsSent > 10
+    assert {b - a for a, b in zip(floor.pts[-5:], floor.pts[-4:], strict=False)} == {2880}
 
 
 async def test_the_floor_switches_with_the_speaker_without_renegotiation(server, assembly):
