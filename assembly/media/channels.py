@@ -134,13 +134,13 @@ class VideoChannel:
 
     def offer(self, frame: av.VideoFrame | None) -> None:
         """Called on every tick with the floor's newest frame (None: nothing new)."""
+        if not self.subscribers or self.busy:
+            return
         now = time.monotonic()
         if frame is None:
             if now - self.last_frame_at < SLATE_EVERY:
                 return
             frame = _slate(self.size or (VIDEO_MAX_WIDTH, 360))
-        if not self.subscribers or self.busy:
-            return
         self.last_frame_at = now
         key = self.want_keyframe and now - self.last_keyframe >= KEYFRAME_GAP
         if key:
