@@ -47,8 +47,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from media_client import Listener, MediaClient  # noqa: E402
 
-FRAME_TS = 960  # RTP timestamp units per 20 ms Opus frame at 48 kHz
+FRAME_TS = 960  # RTP timestamp units of a 20 ms Opus frame at 48 kHz (a packet may carry several)
 CLOCK = 48000
+STREAMS = 2  # audio streams per listener: the floor and one language channel
+GRACE = 1.0  # seconds of counting after the window, for packets sent in it but still in flight
 CONNECT_TIMEOUT = 20.0  # seconds from media_ready to an established ICE + DTLS connection
 HEADER = np.dtype([("seq", ">u2"), ("ts", ">u4"), ("ssrc", ">u4")])
 
@@ -189,8 +191,11 @@ class Harness:
         self.started_at = time.monotonic()
         return {"started": len(self.peers)}
 
-    def stop(self) -> dict[str, Any]:
+    async def stop(self) -> dict[str, Any]:
+        """End the window; keep counting for GRACE seconds, so that packets the hub sent before
+        the end but that arrive after it (a stall in flight) are not taken for lost."""
         self.stopped_at = time.monotonic()
+        await asyncio.sleep(GRACE)
         for peer in self.peers:
             peer.rec.on = False
         return summarize(self)
@@ -231,6 +236,15 @@ def unwrap(values: np.ndarray, bits: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(d)]) + int(values[0])
 
 
+def packet_step(ts: np.ndarray) -> int:
+    """The RTP timestamp step between consecutive packets of a stream: 960 per 20 ms of audio."""
+    diffs = np.diff(np.unique(ts))
+    if len(diffs) == 0:
+        return FRAME_TS
+    values, counts = np.unique(diffs, return_counts=True)
+    return max(1, int(values[np.argmax(counts)]))
+
+
 def pct(values: np.ndarray, p: float) -> float:
     return float(np.percentile(values, p)) if len(values) else 0.0
 
@@ -238,46 +252,59 @@ def pct(values: np.ndarray, p: float) -> float:
 def summarize(h: Harness) -> dict[str, Any]:
     """The window's figures, over every audio stream (one per listener and SSRC).
 
-    * ``seq_lost``: sequence-number gaps (packets the sender numbered that never arrived).
-    * ``frames_missing``: 20 ms frames missing from the RTP timestamp line -- also what the hub
-      never sent (a dropped queue entry, a skipped tick): what a listener actually misses. A stream
-      that falls silent before the window ends is counted as missing every frame after its last.
+    A stream's window is a stretch of its RTP timeline: from the first packet that arrived in the
+    window to the timestamp the hub's clock reached at the window's end (the hub stamps chunk n
+    with n x 960 in real time, skipped ticks included), counted from every packet that arrived
+    until GRACE seconds after the window.
+
+    * ``seq_lost``: sequence-number gaps in that stretch (packets a sender numbered that never
+      arrived: lost on the way).
+    * ``frames_missing``: packets missing from the stretch's RTP timeline (a packet carries 20 ms
+      of audio, or more if the hub packs several frames: the step is read from the stream), whether
+      lost on the way or never sent (a skipped tick, a dropped queue entry, a stream that
+      stopped): the share of audio a listener misses. A listener's stream that sent nothing in the
+      window counts as missing all of it.
     * jitter: RFC 3550 per stream, every running value pooled; ``gap_max_ms``: the longest
-      interval between two consecutive packets of a stream.
+      interval between two consecutive arrivals in a stream.
     """
     window = h.stopped_at - h.started_at
+    steps: list[int] = []
     packets = seq_expected = seq_got = frames_expected = frames_got = 0
-    streams = 0
-    silent_listeners = 0
+    streams = missing_streams = 0
     per_stream_loss: list[float] = []
     jitters: list[np.ndarray] = []
     gap_max = 0.0
     for peer in h.peers:
         times = np.frombuffer(peer.rec.times, dtype=np.float64)
         heads = np.frombuffer(bytes(peer.rec.heads), dtype=HEADER)
-        if len(times) == 0:
-            silent_listeners += 1
-            continue
-        for ssrc in np.unique(heads["ssrc"]):
+        seen = 0
+        for ssrc in np.unique(heads["ssrc"]) if len(times) else ():
             sel = heads["ssrc"] == ssrc
             t, seq, ts = times[sel], unwrap(heads["seq"][sel], 16), unwrap(heads["ts"][sel], 32)
-            if len(t) < 10:  # a stray stream (e.g. a few packets of one that just ended)
+            if int((t <= h.stopped_at).sum()) < 10:  # a stray stream (a few packets of one that ended)
                 continue
-            streams += 1
-            packets += len(t)
-            s_exp = int(seq.max() - seq.min() + 1)
-            s_got = len(np.unique(seq))
-            tail = max(0, int((h.stopped_at - t[-1]) / 0.02) - 2)  # fell silent before the end
-            head = max(0, int((t[0] - h.started_at) / 0.02) - 2)  # started late
-            f_exp = int((ts.max() - ts.min()) // FRAME_TS + 1) + tail + head
-            f_got = len(np.unique(ts))
-            seq_expected += s_exp + tail + head
+            seen += 1
+            step = packet_step(ts)
+            steps.append(step)
+            ts0 = int(ts[0])
+            end = ts0 + int(float(h.stopped_at - t[0]) * CLOCK / step) * step
+            keep = (ts >= ts0) & (ts <= end)
+            t, seq, ts = t[keep], seq[keep], ts[keep]
+            packets += int((t <= h.stopped_at).sum())
+            s_exp, s_got = int(seq.max() - seq.min() + 1), len(np.unique(seq))
+            f_exp, f_got = (end - ts0) // step + 1, len(np.unique(ts))
+            seq_expected += s_exp
             seq_got += s_got
             frames_expected += f_exp
             frames_got += f_got
             per_stream_loss.append(1 - f_got / f_exp)
             jitters.append(jitter_ms(t, ts))
             gap_max = max(gap_max, float(np.diff(t).max()) * 1000)
+        streams += seen
+        for _ in range(max(0, STREAMS - seen)):  # nothing arrived on it in the whole window
+            missing_streams += 1
+            frames_expected += int(window * CLOCK / (steps[-1] if steps else FRAME_TS))
+            per_stream_loss.append(1.0)
     pooled = np.concatenate(jitters) if jitters else np.zeros(0)
     losses = np.array(per_stream_loss)
     heard = []
@@ -290,12 +317,13 @@ def summarize(h: Harness) -> dict[str, Any]:
     return {
         "window_s": window,
         "listeners": len(h.peers),
-        "silent_listeners": silent_listeners,
         "streams": streams,
+        "missing_streams": missing_streams,
         "packets": packets,
         "packets_per_s": packets / window if window > 0 else 0.0,
         "seq_lost_pct": 100 * (1 - seq_got / seq_expected) if seq_expected else 0.0,
         "frames_missing_pct": 100 * (1 - frames_got / frames_expected) if frames_expected else 0.0,
+        "packet_ms": 1000 * float(np.median(steps)) / CLOCK if steps else 0.0,
         "streams_over_1pct": int((losses > 0.01).sum()),
         "worst_stream_pct": 100 * float(losses.max()) if len(losses) else 0.0,
         "jitter_mean_ms": float(pooled.mean()) if len(pooled) else 0.0,
@@ -333,7 +361,7 @@ async def serve(args: argparse.Namespace) -> None:
             elif cmd == "start":
                 answer(harness.start())
             elif cmd == "stop":
-                answer(harness.stop())
+                answer(await harness.stop())
             elif cmd == "quit":
                 break
             else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import resource
@@ -97,6 +98,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="data directory of the SQLite log")
     ap.add_argument("--secret", default="media-bench-secret")
     ap.add_argument("--per-listener-encode", action="store_true", help="aiortc encodes once per listener")
+    ap.add_argument("--audio-packet-ms", type=int, help="MediaSettings.audio_packet_ms, if this hub has it")
     args = ap.parse_args()
     raise_nofile()
 
@@ -105,11 +107,16 @@ def main() -> None:
     from assembly.media.room import MediaSettings
     from mayday.app import Settings, create_app, server_config
 
+    media: dict[str, Any] = {"per_listener_encode": args.per_listener_encode, "max_peers": 5000}
+    if args.audio_packet_ms:
+        if "audio_packet_ms" not in {f.name for f in dataclasses.fields(MediaSettings)}:
+            raise SystemExit("this hub has no MediaSettings.audio_packet_ms")
+        media["audio_packet_ms"] = args.audio_packet_ms
     settings = Settings(
         data_dir=args.data,
         secret=args.secret,
         rest_rate=(1000.0, 1000.0),
-        media=MediaSettings(per_listener_encode=args.per_listener_encode, max_peers=5000),
+        media=MediaSettings(**media),
         media_addresses=[HOST],
     )
     app = create_app(settings)
