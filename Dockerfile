@@ -1,4 +1,5 @@
 # Mayday server image: `docker build -t mayday . && docker run -p 8000:8000 -v mayday:/data mayday`
+# The livestream's media is UDP on ephemeral ports: run with `--network host` to use it.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MAYDAY_DATA=/data
