@@ -125,7 +125,7 @@ async def test_assembly_create_prints_every_link(tmp_path):
         )
         assert r.returncode == 0, r.stderr
         assert "chair ama" in r.stdout and "delegate manila-dockers-5" in r.stdout and "interpreter leila" in r.stdout
-        assert r.stdout.count("#t=") == 1 + 1 + 12 + 4  # viewer, chair, delegates, interpreters
+        assert r.stdout.count("#t=") == 1 + 1 + 12 + 5  # viewer, chair, delegates, interpreters
         bad = tmp_path / "bad.yaml"
         bad.write_text("title: x\nlanguages: [en]\ndelegates: [{id: a, weight: -1}]\n")
         r = await asyncio.to_thread(
