@@ -7,7 +7,7 @@
 //
 // The page gives the markup (ids media-*, mic-*); this module binds it, follows the socket
 // (reconnecting the stream when the socket comes back) and exposes itself as window.maydayMedia.
-import { LANG, t } from "/static/i18n.js";
+import { LANG, applyI18n, t } from "/static/i18n.js";
 import { $, languageName, load, save } from "/static/assembly-ui.js";
 import { fill, h, setAttr, setText } from "/static/util.js";
 
@@ -73,6 +73,85 @@ function mediaError(err) {
   return t("media_err_other", { message: err.message || err.code || "?" });
 }
 
+/**
+ * The listening controls every assembly page shares, appended to its media card (which holds its
+ * own heading and role-specific parts, such as the delegate's and interpreter's microphone box).
+ * A page's camera box, if it has one, is moved into place among them.
+ */
+function buildControls(card) {
+  const i18n = (key) => ({ "data-i18n": key });
+  const meterAttrs = { class: "media-level", min: "0", max: "1", value: "0" };
+  const camera = card.querySelector("#media-camera-box");
+  card.append(
+    h(
+      "div",
+      { class: "media-video", id: "media-video-box", "data-testid": "media-video-box", hidden: true },
+      h("video", { id: "media-video", "data-testid": "media-video", autoplay: true, muted: true, playsinline: true }),
+    ),
+    h(
+      "div",
+      { class: "row-actions media-actions" },
+      h("button", {
+        type: "button",
+        class: "btn btn-primary",
+        id: "media-join",
+        "data-testid": "media-join",
+        ...i18n("media_join"),
+      }),
+      h("button", {
+        type: "button",
+        class: "btn btn-small",
+        id: "media-leave",
+        "data-testid": "media-leave",
+        hidden: true,
+        ...i18n("media_leave"),
+      }),
+      h("meter", {
+        ...meterAttrs,
+        id: "media-level",
+        "data-testid": "media-level",
+        "data-i18n-attr": "aria-label:media_level_label; title:media_level_label",
+      }),
+    ),
+    h(
+      "div",
+      { class: "field field-inline" },
+      h("label", { for: "media-channel" }),
+      h("select", { id: "media-channel", "data-testid": "media-channel" }),
+    ),
+    h("p", { class: "media-hearing", id: "media-hearing", "data-testid": "media-hearing", "aria-live": "polite" }),
+    h(
+      "div",
+      { class: "field media-duck" },
+      h("label", { for: "media-duck" }),
+      h(
+        "div",
+        { class: "duck-row" },
+        h("input", {
+          type: "range",
+          id: "media-duck",
+          "data-testid": "media-duck",
+          min: "0",
+          max: "100",
+          step: "5",
+          value: "25",
+        }),
+        h("output", { id: "media-duck-value", for: "media-duck" }),
+      ),
+    ),
+    h(
+      "div",
+      { class: "check" },
+      h("input", { type: "checkbox", id: "media-video-on", "data-testid": "media-video-on", checked: true }),
+      h("label", { for: "media-video-on", ...i18n("media_video_label") }),
+    ),
+    ...(camera ? [camera] : []),
+    h("p", { class: "hint media-stats", id: "media-stats", "data-testid": "media-stats" }),
+    h("p", { class: "control-error", id: "media-error", "data-testid": "media-error", role: "alert" }),
+  );
+  applyI18n(card);
+}
+
 export class Media {
   /**
    * opts.relay: the interpreter's console (the channel is a relay from another booth, never their
@@ -115,8 +194,10 @@ export class Media {
     this.chosen = typeof prefs.channel === "string" ? prefs.channel : undefined; // "" = floor only
     this.duck = Number.isFinite(prefs.duck) ? Math.min(1, Math.max(0, prefs.duck)) : DEFAULT_DUCK;
     this.video = prefs.video !== false;
+    const card = $("media");
+    if (card) buildControls(card);
     this.el = {
-      card: $("media"),
+      card,
       join: $("media-join"),
       leave: $("media-leave"),
       state: $("media-state"),
