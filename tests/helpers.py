@@ -10,3 +10,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def token_of(link: str) -> str:
+    """The link token in a page link (``.../chair#t=TOKEN``)."""
+    return link.split("#t=", 1)[1]

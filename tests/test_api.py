@@ -11,6 +11,7 @@ import httpx
 import pytest
 import websockets
 from app_server import events_in, recv_events, recv_json, running_app, ws_hello
+from helpers import token_of
 from relay_defs import soon
 
 from mayday.app import Settings
@@ -45,10 +46,6 @@ async def create(server, body: dict | None = None, board: str = "public") -> dic
     return r.json()
 
 
-def token(link: str) -> str:
-    return link.split("#t=", 1)[1]
-
-
 async def offset(server, relay_id: str) -> int:
     return await server.app.state.log.last_offset(stream_of(relay_id))
 
@@ -75,7 +72,7 @@ async def test_create_needs_the_admin_link_and_a_valid_definition(server):
         # a relay-scoped coordinator link is not an admin link
         made = await create(server)
         r = await http.post(
-            "/api/relays", content=body, headers={"authorization": f"Bearer {token(made['coordinator'])}"}
+            "/api/relays", content=body, headers={"authorization": f"Bearer {token_of(made['coordinator'])}"}
         )
         assert r.status_code == 401
         assert (await http.get("/api/relays", headers=admin)).json()["relays"] == [
@@ -102,7 +99,7 @@ async def test_roles_over_rest_and_nothing_appended_when_refused(server):
     made = await create(server)
     rid = made["id"]
     url = f"/api/relays/{rid}/commands"
-    site_akl, coord, viewer = token(made["sites"]["akl"]), token(made["coordinator"]), token(made["viewer"])
+    site_akl, coord, viewer = token_of(made["sites"]["akl"]), token_of(made["coordinator"]), token_of(made["viewer"])
     before = await offset(server, rid)
     async with httpx.AsyncClient(base_url=server.base) as http:
         cases = [
@@ -144,7 +141,7 @@ async def test_roles_over_rest_and_nothing_appended_when_refused(server):
         r = await http.post(
             url,
             content=json.dumps({"type": "dispatch", "text": "hi"}),
-            headers={"authorization": f"Bearer {token(new_link)}"},
+            headers={"authorization": f"Bearer {token_of(new_link)}"},
         )
         assert r.status_code == 200
         # Only the coordinator sees every link.
@@ -161,7 +158,7 @@ async def test_private_board_needs_a_link_and_calendars(server):
     async with httpx.AsyncClient(base_url=server.base) as http:
         assert (await http.get(f"/api/relays/{rid}")).status_code == 401
         assert (await http.get(f"/relay/{rid}.ics")).status_code == 401
-        viewer = token(made["viewer"])
+        viewer = token_of(made["viewer"])
         r = await http.get(f"/api/relays/{rid}", headers={"authorization": f"Bearer {viewer}"})
         assert r.status_code == 200 and [leg["site"] for leg in r.json()["legs"]] == ["akl", "lag"]
         r = await http.get(f"/relay/{rid}/sites/lag.ics", params={"token": viewer})
@@ -198,7 +195,7 @@ async def test_websocket_live_events_and_resume_from_offset(server):
     await conn.close()
 
     # While this client is away, three more events happen.
-    site = await ws_hello(url, token(made["sites"]["akl"]))
+    site = await ws_hello(url, token_of(made["sites"]["akl"]))
     site_conn = site[0]
     await site_conn.send(json.dumps({"type": "command", "id": "c1", "command": {"type": "check_in"}}))
     await site_conn.send(
@@ -237,7 +234,7 @@ async def test_bad_frames_get_clear_errors_and_append_nothing(server):
     made = await create(server)
     rid = made["id"]
     url = f"{server.ws_base}/ws/relay/{rid}"
-    viewer, site = token(made["viewer"]), token(made["sites"]["lag"])
+    viewer, site = token_of(made["viewer"]), token_of(made["sites"]["lag"])
     conn, welcome = await ws_hello(url, viewer)
     assert welcome["role"] == "viewer"
     await recv_events(conn, 1)
@@ -373,7 +370,7 @@ async def test_rest_writes_are_rate_limited_per_client(tmp_path):
     async with running_app(settings) as server:
         made = await create(server)
         url = f"/api/relays/{made['id']}/commands"
-        headers = {"authorization": f"Bearer {token(made['coordinator'])}"}
+        headers = {"authorization": f"Bearer {token_of(made['coordinator'])}"}
         async with httpx.AsyncClient(base_url=server.base) as http:
             statuses = [
                 (
@@ -390,7 +387,7 @@ async def test_tokens_in_urls_only_for_reading_and_fractional_durations_survive(
     spec["checkin_grace"] = 0.5
     spec["sites"][0]["legs"]["duration"] = 90.5
     made = await create(server, spec)
-    rid, coord = made["id"], token(made["coordinator"])
+    rid, coord = made["id"], token_of(made["coordinator"])
     async with httpx.AsyncClient(base_url=server.base) as http:
         r = await http.get(f"/api/relays/{rid}/plan")
         assert r.status_code == 200 and r.json()["legs"][0]["hours"] == round(90.5 / 3600, 4)
@@ -408,7 +405,7 @@ async def test_tokens_in_urls_only_for_reading_and_fractional_durations_survive(
 
 async def test_frame_limit_is_in_bytes_and_binary_frames_count_against_the_rate(server):
     made = await create(server)
-    conn, _ = await ws_hello(f"{server.ws_base}/ws/relay/{made['id']}", token(made["sites"]["akl"]))
+    conn, _ = await ws_hello(f"{server.ws_base}/ws/relay/{made['id']}", token_of(made["sites"]["akl"]))
     await recv_events(conn, 1)
     # 3,000 three-byte characters: under 8 KiB characters, over 8 KiB bytes.
     await conn.send(json.dumps({"type": "ping", "pad": "€" * 3000}, ensure_ascii=False))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from app_server import recv_events, running_app, ws_hello
 from conftest import DEFINITION
+from helpers import token_of
 
 from assembly.protocol import ALLOWED, COMMAND_TYPES
 from mayday.app import Settings
@@ -49,7 +50,7 @@ SAMPLES = {
 
 def by_role(made: dict) -> dict[str, str | None]:
     def tok(url: str) -> str:
-        return url.split("#t=", 1)[1]
+        return token_of(url)
 
     return {
         "chair": tok(made["chairs"]["ama"]),
@@ -195,7 +196,7 @@ async def vote(server, aid, token, ballot, choice, nonce=None, previous=None):
 async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     made = await create(server)
     aid = made["id"]
-    tok = {pid: url.split("#t=", 1)[1] for pid, url in made["delegates"].items()}
+    tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
     chair = by_role(made)["chair"]
     await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
     r = await command(server, aid, chair, {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0})
@@ -245,7 +246,7 @@ async def test_a_restart_mid_ballot_loses_no_vote(tmp_path, request, backend):
     async with running_app(settings) as server:
         made = await create(server)
         aid = made["id"]
-        tok = {pid: url.split("#t=", 1)[1] for pid, url in made["delegates"].items()}
+        tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
         chair = by_role(made)["chair"]
         await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
         await command(server, aid, chair, {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0})

@@ -5,6 +5,7 @@ Playwright. Nothing is downloaded: a missing /usr/bin/chromium FAILS (like a mis
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -65,6 +66,17 @@ class MaydayServer:
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, timeout=10)
+
+    def create(self, route: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """POST a definition with the admin token (``/api/relays``, ``/api/assemblies``): its links."""
+        with self.api() as client:
+            r = client.post(
+                route,
+                content=json.dumps(definition),
+                headers={"authorization": f"Bearer {self.admin_token}", "content-type": "application/json"},
+            )
+        assert r.status_code == 201, r.text
+        return r.json()
 
     def stop(self) -> None:
         _stop(self.proc)
@@ -199,15 +211,17 @@ def own_server(tmp_path: Path) -> Iterator[MaydayServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
     # open, and pytest-asyncio cannot start its own in tests that run after (tests/log, ...).
+    # A module adds flags with CHROMIUM_EXTRA_ARGS (the livestream's fake microphone and camera).
+    args = CHROMIUM_ARGS + list(getattr(request.module, "CHROMIUM_EXTRA_ARGS", []))
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (never download a browser)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
             yield b
         finally:

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 import pytest
+from helpers import token_of
 from playwright.sync_api import expect
 
 from assembly import core
@@ -55,21 +56,6 @@ DEFINITION = {
 }
 
 
-def create_assembly(server: Any, definition: dict[str, Any]) -> dict[str, Any]:
-    with server.api() as client:
-        r = client.post(
-            "/api/assemblies",
-            content=json.dumps(definition),
-            headers={"authorization": f"Bearer {server.admin_token}", "content-type": "application/json"},
-        )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def token_of(link: str) -> str:
-    return link.split("#t=", 1)[1]
-
-
 def live(page: Any) -> None:
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=LIVE)
 
@@ -87,7 +73,7 @@ def text(page: Any, tid: str) -> Any:
 
 
 def test_assembly_session(own_server, open_page, page_log, screenshot) -> None:
-    asm = create_assembly(own_server, DEFINITION)
+    asm = own_server.create("/api/assemblies", DEFINITION)
     aid = asm["id"]
     chair = open_page(asm["chairs"]["ama"], *DESKTOP)
     rosa = open_page(asm["delegates"]["rosa"], *PHONE)
@@ -410,8 +396,8 @@ def test_secret_vote_whose_answer_is_lost(mayday_server, open_page, page_log) ->
     """The connection drops after a secret vote is sent and before anything comes back: the page
     does not know whether it counted. Back online, the log says it did (the voter's ballot_voted),
     so the page keeps that vote's receipt -- and changing the vote with it works."""
-    asm = create_assembly(
-        mayday_server,
+    asm = mayday_server.create(
+        "/api/assemblies",
         {
             "title": "Lost answer",
             "languages": ["en"],

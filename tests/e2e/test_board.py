@@ -5,13 +5,13 @@ previews and creates a relay, and no page logs an error, breaks the CSP or leaks
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from typing import Any
 
 import pytest
 import pytz
+from helpers import token_of
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -34,21 +34,6 @@ def leg_at(start: dt.datetime, tz: str) -> dict[str, str]:
     }
 
 
-def create_relay(server: Any, definition: dict[str, Any]) -> dict[str, Any]:
-    with server.api() as client:
-        r = client.post(
-            "/api/relays",
-            content=json.dumps(definition),
-            headers={"authorization": f"Bearer {server.admin_token}", "content-type": "application/json"},
-        )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def token_of(link: str) -> str:
-    return link.split("#t=", 1)[1]
-
-
 def assert_clean(page_log: Any, secrets: list[str]) -> None:
     assert page_log.errors == [], "\n".join(page_log.errors)
     assert page_log.csp_violations() == []
@@ -60,8 +45,8 @@ def assert_clean(page_log: Any, secrets: list[str]) -> None:
 def test_board_follows_the_baton_live(mayday_server, open_page, page_log, screenshot) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=1)
     a_start, b_start = now + LEAD_A, now + LEAD_B
-    relay = create_relay(
-        mayday_server,
+    relay = mayday_server.create(
+        "/api/relays",
         {
             "name": "E2E relay",
             "checkin_grace": "1m",

@@ -11,25 +11,15 @@ without a prompt and autoplay allowed."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers import token_of
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-MEDIA_ARGS = [  # conftest's CHROMIUM_ARGS, and a fake microphone and camera
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+CHROMIUM_EXTRA_ARGS = [  # for the shared browser fixture: a fake microphone and camera
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
@@ -52,34 +42,8 @@ DEFINITION = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """This module's Chromium: the shared fixtures (open_page, page_log) use it."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (never download a browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=MEDIA_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def create_assembly(server: Any) -> dict[str, Any]:
-    with server.api() as client:
-        r = client.post(
-            "/api/assemblies",
-            content=json.dumps(DEFINITION),
-            headers={"authorization": f"Bearer {server.admin_token}", "content-type": "application/json"},
-        )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def chair_command(server: Any, asm: dict[str, Any], command: dict[str, Any]) -> None:
-    token = asm["chairs"]["ama"].split("#t=", 1)[1]
+    token = token_of(asm["chairs"]["ama"])
     with server.api() as client:
         r = client.post(
             f"/api/assemblies/{asm['id']}/commands", json=command, headers={"authorization": f"Bearer {token}"}
@@ -146,7 +110,7 @@ def rising(page: Any, mid: str, tries: int = 20) -> tuple[int, int]:
 
 
 def test_livestream(mayday_server, open_page, page_log, screenshot) -> None:
-    asm = create_assembly(mayday_server)
+    asm = mayday_server.create("/api/assemblies", DEFINITION)
     ngozi = open_page(asm["delegates"]["ngozi"], 360, 800)
     viewer = open_page(asm["watch"], 360, 800)
     pages = [ngozi, viewer]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
 from app_server import running_app
+from helpers import token_of
 from media_client import Listener, MediaClient, ToneTrack
 
 from mayday.app import Settings
@@ -60,7 +61,7 @@ async def assembly(server):
     made = r.json()
 
     def tok(url: str) -> str:
-        return url.split("#t=", 1)[1]
+        return token_of(url)
 
     tokens = {pid: tok(u) for group in ("chairs", "delegates", "interpreters") for pid, u in made[group].items()}
     tokens["viewer"] = tok(made["viewer"])
@@ -358,8 +359,8 @@ async def test_nothing_is_left_behind_when_participants_leave_or_the_server_stop
         made = r.json()
         url = f"{server.ws_base}/ws/assembly/{made['id']}"
         hub = server.app.state.media
-        speaker = MediaClient(url, made["delegates"]["ngozi"].split("#t=")[1])
-        viewers = [MediaClient(url, made["viewer"].split("#t=")[1]) for _ in range(3)]
+        speaker = MediaClient(url, token_of(made["delegates"]["ngozi"]))
+        viewers = [MediaClient(url, token_of(made["viewer"])) for _ in range(3)]
         for c in (speaker, *viewers):
             await c.open()
         await speaker.join(ToneTrack(NGOZI))
