@@ -10,7 +10,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from mayday.errors import bad_request
 from mayday.log import Conflict, EventLog, NewEvent, ReceiptMissing, Record, SecretWrite
+from mayday.log.base import storable
 
 S = TypeVar("S")
 MAX_ATTEMPTS = 20
@@ -109,6 +111,14 @@ class Aggregate(Generic[S]):
                     mine = list(decide(state))
                 except Exception as e:  # refused: this caller gets the error, the others go on
                     outcomes.append(e)
+                    continue
+                try:
+                    # Checked here, not left to the append: one command the log cannot store
+                    # must fail alone, never the group it was committed with.
+                    for e in mine:
+                        storable(e.data)
+                except (ValueError, TypeError, RecursionError) as e:
+                    outcomes.append(bad_request("bad_command", f"the command holds data that cannot be stored: {e}"))
                     continue
                 for e in mine:
                     state = self._evolve(state, e.type, e.data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -21,7 +22,9 @@ from mayday.clock import Clock
 from mayday.errors import DomainError, not_found, refused
 from mayday.hub import Hub
 from mayday.log import EventLog, NewEvent, Record
-from mayday.timers import DeadlineTimers
+from mayday.timers import DeadlineTimers, backoff
+
+log = logging.getLogger("mayday.streams")
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MAX_BATCH = 500  # records in one frame at most
@@ -48,6 +51,7 @@ class StreamService(Generic[S]):
         self._loaded: dict[str, Aggregate[S]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._to_arm: set[str] = set()
+        self._lagging: dict[str, str] = {}  # streams whose follower is waiting to try again: why
 
     # the domain: overridden by each kind ---------------------------------------------------
 
@@ -99,12 +103,41 @@ class StreamService(Generic[S]):
         task.add_done_callback(self._tasks.discard)
 
     async def _tail_index(self, after: int) -> None:
-        async for record in self.log.subscribe(self.index_stream, after):
-            await self._open(record.data["id"])
+        async def follow(after: int) -> int:
+            async for record in self.log.subscribe(self.index_stream, after):
+                await self._open(record.data["id"])
+                after = record.offset
+            return after
+
+        await self._resilient(self.index_stream, after, follow)
+
+    async def _resilient(self, what: str, after: int, follow: Callable[[int], Any]) -> None:
+        """Run ``follow(after)`` (which returns the last offset it handled) until the log is closed,
+        starting it again from where it got to whenever the storage fails under it: a process that
+        loses Redis picks up every stream where it left off, nothing lost and nothing doubled."""
+        attempt = 0
+        while True:
+            try:
+                after = await follow(after)
+                return  # the log was closed
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                attempt += 1
+                delay = backoff(attempt)
+                (log.exception if attempt == 1 else log.warning)(
+                    "following %s failed after offset %d (try %d); again in %.2f s", what, after, attempt, delay
+                )
+                self._lagging[what] = f"following failed {attempt} time(s) after offset {after}"
+                try:
+                    await asyncio.sleep(delay)
+                finally:
+                    self._lagging.pop(what, None)
 
     def _open(self, stream_id: str) -> asyncio.Task[Aggregate[S]]:
         task = self._opening.get(stream_id)
-        if task is None:
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            # Never opened, or its load failed (storage down): a later caller tries again.
             task = self._opening[stream_id] = asyncio.create_task(self._load(stream_id))
         return task
 
@@ -114,7 +147,13 @@ class StreamService(Generic[S]):
         self._loaded[stream_id] = agg
         self._spawn(self._tail(stream_id, agg, agg.offset))
         if agg.state.created and self.tick_command is not None:
-            await self._execute(agg, stream_id, self.tick_command)
+            # What was missed while down is applied now, late, and says so. If that fails, the
+            # timer (armed from the state, which still has the deadline due) retries it.
+            try:
+                await self._execute(agg, stream_id, self.tick_command)
+            except Exception:
+                log.exception("late tick for %s on load failed; the timer retries it", stream_id)
+                self._arm(stream_id)
         return agg
 
     async def _tail(self, stream_id: str, agg: Aggregate[S], after: int) -> None:
@@ -139,15 +178,23 @@ class StreamService(Generic[S]):
             ended = loop.time()
             next_at = ended + min(ended - started, MAX_PACING)
 
-        async for record in self.log.subscribe(self.stream_of(stream_id), after):
-            agg.apply(record)
-            self._arm(stream_id)
-            pending.append(record)
-            if len(pending) >= MAX_BATCH:
-                flush()
-            elif not scheduled:
-                scheduled = True
-                loop.call_at(max(next_at, loop.time()), flush)
+        async def follow(after: int) -> int:
+            nonlocal scheduled
+            # From the last record *published*, not from agg.offset: this process's own appends
+            # are folded before the tail sees them, and clients must still get them.
+            async for record in self.log.subscribe(self.stream_of(stream_id), after):
+                agg.apply(record)
+                self._arm(stream_id)
+                pending.append(record)
+                after = record.offset
+                if len(pending) >= MAX_BATCH:
+                    flush()
+                elif not scheduled:
+                    scheduled = True
+                    loop.call_at(max(next_at, loop.time()), flush)
+            return after
+
+        await self._resilient(self.stream_of(stream_id), after, follow)
 
     def _arm(self, stream_id: str) -> None:
         """Re-arm the stream's timer soon. Coalesced: a burst of records (a replay, a late tick
@@ -172,6 +219,32 @@ class StreamService(Generic[S]):
 
     def ids(self) -> list[str]:
         return sorted(self._opening)
+
+    def health(self, now: dt.datetime) -> dict[str, Any]:
+        """What an operator's monitor needs: streams loaded and followed, timers armed, ticks
+        failing, and each stream's deadline that is already past (oldest first)."""
+        overdue = []
+        for stream_id, agg in self._loaded.items():
+            deadline = self.next_deadline(agg.state) if agg.state.created else None
+            if deadline is not None and deadline < now:
+                overdue.append((deadline, stream_id))
+        overdue.sort()
+        failing = self.scheduler.failing() if self.scheduler else {}
+        return {
+            "loaded": len(self._loaded),
+            "followed": sum(1 for t in self._tasks if not t.done()),
+            "lagging": dict(self._lagging),
+            "timers": self.scheduler.armed_count() if self.scheduler else None,
+            "failing_ticks": {k: {"attempts": f.attempts, "error": f.error} for k, f in failing.items()},
+            "overdue": [
+                {
+                    "id": stream_id,
+                    "deadline": deadline.isoformat(),
+                    "late_s": round((now - deadline).total_seconds(), 3),
+                }
+                for deadline, stream_id in overdue[:10]
+            ],
+        }
 
     async def get(self, stream_id: str) -> Aggregate[S]:
         missing = not_found(f"no such {self.kind}")

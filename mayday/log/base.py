@@ -44,7 +44,15 @@ class Record:
 
 
 def encode_data(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    """Event data as stored: compact JSON text. NaN and Infinity are refused (ValueError): they
+    are not JSON, and no client could read them back."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def storable(data: dict[str, Any]) -> None:
+    """Raise ValueError (or TypeError) if ``data`` cannot be stored by every backend: not JSON,
+    or text that is not valid Unicode (a lone surrogate such as "\\ud800" has no UTF-8 form)."""
+    encode_data(data).encode("utf-8")
 
 
 class ReceiptMissing(Exception):
