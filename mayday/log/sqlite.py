@@ -5,20 +5,35 @@ stream's last offset, refuse a stale writer, and insert the batch. All access go
 worker thread and connection, so the event loop never blocks on disk. Live subscribers in this
 process are woken after each commit; SQLite has no cross-process notification, so several
 processes need the Redis backend.
+
+Secret ballots: deleted rows are overwritten with zeros (``secure_delete``), and the WAL, which
+holds every transaction whole (a "has voted" event page beside the counter page it was written
+with), is checkpointed and truncated to zero bytes after each secret write, at open, and on
+``compact_journal`` (called when a secret ballot closes). What stays is the database file itself:
+current counters and the events, nothing that pairs the two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from mayday.log.base import Conflict, NewEvent, ReceiptMissing, Record, SecretWrite, encode_data
+
+logger = logging.getLogger(__name__)
+
+# compact_journal retries a checkpoint that another connection (a backup, the sqlite3 shell) keeps
+# from completing, for this long, without ever blocking the worker thread between tries.
+COMPACT_PATIENCE_S = 10.0
+COMPACT_RETRY_S = 0.05
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -45,6 +60,7 @@ class SqliteLog:
         self.path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mayday-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._busy_timeout = 5000
         self._wakeups: dict[str, asyncio.Event] = {}
         self._closed = False
 
@@ -63,8 +79,47 @@ class SqliteLog:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows (a closed ballot's counters and receipts) are overwritten with zeros in the
+        # database file, not merely unlinked.
+        conn.execute("PRAGMA secure_delete=ON")
         conn.executescript(SCHEMA)
+        self._busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
         self._conn = conn
+        # A WAL left by a kill -9 still holds its transactions whole, secret ballots' included:
+        # fold it into the database and empty it before anything else happens.
+        if self.path != ":memory:":
+            left = self._wal_size()
+            if not self._checkpoint(wait=True):
+                logger.warning("sqlite: could not empty the WAL at open (another connection reads it)")
+            elif left:
+                logger.info("sqlite: emptied a WAL of %d bytes left by the last run", left)
+
+    def _wal_size(self) -> int:
+        try:
+            return os.path.getsize(self.path + "-wal")
+        except FileNotFoundError:
+            return 0
+
+    def _checkpoint(self, *, wait: bool) -> bool:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the database and truncate it to
+        zero bytes. False when another connection's read or write kept it from completing.
+        ``wait=False`` gives up at once instead of waiting on the busy handler (this worker
+        thread serves every caller)."""
+        assert self._conn is not None
+        if not wait:
+            self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            if not wait:
+                self._conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout)}")
+        return not busy
+
+    def _compact(self) -> tuple[bool, int, int]:
+        """One try: (done, WAL bytes before, WAL bytes after)."""
+        before = self._wal_size()
+        done = self._checkpoint(wait=False)
+        return done, before, self._wal_size()
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -92,6 +147,16 @@ class SqliteLog:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if secret is not None and self.path != ":memory:":
+            # The WAL now holds this vote whole: its "has voted" page next to the counters it
+            # moved. Empty it now rather than at close, so a copy of the disk taken while the
+            # ballot is open pairs no earlier vote with its choice. Best effort (a reader in
+            # another process can hold it back; compact_journal at close retries). The vote is
+            # committed whatever happens here, so a failure must not fail the append.
+            try:
+                self._checkpoint(wait=False)
+            except sqlite3.Error as e:
+                logger.warning("sqlite: could not empty the WAL after a secret write: %s", e)
         return expected + len(rows)
 
     def _secret_write(self, stream: str, secret: SecretWrite) -> None:
@@ -184,6 +249,37 @@ class SqliteLog:
 
     async def get_or_set_secret(self, name: str, candidate: str) -> str:
         return await self._run(self._secret, name, candidate)
+
+    async def compact_journal(self) -> str:
+        """Make the WAL forget: checkpoint it into the database and truncate it to zero bytes,
+        retrying while another connection keeps the checkpoint from completing. Raises
+        RuntimeError when it still cannot after COMPACT_PATIENCE_S."""
+        if self.path == ":memory:":
+            return "sqlite: in memory, no journal on disk"
+        deadline = time.monotonic() + COMPACT_PATIENCE_S
+        tries = 0
+        while True:
+            tries += 1
+            done, before, after = await self._run(self._compact)
+            if done:
+                if after:  # pragma: no cover - TRUNCATE leaves zero bytes when it completes
+                    raise RuntimeError(f"sqlite: checkpoint completed but the WAL still has {after} bytes")
+                again = f" after {tries} tries" if tries > 1 else ""
+                return f"sqlite: WAL of {before} bytes checkpointed and truncated to 0 bytes{again}"
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"sqlite: WAL still in use by another connection after {tries} checkpoint tries")
+            await asyncio.sleep(COMPACT_RETRY_S)
+
+    async def ping(self) -> float:
+        """Seconds for one trivial query through the worker thread; raises if the database fails."""
+        start = time.perf_counter()
+        await self._run(self._ping)
+        return time.perf_counter() - start
+
+    def _ping(self) -> None:
+        if self._conn is None or self._closed:
+            raise RuntimeError("sqlite: the log is closed")
+        self._conn.execute("SELECT 1").fetchone()
 
     async def close(self) -> None:
         if self._closed:
