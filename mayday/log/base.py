@@ -110,6 +110,20 @@ class EventLog(Protocol):
         """
         ...
 
+    async def ping(self) -> float:
+        """Seconds one trivial round trip to the store took, for the health route. Bounded by a
+        short timeout of the backend's own; raises when the store cannot be reached or fails."""
+        ...
+
+    async def compact_journal(self) -> str:
+        """Make the store's own persistence forget the individual writes it journalled, keeping
+        only the current data; called after a secret ballot closes, so that no journal on disk
+        still holds the vote-by-vote counter writes. Waits (bounded) for the work to finish.
+
+        Returns a short description of what was done, or of what could not be done and why (for
+        the log and the operator); raises when the store itself fails."""
+        ...
+
     async def close(self) -> None: ...
 
 
