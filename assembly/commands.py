@@ -106,12 +106,14 @@ class OpenBallot:
     majority: str = "simple"
     secret: bool = False
     quorum: Decimal | None = None
+    accept_weight_risk: bool = False  # open it secret even if the weights can reveal choices
 
 
 @dataclass(frozen=True)
 class OpenRanking:
     candidates: tuple[str, ...] | None = None  # None: every adopted demand
     secret: bool = False
+    accept_weight_risk: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class CloseBallot:
 @dataclass(frozen=True)
 class AddPerson:
     person: Person
+    accept_weight_risk: bool = False  # add a delegate whose weight is rare while a secret ballot is open
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ module with a choice: the shell writes the choice to the log's secret counters
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -135,13 +136,20 @@ def _tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[NewEvent]:
     return [NewEvent("floor_overtime", {"entry": f.entry, "person": f.person, "at": iso(now)})]
 
 
+def _arrived(person: str) -> NewEvent:
+    """An absent delegate who raises a hand or votes is present from now on."""
+    return NewEvent("presence_changed", {"person": person, "present": True})
+
+
+# presence_changed carries no time: the one a first vote brings sits right before that vote's
+# "has voted", so its time would be the time of a secret vote.
 def _presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[NewEvent]:
     p = state.person(c.person)
     if p is None:
         raise _err("unknown_person", f"no participant {c.person!r}")
     if (c.person in state.present) == c.present:
         return []
-    return [NewEvent("presence_changed", {"person": c.person, "present": c.present, "at": iso(now)})]
+    return [NewEvent("presence_changed", {"person": c.person, "present": c.present})]
 
 
 def _raise(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEvent]:
@@ -154,7 +162,7 @@ def _raise(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEven
         raise _err("already_in_queue", f"{c.person} already asked for a {c.kind.replace('_', ' ')}")
     events = []
     if c.person not in state.present:
-        events.append(NewEvent("presence_changed", {"person": c.person, "present": True, "at": iso(now)}))
+        events.append(_arrived(c.person))
     data = {"entry": state.next_entry, "person": c.person, "kind": c.kind, "at": iso(now)}
     return [*events, NewEvent("hand_raised", data)]
 
@@ -318,6 +326,59 @@ def _translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[New
     return [NewEvent("translation_added", data)]
 
 
+# Weights that reveal choices. A secret ballot publishes, per choice (per pair of candidates for a
+# ranking), the total weight that chose it, and the log names who voted. When weights differ,
+# those totals can be split back into how many delegates of each weight chose what: with weights
+# 1.001 ... 1.128 every total decodes to exactly one set of voters. The rule assumes the worst
+# (that every total decodes) and so requires each weight class to be a crowd: every weight held
+# by the delegates must be held by at least k of them (the definition's secret_k, default 5). One
+# weight for everyone is always fine: the totals then give head counts per choice, which every
+# secret ballot publishes, and the weights add nothing.
+
+
+def weight_classes_at_risk(state: AssemblyState, adding: Person | None = None) -> list[tuple[Decimal, int]]:
+    """(weight, delegates) for each weight held by fewer than k delegates, when there is more than
+    one weight; ``adding`` counts a delegate about to be added."""
+    assert state.definition is not None
+    delegates = [p for p in state.people.values() if p.role == "delegate"]
+    if adding is not None and adding.role == "delegate":
+        delegates.append(adding)
+    classes = Counter(p.weight for p in delegates)
+    if len(classes) <= 1:
+        return []
+    k = state.definition.secret_k
+    return sorted((w, n) for w, n in classes.items() if n < k)
+
+
+def _risk_record(state: AssemblyState, risk: list[tuple[Decimal, int]]) -> dict[str, Any]:
+    assert state.definition is not None
+    return {"k": state.definition.secret_k, "classes": [{"weight": str(w), "delegates": n} for w, n in risk]}
+
+
+def _risk_refusal(state: AssemblyState, risk: list[tuple[Decimal, int]], what: str) -> DomainError:
+    assert state.definition is not None
+    shown = ", ".join(f"weight {w}: {n} delegate{'s' if n != 1 else ''}" for w, n in risk[:10])
+    if len(risk) > 10:
+        shown += f" and {len(risk) - 10} more"
+    return _err(
+        "weights_reveal_choices",
+        f"{what}: the published totals can show how delegates of a rare weight voted ({shown}); "
+        f"a secret ballot needs every weight shared by at least {state.definition.secret_k} delegates. "
+        "Send accept_weight_risk: true to go ahead knowingly, or open an open ballot.",
+    )
+
+
+def _secret_opening(state: AssemblyState, secret: bool, accept: bool) -> dict[str, Any]:
+    """What a secret ballot's opening records about weight risk: nothing when there is none; the
+    classes at risk when the chair accepted it; a refusal when they did not."""
+    risk = weight_classes_at_risk(state) if secret else []
+    if not risk:
+        return {}
+    if not accept:
+        raise _risk_refusal(state, risk, "weights reveal choices")
+    return {"weight_risk": _risk_record(state, risk)}
+
+
 def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     t = _text(state, c.target)
@@ -328,7 +389,7 @@ def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[
     if c.majority not in ("simple", "two_thirds"):
         raise _err("bad_majority", "majority is simple or two_thirds")
     quorum = state.definition.quorum if c.quorum is None else c.quorum
-    if not 0 <= quorum <= 1:
+    if not (quorum.is_finite() and 0 <= quorum <= 1):
         raise _err("bad_quorum", "quorum is a share between 0 and 1")
     data = {
         "ballot": state.next_ballot,
@@ -339,6 +400,7 @@ def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[
         "secret": c.secret,
         "quorum": str(quorum),
         "at": iso(now),
+        **_secret_opening(state, c.secret, c.accept_weight_risk),
     }
     return [NewEvent("ballot_opened", data)]
 
@@ -362,6 +424,7 @@ def _open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> lis
         "secret": c.secret,
         "quorum": "0",
         "at": iso(now),
+        **_secret_opening(state, c.secret, c.accept_weight_risk),
     }
     return [NewEvent("ballot_opened", data)]
 
@@ -388,7 +451,7 @@ def _vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]
         return []
     events = []
     if c.voter not in state.present:
-        events.append(NewEvent("presence_changed", {"person": c.voter, "present": True, "at": iso(now)}))
+        events.append(_arrived(c.voter))
     data = {"ballot": b.id, "voter": c.voter, "choice": choice, "weight": str(p.weight)}
     return [*events, NewEvent("vote_cast", data)]
 
@@ -404,7 +467,7 @@ def _secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> l
         raise _err("already_voted", "you have voted; send the receipt of that vote to change it")
     events = []
     if c.voter not in state.present:
-        events.append(NewEvent("presence_changed", {"person": c.voter, "present": True, "at": iso(now)}))
+        events.append(_arrived(c.voter))
     # No time, no choice, no weight: only who has voted (the order of events is all the log keeps).
     return [*events, NewEvent("ballot_voted", {"ballot": b.id, "voter": c.voter})]
 
@@ -481,7 +544,17 @@ def _add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[Ne
     for language in (c.person.language, c.person.booth):
         if language is not None:
             _language(state, language)
-    return [NewEvent("person_added", {"role": c.person.role, **person_to_json(c.person), "at": iso(now)})]
+    data = {"role": c.person.role, **person_to_json(c.person), "at": iso(now)}
+    if c.person.role == "delegate" and any(b.secret and b.status == "open" for b in state.ballots.values()):
+        # A delegate added now may vote in the open secret ballot: their weight must not make a
+        # class the opening did not account for (or join one already at risk).
+        before = {w for w, _ in weight_classes_at_risk(state)}
+        after = weight_classes_at_risk(state, c.person)
+        if {w for w, _ in after} - before or c.person.weight in {w for w, _ in after}:
+            if not c.accept_weight_risk:
+                raise _risk_refusal(state, after, "a secret ballot is open and this weight would reveal choices")
+            data["weight_risk"] = _risk_record(state, after)
+    return [NewEvent("person_added", data)]
 
 
 def _revoke(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEvent]:

@@ -7,6 +7,7 @@ speaking_time: {speech: 3m, reply: 1m, point_of_order: 1m}   # or one duration f
 queue: {first_time_first: true, region_rotation: true, region_budget: 20m}
 quorum: 0.5                       # default for ballots: share of the weight present taking part
 viewers: public                   # or "link": watching needs the viewer link
+secret_k: 5                       # a secret ballot needs every weight shared by >= k delegates
 chairs: [{id: ama, name: Ama, language: en}]
 delegates:
   - {id: ngozi, name: Ngozi, site: lag, region: africa, weight: 2, language: en}
@@ -30,7 +31,12 @@ PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")  # BCP 47 primary tag (+ region/script)
 KINDS = ("speech", "reply", "point_of_order")
 MAX_PEOPLE = 5000
-MAX_TEXT = 200
+MAX_TEXT = 200  # titles and names
+MAX_PLACE = 64  # a site or region
+MAX_UNDERSTANDS = 50  # languages an interpreter understands
+# Secret ballots publish per-choice weight totals: a weight held by fewer than k delegates can
+# decode their choices from them (assembly/core.py, weight_classes_at_risk).
+SECRET_K = 5
 DEFAULT_TIMES = {"speech": dt.timedelta(minutes=3), "reply": dt.timedelta(minutes=1),
                  "point_of_order": dt.timedelta(minutes=1)}  # fmt: skip
 
@@ -64,6 +70,7 @@ class AssemblyDef:
     quorum: Decimal = Decimal("0.5")
     viewers: str = "public"
     people: tuple[Person, ...] = ()
+    secret_k: int = SECRET_K
 
     @cached_property
     def by_id(self) -> dict[str, Person]:
@@ -79,12 +86,65 @@ def _text(raw: Any, where: str, limit: int = MAX_TEXT) -> str:
     return raw.strip()
 
 
+def _short(raw: Any) -> str:
+    """``raw`` for an error message, cut to a readable length (a refusal never echoes 10 KB)."""
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _language(raw: Any, where: str, languages: tuple[str, ...] | None) -> str:
     if not isinstance(raw, str) or not LANGUAGE.match(raw):
-        raise SpecError(f"{where}: expected a language code like 'en' or 'pt-BR', got {raw!r}")
+        raise SpecError(f"{where}: expected a language code like 'en' or 'pt-BR', got {_short(raw)}")
     if languages is not None and raw not in languages:
         raise SpecError(f"{where}: language {raw!r} is not one of the assembly's languages {list(languages)}")
     return raw
+
+
+# The limits of a person's fields, shared with the commands that add people (assembly/protocol.py):
+# whatever a definition refuses, add_person refuses too.
+
+
+def parse_name(raw: Any, where: str) -> str:
+    return _text(raw, where)
+
+
+def parse_language(raw: Any, where: str) -> str:
+    """A well-formed language code (whether the assembly has it is the core's question)."""
+    return _language(raw, where, None)
+
+
+def parse_place(raw: Any, where: str) -> str | None:
+    """A site or region: absent, or a non-blank text of at most MAX_PLACE characters."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PLACE:
+        raise SpecError(f"{where}: expected a short text (1-{MAX_PLACE} characters)")
+    return raw
+
+
+def parse_understands(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_UNDERSTANDS:
+        raise SpecError(f"{where}: expected a list of at most {MAX_UNDERSTANDS} language codes")
+    return tuple(_language(u, where, None) for u in raw)
+
+
+def parse_person_id(raw: Any, where: str) -> str:
+    if not isinstance(raw, str) or not PERSON_ID.match(raw):
+        raise SpecError(f"{where}: id must be 1-48 letters, digits, '.', '-' or '_', got {_short(raw)}")
+    return raw
+
+
+def parse_quorum(raw: Any, where: str = "quorum") -> Decimal:
+    """A share between 0 and 1 (a number or a numeric string)."""
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal) or not value.is_finite():
+        value = Decimal(-1)
+    if not 0 <= value <= 1:
+        raise SpecError(f"{where}: expected a share between 0 and 1, got {_short(raw)}")
+    return value
 
 
 def parse_weight(raw: Any, where: str) -> Decimal:
@@ -135,25 +195,17 @@ def _people(raw: Any, role: str, languages: tuple[str, ...]) -> list[Person]:
             name = item.get("name", prefix)
             ids = [(f"{prefix}-{n}", f"{_text(name, where + '.name')} {n}") for n in range(1, count + 1)]
         else:
-            pid = item.get("id")
-            if not isinstance(pid, str) or not PERSON_ID.match(pid):
-                raise SpecError(f"{where}: id must be 1-48 letters, digits, '.', '-' or '_', got {pid!r}")
+            pid = parse_person_id(item.get("id"), where)
             where = f"{key}[{i}] ({pid})"
             ids = [(pid, _text(item.get("name", pid), where + ".name"))]
         language = _language(item.get("language", languages[0]), where + ".language", languages)
         booth, understands = None, ()
         if role == "interpreter":
             booth = _language(item.get("booth"), where + ".booth", languages)
-            raw_u = item.get("understands", [])
-            if not isinstance(raw_u, list):
-                raise SpecError(f"{where}.understands: expected a list of language codes")
-            understands = tuple(_language(u, where + ".understands", None) for u in raw_u)
+            understands = parse_understands(item.get("understands", []), where + ".understands")
         weight = parse_weight(item.get("weight", 1), where + ".weight") if role == "delegate" else Decimal(0)
-        site = item.get("site")
-        region = item.get("region")
-        for k, v in (("site", site), ("region", region)):
-            if v is not None and (not isinstance(v, str) or not v.strip() or len(v) > 64):
-                raise SpecError(f"{where}.{k}: expected a short text")
+        site = parse_place(item.get("site"), where + ".site")
+        region = parse_place(item.get("region"), where + ".region")
         for pid, name in ids:
             out.append(Person(pid, role, name, language, site, region or site, weight, booth, understands))
     return out
@@ -169,6 +221,7 @@ TOP_KEYS = {
     "chairs",
     "delegates",
     "interpreters",
+    "secret_k",
 }
 QUEUE_KEYS = {"first_time_first", "region_rotation", "region_budget"}
 
@@ -203,13 +256,10 @@ def parse_assembly(raw: Any) -> AssemblyDef:
             raise SpecError(f"queue.{k}: expected true or false")
     budget = parse_duration(q["region_budget"], "queue.region_budget") if q.get("region_budget") else None
     rules = QueueRules(q.get("first_time_first", True), q.get("region_rotation", False), budget)
-    quorum = raw.get("quorum", "0.5")
-    try:
-        quorum_d = Decimal(str(quorum))
-    except InvalidOperation:
-        quorum_d = Decimal(-1)
-    if isinstance(quorum, bool) or not (0 <= quorum_d <= 1):
-        raise SpecError(f"quorum: expected a share between 0 and 1, got {quorum!r}")
+    quorum_d = parse_quorum(raw.get("quorum", "0.5"))
+    secret_k = raw.get("secret_k", SECRET_K)
+    if not isinstance(secret_k, int) or isinstance(secret_k, bool) or not 1 <= secret_k <= MAX_PEOPLE:
+        raise SpecError(f"secret_k: expected a whole number of delegates from 1 to {MAX_PEOPLE}")
     viewers = raw.get("viewers", "public")
     if viewers not in ("public", "link"):
         raise SpecError("viewers: expected 'public' or 'link'")
@@ -225,7 +275,7 @@ def parse_assembly(raw: Any) -> AssemblyDef:
         if p.id in seen:
             raise SpecError(f"{p.role}s: duplicate id {p.id!r}")
         seen.add(p.id)
-    return AssemblyDef(title, languages, times, rules, quorum_d, viewers, tuple(people))
+    return AssemblyDef(title, languages, times, rules, quorum_d, viewers, tuple(people), secret_k)
 
 
 def load_assembly(text: str) -> AssemblyDef:
@@ -259,6 +309,7 @@ def assembly_to_json(a: AssemblyDef) -> dict[str, Any]:
         },
         "quorum": str(a.quorum),
         "viewers": a.viewers,
+        "secret_k": a.secret_k,
         **{
             role + "s": [person_to_json(p) for p in a.people if p.role == role]
             for role in ("chair", "delegate", "interpreter")

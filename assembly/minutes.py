@@ -49,6 +49,8 @@ def minutes_json(state: AssemblyState) -> dict[str, Any]:
         }
         if not b.secret:
             entry["votes"] = dict(sorted(b.votes.items()))
+        if b.weight_risk is not None:
+            entry["weight_risk"] = b.weight_risk  # the chair opened it knowing the weights could reveal choices
         ballots.append(entry)
     return {
         "assembly": state.assembly_id,
@@ -111,6 +113,16 @@ def minutes_markdown(state: AssemblyState) -> str:
         out.append(
             f"### Ballot {b['ballot']}: {what} ({kind}, {b['majority'].replace('_', ' ')}, {b['voters']} voters)"
         )
+        risk = b.get("weight_risk")
+        if risk:
+            classes = "; ".join(
+                f"weight {c['weight']}: {c['delegates']} delegate{'s' if c['delegates'] != 1 else ''}"
+                for c in risk["classes"]
+            )
+            out.append(
+                "\nOpened secret although the weights could reveal choices (the chair was warned and went ahead): "
+                f"{classes}; each weight needs at least {risk['k']} delegates.\n"
+            )
         r = b["result"]
         if r is None:
             out.append("\nStill open.\n")

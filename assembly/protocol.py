@@ -1,15 +1,29 @@
 """Client commands for an assembly: JSON in, a core command out, authorised by the link's role.
 
 Both steps refuse with a documented code (bad_command, forbidden) before any state is touched.
+Every field that has a counterpart in the definition (person ids, names, language codes, sites,
+regions, weights, quorum) is held to the definition's own limits (assembly/definition.py), so a
+command can put nothing in the log that a definition could not; texts keep their own limit
+(core.MAX_TEXT).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from assembly import core
-from assembly.definition import KINDS, LANGUAGE, PERSON_ID, Person, parse_weight
+from assembly.definition import (
+    KINDS,
+    Person,
+    parse_language,
+    parse_name,
+    parse_person_id,
+    parse_place,
+    parse_quorum,
+    parse_understands,
+    parse_weight,
+)
 from mayday.definitions import SpecError
 from mayday.errors import bad_request, forbidden
 from mayday.links import Grant
@@ -50,6 +64,27 @@ def _get(raw: dict[str, Any], key: str, kind: type | tuple[type, ...], required:
     return value
 
 
+def _checked(parse_field: Any, value: Any, where: str) -> Any:
+    """``value`` through one of the definition's field parsers; its SpecError is a bad_command."""
+    try:
+        return parse_field(value, where)
+    except SpecError as e:
+        raise bad_request("bad_command", str(e)) from None
+
+
+def _language(raw: dict[str, Any], key: str) -> str:
+    return _checked(parse_language, _get(raw, key, str), key)
+
+
+def _person_id(raw: dict[str, Any], key: str, required: bool = True) -> str | None:
+    value = _get(raw, key, str, required)
+    return None if value is None else _checked(parse_person_id, value, key)
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    return bool(_get(raw, key, bool, required=False))
+
+
 def parse(grant: Grant | None, raw: Any) -> Any:
     """A core command this grant may send, or ApiError."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
@@ -66,7 +101,7 @@ def parse(grant: Grant | None, raw: Any) -> Any:
 
     def person() -> str:
         """Whom the command is about: yourself, or anyone when the chair acts for them."""
-        who = _get(raw, "person", str, required=False)
+        who = _person_id(raw, "person", required=False)
         if chair:
             if who is None:
                 raise bad_request("bad_command", f"{kind} needs person when the chair sends it")
@@ -100,54 +135,53 @@ def parse(grant: Grant | None, raw: Any) -> Any:
         case "close_list" | "reopen_list":
             return core.SetListOpen(kind == "reopen_list")
         case "set_floor_language":
-            return core.SetFloorLanguage(_get(raw, "language", str), by)
+            return core.SetFloorLanguage(_language(raw, "language"), by)
         case "propose_demand":
-            return core.ProposeDemand(me, _get(raw, "language", str), _get(raw, "text", str))
+            return core.ProposeDemand(me, _language(raw, "language"), _get(raw, "text", str))
         case "propose_amendment":
             return core.ProposeAmendment(
-                _get(raw, "demand", str), me, _get(raw, "language", str), _get(raw, "text", str)
+                _get(raw, "demand", str), me, _language(raw, "language"), _get(raw, "text", str)
             )
         case "edit_text":
             return core.EditText(_get(raw, "id", str), _get(raw, "text", str), by)
         case "translate":
-            return core.Translate(_get(raw, "id", str), _get(raw, "language", str), _get(raw, "text", str), me)
+            return core.Translate(_get(raw, "id", str), _language(raw, "language"), _get(raw, "text", str), me)
         case "open_ballot":
             quorum = raw.get("quorum")
-            q = None
-            if quorum is not None:
-                try:
-                    q = Decimal(str(quorum))
-                except InvalidOperation:
-                    raise bad_request("bad_command", "quorum is a share between 0 and 1") from None
             return core.OpenBallot(
                 _get(raw, "target", str),
                 _get(raw, "majority", str, required=False) or "simple",
-                bool(_get(raw, "secret", bool, required=False)),
-                q,
+                _flag(raw, "secret"),
+                None if quorum is None else _checked(parse_quorum, quorum, "quorum"),
+                accept_weight_risk=_flag(raw, "accept_weight_risk"),
             )
         case "open_ranking":
             cands = _get(raw, "candidates", list, required=False)
             if cands is not None and not all(isinstance(c, str) for c in cands):
                 raise bad_request("bad_command", "candidates is a list of demand ids")
-            return core.OpenRanking(tuple(cands) if cands is not None else None, bool(raw.get("secret")))
+            return core.OpenRanking(
+                tuple(cands) if cands is not None else None,
+                _flag(raw, "secret"),
+                accept_weight_risk=_flag(raw, "accept_weight_risk"),
+            )
         case "vote":
             return VoteRequest.parse(raw, me)
         case "close_ballot":
             return core.CloseBallot(_get(raw, "ballot", int))
         case "add_person":
-            return core.AddPerson(_person(raw))
+            return core.AddPerson(_person(raw), accept_weight_risk=_flag(raw, "accept_weight_risk"))
         case "revoke_link":
-            return core.RevokeLink(_get(raw, "person", str))
+            return core.RevokeLink(_person_id(raw, "person"))
         case "take_booth":
             return core.TakeBooth(me)
         case "hand_over":
-            return core.HandOver(me, _get(raw, "to", str, required=False))
+            return core.HandOver(me, _person_id(raw, "to", required=False))
         case "leave_booth":
             return core.LeaveBooth(me)
         case "set_booth":
             if "interpreter" not in raw:
                 raise bad_request("bad_command", "set_booth needs interpreter (an id, or null to clear the booth)")
-            return core.SetBooth(_get(raw, "booth", str), _get(raw, "interpreter", str, required=False))
+            return core.SetBooth(_language(raw, "booth"), _person_id(raw, "interpreter", required=False))
     raise bad_request("bad_command", f"unknown command {kind!r}")  # pragma: no cover
 
 
@@ -173,31 +207,25 @@ class VoteRequest:
 
 
 def _person(raw: dict[str, Any]) -> Person:
+    """add_person's fields, each within the limits a definition sets for it."""
     role = _get(raw, "role", str)
     if role not in (CHAIR, DELEGATE, INTERPRETER):
         raise bad_request("bad_command", "role is chair, delegate or interpreter")
-    pid = _get(raw, "id", str)
-    if not PERSON_ID.match(pid):
-        raise bad_request("bad_command", "id must be 1-48 letters, digits, '.', '-' or '_'")
-    name = _get(raw, "name", str, required=False) or pid
-    try:
-        weight = parse_weight(raw.get("weight", 1), "weight") if role == DELEGATE else Decimal(0)
-    except SpecError as e:
-        raise bad_request("bad_command", str(e)) from None
-    understands = raw.get("understands") or []
-    if not isinstance(understands, list) or not all(isinstance(u, str) and LANGUAGE.match(u) for u in understands):
-        raise bad_request("bad_command", "understands is a list of language codes")
-    booth = _get(raw, "booth", str, required=role == INTERPRETER) if role == INTERPRETER else None
-    if booth is not None and not LANGUAGE.match(booth):
-        raise bad_request("bad_command", "booth is a language code")
+    pid = _checked(parse_person_id, _get(raw, "id", str), "id")
+    name = raw.get("name")
+    weight = _checked(parse_weight, raw.get("weight", 1), "weight") if role == DELEGATE else Decimal(0)
+    understands = _checked(parse_understands, raw.get("understands") or [], "understands")
+    booth = _language(raw, "booth") if role == INTERPRETER else None
+    site = _checked(parse_place, raw.get("site"), "site")
+    region = _checked(parse_place, raw.get("region"), "region")
     return Person(
         id=pid,
         role=role,
-        name=name[:200],
-        language=_get(raw, "language", str),
-        site=_get(raw, "site", str, required=False),
-        region=_get(raw, "region", str, required=False) or _get(raw, "site", str, required=False),
+        name=pid if name is None else _checked(parse_name, name, "name"),
+        language=_language(raw, "language"),
+        site=site,
+        region=region or site,
         weight=weight,
         booth=booth,
-        understands=tuple(understands),
+        understands=understands,
     )

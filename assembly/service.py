@@ -3,7 +3,9 @@ touch the secret store (a secret vote, closing a secret ballot)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +19,12 @@ from mayday.hub import Hub
 from mayday.links import Grant, Links
 from mayday.log import EventLog, NewEvent, ReceiptMissing, SecretWrite
 from mayday.streams import StreamService
+
+logger = logging.getLogger("assembly.service")
+
+# How long closing a secret ballot waits for the storage journal to be compacted before it answers
+# (the compaction goes on in the background after that).
+COMPACT_WAIT_S = 2.0
 
 
 def scope_of(assembly_id: str) -> str:
@@ -98,7 +106,35 @@ class AssemblyService(StreamService[core.AssemblyState]):
         except DomainError as e:
             raise refused(e) from None
         self._arm(assembly_id)
+        await self._compact_journal(assembly_id, ballot_id)
         return offset
+
+    async def _compact_journal(self, assembly_id: str, ballot_id: int) -> None:
+        """The counters and receipts are gone from the store, but the storage engine's journal
+        (SQLite's WAL, Redis's AOF) still holds each vote's write whole, "has voted" beside the
+        counters it moved: make it forget. A failure is logged and never fails the close; a vote
+        change needs no compaction of its own (it is one more write of the same ballot, and this
+        one removes them all)."""
+
+        async def compact() -> None:
+            try:
+                done = await self.log.compact_journal()
+            except Exception as e:
+                logger.error(
+                    "assembly %s: secret ballot %d closed, but the storage journal was not compacted (%s: %s); "
+                    "until it is, a copy of the disk can link voters to their choices",
+                    assembly_id,
+                    ballot_id,
+                    type(e).__name__,
+                    e,
+                )
+            else:
+                logger.info("assembly %s: secret ballot %d closed; %s", assembly_id, ballot_id, done)
+
+        task = asyncio.create_task(compact())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await asyncio.wait({task}, timeout=COMPACT_WAIT_S)  # never cancels it: a slow rewrite goes on
 
     # links -----------------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ class Ballot:
     votes: dict[str, Any] = field(default_factory=dict)  # open ballots only: voter -> choice
     voters: frozenset[str] = frozenset()
     result: dict[str, Any] | None = None
+    # secret ballots the chair opened although weights could reveal choices: {k, classes}
+    weight_risk: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ def _ev_ballot_opened(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
         secret=d["secret"],
         quorum=Decimal(d["quorum"]),
         opened=d["at"],
+        weight_risk=d.get("weight_risk"),
     )
     return replace(s, ballots=s.ballots | {b.id: b}, next_ballot=b.id + 1)
 

@@ -199,8 +199,19 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
     chair = by_role(made)["chair"]
     await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
+    # Weights 2, 1.5 and 1 (held by 1, 1 and 3 delegates): the totals would decode, so the chair
+    # is told, and goes ahead knowingly; the opening says so in the log.
     r = await command(server, aid, chair, {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "weights_reveal_choices"
+    assert "weight 2: 1 delegate" in r.json()["error"]["message"]
+    body = {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0, "accept_weight_risk": True}
+    r = await command(server, aid, chair, body)
     assert r.status_code == 200
+    opened = next(r for r in await server.app.state.log.read(f"assembly:{aid}") if r.type == "ballot_opened")
+    assert opened.data["weight_risk"] == {
+        "k": 5,
+        "classes": [{"weight": "1", "delegates": 3}, {"weight": "1.5", "delegates": 1}, {"weight": "2", "delegates": 1}],
+    }
     assert (await vote(server, aid, tok["rosa"], 1, "yes")).json()["error"]["code"] == "bad_command"  # no nonce
     assert (await vote(server, aid, tok["rosa"], 1, "yes", NONCES["rosa"])).status_code == 200
     assert (await vote(server, aid, tok["ngozi"], 1, "no", NONCES["ngozi"])).status_code == 200  # weight 2
@@ -233,7 +244,9 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
         md = (await http.get(f"/api/assemblies/{aid}/minutes.md")).text
         js = (await http.get(f"/api/assemblies/{aid}/minutes.json")).json()
     assert "Ballot 1: d1 (secret" in md and "rejected" in md
+    assert "Opened secret although the weights could reveal choices" in md
     assert "votes" not in js["ballots"][0] and js["ballots"][0]["voters"] == 3
+    assert js["ballots"][0]["weight_risk"]["k"] == 5
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -249,7 +262,8 @@ async def test_a_restart_mid_ballot_loses_no_vote(tmp_path, request, backend):
         tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
         chair = by_role(made)["chair"]
         await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
-        await command(server, aid, chair, {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0})
+        body = {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0, "accept_weight_risk": True}
+        assert (await command(server, aid, chair, body)).status_code == 200
         await command(server, aid, chair, {"type": "propose_amendment", "demand": "d1", "language": "en", "text": "x"})
         await vote(server, aid, tok["rosa"], 1, "yes", NONCES["rosa"])
         await vote(server, aid, tok["ngozi"], 1, "yes", NONCES["ngozi"])

@@ -156,7 +156,7 @@ def test_no_quorum_rejects(drive):
 
 def test_secret_ballot_events_never_carry_a_choice(drive):
     drive(core.ProposeDemand("rosa", "es", "x"))
-    drive(core.OpenBallot("d1", secret=True))
+    drive(core.OpenBallot("d1", secret=True, accept_weight_risk=True))
     (voted,) = drive(core.CastSecretVote(1, "rosa"))[-1:]
     assert voted.data == {"ballot": 1, "voter": "rosa"}
     refused(drive, core.CastSecretVote(1, "rosa"), "already_voted")
@@ -169,6 +169,8 @@ def test_secret_ballot_events_never_carry_a_choice(drive):
     for type_, data in drive.log:
         if data.get("voter"):
             assert "choice" not in data and "weight" not in data and "at" not in data, type_
+    # Nor does the presence a first vote brings carry a time (it would time the vote).
+    assert [d for t, d in drive.log if t == "presence_changed"] == [{"person": "rosa", "present": True}]
 
 
 def test_ranking_ballot_counts_with_schulze(drive):
@@ -207,7 +209,7 @@ def test_replay_from_the_log_gives_the_same_state(drive):
     drive(core.RaiseHand("ngozi"))
     drive(core.GrantFloor())
     drive(core.ProposeDemand("rosa", "es", "x"))
-    drive(core.OpenBallot("d1", secret=True))
+    drive(core.OpenBallot("d1", secret=True, accept_weight_risk=True))
     drive(core.CastSecretVote(1, "maria"))
     state = core.AssemblyState()
     for type_, data in drive.log:

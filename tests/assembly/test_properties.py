@@ -87,7 +87,7 @@ def test_a_secret_ballot_never_puts_a_choice_beside_a_voter(cast):
     drive = Driver()
     definition = parse_assembly(DEFINITION)
     drive(core.ProposeDemand("rosa", "es", "x"))
-    drive(core.OpenBallot("d1", secret=True))
+    drive(core.OpenBallot("d1", secret=True, accept_weight_risk=True))
     counters: Counter[str] = Counter()
     receipts: set[str] = set()
     last: dict[str, tuple[str, str]] = {}
@@ -97,7 +97,8 @@ def test_a_secret_ballot_never_puts_a_choice_beside_a_voter(cast):
         w = core.milli(definition.person(voter).weight)
         write = secret.vote_write(1, "motion", (), w, choice, nonce, previous[::-1] if previous else None)
         assert set(write.remove_receipts) <= receipts
-        drive(core.CastSecretVote(1, voter, change=previous is not None))
+        events = drive(core.CastSecretVote(1, voter, change=previous is not None))
+        assert not any("at" in e.data for e in events)  # nothing in a secret vote's write tells its time
         counters.update(write.increments)
         receipts -= set(write.remove_receipts)
         receipts |= set(write.add_receipts)
