@@ -210,7 +210,11 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     opened = next(r for r in await server.app.state.log.read(f"assembly:{aid}") if r.type == "ballot_opened")
     assert opened.data["weight_risk"] == {
         "k": 5,
-        "classes": [{"weight": "1", "delegates": 3}, {"weight": "1.5", "delegates": 1}, {"weight": "2", "delegates": 1}],
+        "classes": [
+            {"weight": "1", "delegates": 3},
+            {"weight": "1.5", "delegates": 1},
+            {"weight": "2", "delegates": 1},
+        ],
     }
     assert (await vote(server, aid, tok["rosa"], 1, "yes")).json()["error"]["code"] == "bad_command"  # no nonce
     assert (await vote(server, aid, tok["rosa"], 1, "yes", NONCES["rosa"])).status_code == 200
