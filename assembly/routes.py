@@ -15,7 +15,7 @@ from assembly.minutes import minutes_json, minutes_markdown
 from assembly.protocol import CHAIR, parse
 from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
-from mayday.access import base_url, check_current, require_admin, verify
+from mayday.access import base_url, check_current, is_revoked, require_admin, verify
 from mayday.clock import iso
 from mayday.errors import ApiError, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
@@ -58,7 +58,8 @@ def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dic
 async def create_assembly(request: Request) -> Response:
     limit_writes(request)
     require_admin(request)
-    definition = parse_definition(await read_body(request, MAX_BODY), load_assembly)
+    body = await read_body(request, MAX_BODY)
+    definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
     service = _service(request)
     assembly_id = await service.create_assembly(definition)
     agg = await service.get(assembly_id)
@@ -199,6 +200,10 @@ async def assembly_socket(websocket: WebSocket) -> None:
         if session.grant is not None and state is not None:
             check_current(session.grant, lambda pid: state.link_versions.get(pid, 0))
 
+    def revoked(session: Session) -> bool:
+        state = service.current(assembly_id)
+        return state is not None and is_revoked(session.grant, lambda pid: state.link_versions.get(pid, 0))
+
     async def handle(session: Session, raw: Any) -> int:
         await service.get(assembly_id)
         check(session)
@@ -215,6 +220,7 @@ async def assembly_socket(websocket: WebSocket) -> None:
         authenticate=authenticate,
         handle=handle,
         now=now,
+        revoked=revoked,
         extension=media,
     )
 

@@ -41,9 +41,14 @@ def verify(
     return grant
 
 
+def is_revoked(grant: Grant | None, current_version: Callable[[str], int]) -> bool:
+    """True when the link's subject's key version has moved on (rotated or revoked)."""
+    return grant is not None and grant.subject is not None and grant.version != current_version(grant.subject)
+
+
 def check_current(grant: Grant, current_version: Callable[[str], int]) -> None:
     """Refuse a link whose subject's key version has moved on (revoked), also mid-session."""
-    if grant.subject is not None and grant.version != current_version(grant.subject):
+    if is_revoked(grant, current_version):
         raise unauthorized("this link was replaced; ask for the new one", code="revoked")
 
 

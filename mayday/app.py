@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -27,16 +28,18 @@ from assembly.media.room import MediaSettings
 from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
-from mayday.errors import ApiError
+from mayday.errors import STORAGE_ERRORS, ApiError, unavailable
 from mayday.http import RateLimiter, error_response
 from mayday.hub import DEFAULT_QUEUE, Hub
 from mayday.links import Grant, Links
 from mayday.log import EventLog, open_log
+from mayday.work import Worker
 from relay import routes as relay_routes
 from relay.service import RelayService
 
 log = logging.getLogger("mayday")
 ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
+HEALTH_PING_TIMEOUT = 2.0  # seconds: storage slower than this to answer a ping is reported down
 
 # Self-hosted everything: no CDN, font host or tracker may be contacted from a page, and the link
 # tokens in URLs never leave in a Referer header.
@@ -101,6 +104,9 @@ class Settings:
     # REST writes per client address: (per second, burst). A whole hall behind one NAT shares an
     # address, so this is generous; live pages use the WebSocket, limited per connection.
     rest_rate: tuple[float, float] = (20.0, 100.0)
+    # /api/health answers 503 when a deadline (a handoff, a check-in grace, a speech's end) is
+    # late by more than this many seconds: the timer retries failed ticks well within it.
+    health_grace: float = 30.0
     # The livestream: STUN/TURN servers for the hub and the pages (none by default: host
     # candidates work on a LAN and on loopback), and the addresses the hub gathers candidates on
     # (None: every interface but loopback, aioice's default).
@@ -164,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.relays, app.state.assemblies = relays, assemblies
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
         app.state.limiter = RateLimiter(*settings.rest_rate)
+        app.state.worker = Worker()
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()
@@ -177,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await app.state.media.close()
+            app.state.worker.close()
             await assemblies.stop()
             await relays.stop()
             await event_log.close()
@@ -188,25 +196,56 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return endpoint
 
     async def health(request: Request) -> Response:
+        """200 while storage answers and no deadline is late by more than its grace; else 503,
+        with what is wrong, so that an operator's monitor can alert on the status alone."""
         state = request.app.state
+        now = settings.clock.now()
+        problems: list[str] = []
+        try:
+            latency = await asyncio.wait_for(state.log.ping(), HEALTH_PING_TIMEOUT)
+            storage: dict[str, Any] = {"ok": True, "latency_ms": round(latency * 1000, 2)}
+        except Exception as e:
+            storage = {"ok": False, "error": f"{type(e).__name__}: {e}" if str(e) else type(e).__name__}
+            problems.append("storage unreachable")
+        domains = {"relays": state.relays, "assemblies": state.assemblies}
+        streams = {name: service.health(now) for name, service in domains.items()}
+        for name, info in streams.items():
+            if info["timers"] is None:
+                continue  # timers off (tests driving the clock): nobody is late
+            late = [o for o in info["overdue"] if o["late_s"] > settings.health_grace]
+            if late:
+                problems.append(f"{len(late)} {name} deadline(s) overdue by more than {settings.health_grace:g} s")
+            if info["failing_ticks"]:
+                problems.append(f"{len(info['failing_ticks'])} {name} tick(s) failing")
+            if info["lagging"]:
+                problems.append(f"{len(info['lagging'])} {name} stream(s) not followed")
         return JSONResponse(
             {
-                "ok": True,
+                "ok": not problems,
+                "problems": problems,
                 "version": __version__,
                 "tzdb": pytz.OLSON_VERSION,
                 "backend": "redis" if settings.redis_url else "sqlite",
-                "relays": len(state.relays.ids()),
-                "assemblies": len(state.assemblies.ids()),
-                "timers": sum(s.scheduler.armed_count() for s in (state.relays, state.assemblies) if s.scheduler),
+                "storage": storage,
+                "grace_s": settings.health_grace,
+                **streams,
+                "timers": sum(s.scheduler.armed_count() for s in domains.values() if s.scheduler),
                 **state.hub.stats(),
                 "media_rooms": len(state.media.rooms),
                 "media_peers": sum(len(r.peers) for r in state.media.rooms.values()),
-            }
+            },
+            status_code=200 if not problems else 503,
         )
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         return error_response(exc)
+
+    async def storage_error(request: Request, exc: Exception) -> Response:
+        log.warning("storage error on %s %s: %r", request.method, request.url.path, exc)
+        response = error_response(unavailable(exc))
+        response.headers["retry-after"] = "1"
+        return response
 
     routes = [
         Route("/", page("index.html")),
@@ -217,7 +256,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={ApiError: api_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: api_error, **dict.fromkeys(STORAGE_ERRORS, storage_error)},
+    )
     # Pages, scripts and JSON compress well; phones on bad connections feel every kilobyte.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeaders)
@@ -228,13 +271,16 @@ def server_config(app: Starlette, host: str, port: int, **options: Any) -> Any:
     """uvicorn settings for Mayday (the CLI and the tests run the app the same way)."""
     import uvicorn
 
+    from mayday.transport import MaydayWebSocketProtocol
+
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         # The sans-I/O websockets protocol: no per-connection task or buffer beyond the
-        # transport's, which keeps idle board connections small (bench/README.md).
-        ws="websockets-sansio",
+        # transport's, which keeps idle board connections small (bench/README.md); with the
+        # close codes Mayday documents (mayday/transport.py).
+        ws=MaydayWebSocketProtocol,
         # Per-message deflate keeps a zlib context per connection (hundreds of KiB); our frames
         # are small JSON, so compression costs far more memory than it saves bandwidth.
         ws_per_message_deflate=False,

@@ -7,12 +7,15 @@ off, and every error names where it is so an organiser can fix the file without 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from typing import Any
 
 import yaml
+
+from mayday import wire
+
+MAX_NODES = 200_000  # values in one definition, aliases expanded: 5,000 people at ~20 each, twice over
 
 DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
 
@@ -51,20 +54,72 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def load_text(text: str) -> Any:
-    """Parse YAML or JSON text (JSON first: it is stricter and its errors are clearer)."""
+    """Parse YAML or JSON text (JSON first: it is stricter and its errors are clearer).
+
+    Both refuse what the log cannot store (mayday/wire.py), and YAML is refused before it is built
+    when its aliases would expand past MAX_NODES ("a billion laughs": 2 KB that builds GiBs)."""
     # `{"` starts JSON; a bare `{` may be YAML in flow style ({name: x, ...}).
     if re.match(r'\s*\{\s*"', text):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+            return wire.loads(text)
+        except wire.WireError as e:
+            raise SpecError(f"malformed JSON: {e}") from None
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bounded(node)
+        value = loader.construct_document(node)
+        wire.check(value)
+        return value
+    except wire.WireError as e:
+        raise SpecError(f"unacceptable YAML: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise SpecError(f"malformed YAML: {problem}{where}") from None
+    finally:
+        loader.dispose()
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a YAML document whose nodes, with every alias expanded, number more than MAX_NODES
+    or nest deeper than wire.MAX_DEPTH. Aliases make the document a graph that shares nodes;
+    sizes are memoised per node, so this costs one pass over the graph, not over its expansion."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()  # on the current path: meeting one again is a cycle (a: &a [*a])
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in size:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not children_done:
+            if key in open_:
+                raise SpecError("the definition refers to itself through a YAML alias")
+            open_.add(key)
+            stack.append((node, True))
+            for c in children:
+                if id(c) in open_:
+                    raise SpecError("the definition refers to itself through a YAML alias")
+                if id(c) not in size:
+                    stack.append((c, False))
+            continue
+        open_.discard(key)
+        size[key] = 1 + sum(size.get(id(c), 1) for c in children)
+        depth[key] = 1 + max((depth.get(id(c), 1) for c in children), default=0)
+        if size[key] > MAX_NODES:
+            raise SpecError(f"the definition expands to more than {MAX_NODES} values (YAML aliases?)")
+        if depth[key] > wire.MAX_DEPTH:
+            raise SpecError(f"the definition nests deeper than {wire.MAX_DEPTH} levels")
 
 
 def parse_duration(value: Any, where: str) -> dt.timedelta:

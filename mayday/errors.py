@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import redis.exceptions
+
+# The storage could not be reached or did not answer in time: the command's outcome is unknown
+# to nobody but the log (a compare-and-append either happened or not); the client may retry.
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    sqlite3.OperationalError,
+)
+
 
 class ApiError(Exception):
     """Refuse a request with a documented code; nothing has been appended."""
@@ -42,6 +57,10 @@ def forbidden(message: str) -> ApiError:
 
 def not_found(message: str = "not found") -> ApiError:
     return ApiError("not_found", message, 404)
+
+
+def unavailable(e: BaseException) -> ApiError:
+    return ApiError("unavailable", f"storage is unavailable, try again shortly ({type(e).__name__})", 503)
 
 
 def too_large(limit: int) -> ApiError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,6 +9,7 @@ from typing import Any, TypeVar
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
+from mayday import wire
 from mayday.definitions import SpecError
 from mayday.errors import ApiError, bad_request, too_large
 
@@ -36,9 +36,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_json(request: Request, limit: int = MAX_COMMAND_BODY) -> Any:
     body = await read_body(request, limit)
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise bad_request("bad_json", "the body is not valid JSON") from None
+        return wire.loads(body)
+    except wire.WireError as e:
+        raise bad_request(e.code, f"the body is not acceptable JSON: {e}") from None
 
 
 def parse_definition(body: bytes, load: Callable[[str], T]) -> T:
@@ -94,7 +94,8 @@ def limit_writes(request: Request) -> None:
 
 async def events_after(request: Request, log: Any, stream: str) -> JSONResponse:
     """``GET .../events?after=N``: the stream's events after offset N, for clients without a socket."""
-    after = request.query_params.get("after", "0")
-    if not after.isdigit():
-        raise bad_request("bad_request", "after must be a non-negative integer")
-    return JSONResponse({"events": [r.to_json() for r in await log.read(stream, int(after))]})
+    try:
+        after = wire.offset(request.query_params.get("after", "0"))
+    except wire.WireError as e:
+        raise bad_request(e.code, str(e)) from None
+    return JSONResponse({"events": [r.to_json() for r in await log.read(stream, after)]})

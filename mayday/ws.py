@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -19,11 +21,13 @@ from typing import Any, Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from mayday.errors import ApiError
+from mayday import wire
+from mayday.errors import STORAGE_ERRORS, ApiError, unavailable
 from mayday.hub import CLOSE_TOO_SLOW, Hub, Item, Subscriber, encode_batch, frame_of
 from mayday.links import Grant
 from mayday.log import EventLog
 
+log = logging.getLogger("mayday.ws")
 HISTORY_BATCH = 256  # events per frame when catching a client up
 MAX_FRAME = 8 * 1024  # a command is small; the transport itself refuses frames over 64 KiB (1009)
 OUTBOX = 256  # frames an extension may have waiting for one client before the client is dropped
@@ -78,6 +82,29 @@ class TokenBucket:
         return False
 
 
+def _size(text: str, limit: int) -> int:
+    """The frame's size in UTF-8 bytes (the limits are in bytes); past ``limit`` characters it
+    cannot be under the limit, and is not encoded at all."""
+    if len(text) > limit:
+        return limit + 1
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.){0,64}"|-?[0-9]{1,19})')
+
+
+def _peek_id(text: str) -> Any:
+    """The ``id`` of a frame that cannot be parsed whole (too large, bad JSON), if it can be read
+    from the text, so the client can match the error to its request; None if not."""
+    m = _ID.search(text[:4096])
+    if m is None:
+        return None
+    try:
+        return wire.loads(m.group(1))
+    except wire.WireError:
+        return None
+
+
 def _frame(**fields: Any) -> str:
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
@@ -107,20 +134,22 @@ async def serve_stream(
         await _close(websocket, CLOSE_POLICY, "expected a hello frame")
         return
     try:
-        msg = json.loads(hello) if len(hello) <= MAX_FRAME else None
+        if _size(hello, MAX_FRAME) > MAX_FRAME:
+            raise ApiError("too_large", f"a frame is at most {MAX_FRAME} bytes")
+        try:
+            msg = wire.loads(hello)
+        except wire.WireError as e:
+            raise ApiError("bad_json", f"the hello frame is not acceptable JSON: {e}") from None
         if not isinstance(msg, dict) or msg.get("type") != "hello":
             raise ApiError("bad_hello", 'the first frame must be {"type": "hello", ...}')
-        after = msg.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise ApiError("bad_hello", "after must be a non-negative integer offset")
+        try:
+            after = wire.offset(msg.get("after", 0))
+        except wire.WireError as e:
+            raise ApiError("bad_hello", str(e)) from None
         token = msg.get("token")
         if token is not None and not isinstance(token, str):
             raise ApiError("bad_hello", "token must be a string")
         grant = await authenticate(token)
-    except json.JSONDecodeError:
-        await websocket.send_text(_error("bad_json", "the hello frame is not JSON"))
-        await _close(websocket, CLOSE_POLICY, "bad_json")
-        return
     except ApiError as e:
         await websocket.send_text(_error(e.code, e.message))
         await _close(websocket, CLOSE_FOR_STATUS.get(e.status, CLOSE_POLICY), e.code)
@@ -315,14 +344,14 @@ async def _read(
         if text is None:
             await websocket.send_text(_error("bad_frame", "send JSON text frames, not binary"))
             continue
-        size = len(text.encode()) if len(text) <= limit else limit + 1  # the limit is in bytes
+        size = _size(text, limit)
         if size > limit:
-            await websocket.send_text(_error("too_large", f"a frame is at most {limit} bytes"))
+            await websocket.send_text(_error("too_large", f"a frame is at most {limit} bytes", _peek_id(text)))
             continue
         try:
-            msg = json.loads(text)
-        except json.JSONDecodeError:
-            await websocket.send_text(_error("bad_json", "the frame is not valid JSON"))
+            msg = wire.loads(text)
+        except wire.WireError as e:
+            await websocket.send_text(_error(e.code, f"the frame is not acceptable JSON: {e}", _peek_id(text)))
             continue
         if not isinstance(msg, dict):
             await websocket.send_text(_error("bad_frame", "a frame is a JSON object with a type"))
@@ -347,6 +376,15 @@ async def _read(
             offset = await handle(session, msg.get("command"))
         except ApiError as e:
             await websocket.send_text(_error(e.code, e.message, cid))
+            continue
+        except STORAGE_ERRORS as e:
+            await websocket.send_text(_error("unavailable", unavailable(e).message, cid))
+            continue
+        except Exception:
+            # A bug, not the client's fault: say so, keep the session (its other commands and the
+            # live events it follows are unaffected), and leave the traceback for the operator.
+            log.exception("command on %s failed", session.stream)
+            await websocket.send_text(_error("internal", "the server failed on this command; it was logged", cid))
             continue
         await websocket.send_text(_frame(type="ack", id=cid, offset=offset))
 

@@ -33,6 +33,7 @@ LATE_TOLERANCE = dt.timedelta(seconds=2)  # a timer firing this late is still "o
 class CreateRelay:
     relay_id: str
     spec: RelaySpec
+    plan: Plan | None = None  # planned already (off the event loop, by the route): not again
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ def decide(state: RelayState, command: Command, now: dt.datetime) -> list[NewEve
     if isinstance(command, CreateRelay):
         if state.created:
             raise DomainError("relay_exists", f"relay {command.relay_id} already exists")
-        p = plan(command.spec)
+        p = command.plan if command.plan is not None else plan(command.spec)
         return [
             NewEvent(
                 "relay_created",

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from mayday.access import base_url, check_current, require_admin, verify
+from mayday.access import base_url, check_current, is_revoked, require_admin, verify
 from mayday.clock import iso
 from mayday.errors import ApiError, bad_request, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
@@ -18,9 +18,9 @@ from mayday.ws import Session, serve_stream
 from relay.baton import RelayState, state_to_json
 from relay.commands import COORDINATOR, parse_and_authorise
 from relay.ical import relay_calendar
-from relay.plan import plan, plan_to_json
+from relay.plan import Plan, plan, plan_to_json
 from relay.service import RelayService, scope_of, stream_of
-from relay.spec import load_spec
+from relay.spec import RelaySpec, load_spec
 
 
 def _service(request: Request | WebSocket) -> RelayService:
@@ -48,16 +48,23 @@ def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[s
     }
 
 
+def _parse_and_plan(body: bytes) -> tuple[RelaySpec, Plan]:
+    """Runs in the worker pool (mayday/work.py): parsing and planning a large definition would
+    hold the event loop, and every handoff and client with it."""
+    spec = parse_definition(body, load_spec)
+    try:
+        return spec, plan(spec)
+    except ValueError as e:
+        raise bad_request("invalid_spec", str(e)) from None
+
+
 async def create_relay(request: Request) -> Response:
     limit_writes(request)
     require_admin(request)
-    spec = parse_definition(await read_body(request, MAX_BODY), load_spec)
+    body = await read_body(request, MAX_BODY)
+    spec, planned = await request.app.state.worker.run(_parse_and_plan, body)
     service = _service(request)
-    try:
-        plan(spec)
-    except ValueError as e:
-        raise bad_request("invalid_spec", str(e)) from None
-    relay_id = await service.create_relay(spec)
+    relay_id = await service.create_relay(spec, planned)
     agg = await service.get(relay_id)
     body = {
         "id": relay_id,
@@ -79,12 +86,13 @@ async def list_relays(request: Request) -> Response:
 
 
 async def plan_only(request: Request) -> Response:
-    """Plan a definition without creating anything: the create form's preview."""
-    spec = parse_definition(await read_body(request, MAX_BODY), load_spec)
-    try:
-        return JSONResponse(plan_to_json(plan(spec)))
-    except ValueError as e:
-        raise bad_request("invalid_spec", str(e)) from None
+    """Plan a definition without creating anything: the create form's preview (admin only, rate
+    limited, planned in the worker pool like a creation)."""
+    limit_writes(request)
+    require_admin(request)
+    body = await read_body(request, MAX_BODY)
+    _, planned = await request.app.state.worker.run(_parse_and_plan, body)
+    return JSONResponse(plan_to_json(planned))
 
 
 async def _readable(request: Request) -> tuple[RelayService, str, RelayState, int, Grant | None]:
@@ -163,6 +171,10 @@ async def relay_socket(websocket: WebSocket) -> None:
             check_current(session.grant, agg.state.link_version)
         return await service.execute(relay_id, parse_and_authorise(session.grant, raw))
 
+    def revoked(session: Session) -> bool:
+        state = service.current(relay_id)
+        return state is not None and is_revoked(session.grant, state.link_version)
+
     await serve_stream(
         websocket,
         stream=stream_of(relay_id),
@@ -171,6 +183,7 @@ async def relay_socket(websocket: WebSocket) -> None:
         authenticate=authenticate,
         handle=handle,
         now=lambda: iso(service.clock.now()),
+        revoked=revoked,
     )
 
 

@@ -13,6 +13,7 @@ from mayday.log import EventLog, NewEvent
 from mayday.streams import StreamService
 from relay.baton import CreateRelay, RelayState, Tick, decide, evolve, next_deadline
 from relay.commands import COORDINATOR, SITE, VIEWER
+from relay.plan import Plan
 from relay.spec import RelaySpec
 
 
@@ -44,8 +45,8 @@ class RelayService(StreamService[RelayState]):
     def next_deadline(self, state: RelayState) -> dt.datetime | None:
         return next_deadline(state)
 
-    async def create_relay(self, spec: RelaySpec) -> str:
-        return await self.create(lambda relay_id: CreateRelay(relay_id, spec))
+    async def create_relay(self, spec: RelaySpec, planned: Plan | None = None) -> str:
+        return await self.create(lambda relay_id: CreateRelay(relay_id, spec, planned))
 
     def site_link(self, relay_id: str, state: RelayState, site: str) -> str:
         return self.links.sign(Grant(scope_of(relay_id), SITE, site, state.link_version(site)))

@@ -18,6 +18,9 @@ from mayday.definitions import SpecError, load_text, parse_duration, seconds
 
 MAX_SITES = 5000
 MAX_DAYS = 31
+# Legs in one relay (sites x days): bounds what one definition costs to plan (~0.4 s at the limit,
+# bench/plan_bench.py), on every process that replays it.
+MAX_LEGS = 10_000
 MAX_NAME = 200
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -189,6 +192,9 @@ def parse_spec(raw: Any) -> RelaySpec:
         if backup is not None and not isinstance(backup, str):
             raise SpecError(f"{where}: backup must be a site id")
         sites.append(Site(id=sid, name=site_name.strip(), tz=tz, legs=rule, backup=backup))
+    legs = sum(site.legs.days for site in sites)
+    if legs > MAX_LEGS:
+        raise SpecError(f"sites: at most {MAX_LEGS} legs in one relay (sites x days), this one has {legs}")
     for i, site in enumerate(sites):
         if site.backup is not None:
             if site.backup not in seen:

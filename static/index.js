@@ -179,7 +179,12 @@ function renderCreated(body) {
 async function preview() {
   showFormError("");
   setBusy(true);
-  const r = await api("/api/plan", { method: "POST", body: $("definition").value, type: "application/yaml" });
+  const r = await api("/api/plan", {
+    method: "POST",
+    token: adminToken,
+    body: $("definition").value,
+    type: "application/yaml",
+  });
   setBusy(false);
   if (!r.ok) {
     showFormError(t("request_failed", { message: errorMessage(r) }));

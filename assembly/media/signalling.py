@@ -82,7 +82,7 @@ class MediaEndpoint:
             room, peer = self._joined(session)
             if kind == "media_answer":
                 sdp = msg.get("sdp")
-                if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP:
+                if not isinstance(sdp, str) or not sdp or len(sdp.encode()) > MAX_SDP:
                     raise bad_request("bad_frame", f"media_answer needs sdp, a string of at most {MAX_SDP} bytes")
                 try:
                     await room.answer(peer, sdp)
