@@ -51,6 +51,18 @@ class AssemblyService(StreamService[core.AssemblyState]):
     def next_deadline(self, state: core.AssemblyState) -> dt.datetime | None:
         return core.next_deadline(state)
 
+    async def start(self) -> None:
+        await super().start()
+        # A kill -9 between a secret ballot's close and the journal's compaction leaves the journal
+        # whole (SQLite empties its WAL at open; Redis's AOF waits for a rewrite): compact once
+        # more if any secret ballot was ever closed here.
+        for assembly_id in self.ids():
+            agg = await self.get(assembly_id)
+            closed = [b.id for b in agg.state.ballots.values() if b.secret and b.status == "closed"]
+            if closed:
+                self._spawn(self._compact(assembly_id, closed[-1], "closed before this start"))
+                return
+
     async def create_assembly(self, definition: AssemblyDef) -> str:
         return await self.create(lambda assembly_id: core.CreateAssembly(assembly_id, definition))
 
@@ -112,29 +124,29 @@ class AssemblyService(StreamService[core.AssemblyState]):
     async def _compact_journal(self, assembly_id: str, ballot_id: int) -> None:
         """The counters and receipts are gone from the store, but the storage engine's journal
         (SQLite's WAL, Redis's AOF) still holds each vote's write whole, "has voted" beside the
-        counters it moved: make it forget. A failure is logged and never fails the close; a vote
-        change needs no compaction of its own (it is one more write of the same ballot, and this
-        one removes them all)."""
-
-        async def compact() -> None:
-            try:
-                done = await self.log.compact_journal()
-            except Exception as e:
-                logger.error(
-                    "assembly %s: secret ballot %d closed, but the storage journal was not compacted (%s: %s); "
-                    "until it is, a copy of the disk can link voters to their choices",
-                    assembly_id,
-                    ballot_id,
-                    type(e).__name__,
-                    e,
-                )
-            else:
-                logger.info("assembly %s: secret ballot %d closed; %s", assembly_id, ballot_id, done)
-
-        task = asyncio.create_task(compact())
+        counters it moved: make it forget. Waits COMPACT_WAIT_S at most (a Redis rewrite goes on
+        in the background); a failure is logged and never fails the close. A changed vote needs no
+        compaction of its own: it is one more write of the same ballot, and this one covers them all."""
+        task = asyncio.create_task(self._compact(assembly_id, ballot_id, "closed"))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        await asyncio.wait({task}, timeout=COMPACT_WAIT_S)  # never cancels it: a slow rewrite goes on
+        await asyncio.wait({task}, timeout=COMPACT_WAIT_S)  # never cancels it
+
+    async def _compact(self, assembly_id: str, ballot_id: int, when: str) -> None:
+        try:
+            done = await self.log.compact_journal()
+        except Exception as e:
+            logger.error(
+                "assembly %s: secret ballot %d %s, but the storage journal was not compacted (%s: %s); "
+                "until it is, a copy of the disk can link voters to their choices",
+                assembly_id,
+                ballot_id,
+                when,
+                type(e).__name__,
+                e,
+            )
+        else:
+            logger.info("assembly %s: secret ballot %d %s; %s", assembly_id, ballot_id, when, done)
 
     # links -----------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 from app_server import recv_events, running_app, ws_hello
-from conftest import DEFINITION
+from assembly_driver import DEFINITION
 from helpers import token_of
 
 from assembly.protocol import ALLOWED, COMMAND_TYPES

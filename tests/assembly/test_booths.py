@@ -4,7 +4,7 @@ booth, the chair stepping in, a revoked link leaving it; and who may send what (
 from __future__ import annotations
 
 import pytest
-from conftest import DEFINITION, Driver
+from assembly_driver import DEFINITION, Driver
 
 from assembly import core, protocol
 from assembly.definition import Person

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import DEFINITION, Driver
+from assembly_driver import DEFINITION, Driver
 
 from assembly import core
 from assembly.state import evolve

@@ -4,7 +4,7 @@ command that sets the same field refuses too (bad_command), before anything is d
 from __future__ import annotations
 
 import pytest
-from conftest import DEFINITION
+from assembly_driver import DEFINITION
 
 from assembly import core
 from assembly.definition import MAX_PLACE, MAX_TEXT, MAX_UNDERSTANDS, parse_assembly

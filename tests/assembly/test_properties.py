@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from conftest import DEFINITION, Driver
+from assembly_driver import DEFINITION, Driver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

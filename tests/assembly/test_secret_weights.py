@@ -7,7 +7,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from conftest import DEFINITION, Driver
+from assembly_driver import DEFINITION, Driver
 
 from assembly import core
 from assembly.definition import Person, parse_assembly
