@@ -95,8 +95,8 @@ BUFFER = 2 * PAGE  # records a subscription may hold undelivered before it is le
 RESUME_AT = BUFFER // 2  # ... and read for again once its consumer has drained it to this
 RECONNECT_MIN = 0.05  # seconds, doubled per failed try up to RECONNECT_MAX, with jitter
 RECONNECT_MAX = 2.0
-UNBLOCK_TRIES = 100  # a CLIENT UNBLOCK that finds the follower not yet blocked is tried again...
-UNBLOCK_PAUSE = 0.005  # ... after this pause (its XREAD may still be on the wire)
+UNBLOCK_TRIES = 250  # a CLIENT UNBLOCK that finds the follower not yet blocked is tried again...
+UNBLOCK_PAUSE = 0.002  # ... after this pause (its XREAD may still be on the wire)
 
 COMPACT_TIMEOUT = 10.0  # seconds compact_journal waits for Redis's background rewrite/save
 COMPACT_POLL = 0.05

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -31,9 +31,11 @@ MAYDAY_READY_TIMEOUT = 30.0
 class RedisServer:
     """One redis-server on 127.0.0.1 with its data (AOF/RDB) in ``dir``; same port across restarts."""
 
-    def __init__(self, binary: str, dir: Path, *, appendonly: bool = True, save: str = "") -> None:
+    def __init__(
+        self, binary: str, dir: Path, *, appendonly: bool = True, save: str = "", args: Sequence[str] = ()
+    ) -> None:
         self.binary, self.dir = binary, dir
-        self.appendonly, self.save = appendonly, save
+        self.appendonly, self.save, self.extra = appendonly, save, list(args)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -70,6 +72,7 @@ class RedisServer:
         ]  # fmt: skip
         if self.appendonly:
             args += ["--appendfsync", "always"]
+        args += self.extra
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _wait_ready(self) -> bool:
@@ -126,15 +129,18 @@ class RedisServer:
 
 @pytest.fixture
 def make_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RedisServer]]:
-    """``make_redis(appendonly=True, save="")``: a started private redis-server. Persistence defaults
-    to AOF with fsync on every write and no RDB snapshots; pass ``save="3600 1"`` for RDB."""
+    """``make_redis(appendonly=True, save="", args=())``: a started private redis-server. Persistence
+    defaults to AOF with fsync on every write and no RDB snapshots; pass ``save="3600 1"`` for RDB,
+    and more redis-server options in ``args`` (e.g. ``["--rename-command", "CONFIG", ""]``)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not on PATH; install it (Debian: apt-get install redis-server)")
     servers: list[RedisServer] = []
 
-    def make(*, appendonly: bool = True, save: str = "") -> RedisServer:
-        server = RedisServer(binary, tmp_path_factory.mktemp("redis-fault"), appendonly=appendonly, save=save)
+    def make(*, appendonly: bool = True, save: str = "", args: Sequence[str] = ()) -> RedisServer:
+        server = RedisServer(
+            binary, tmp_path_factory.mktemp("redis-fault"), appendonly=appendonly, save=save, args=args
+        )
         servers.append(server)
         server.start()
         return server
