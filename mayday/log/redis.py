@@ -43,6 +43,8 @@ from the last offset it delivered: no record lost, none doubled. A subscription 
 of a connection error, only at ``close()`` or when its consumer closes or cancels it. Streams are
 durable and re-readable by ID, so a subscriber that was slow, disconnected or in another process
 still sees every event once, in order (pub/sub would drop messages sent while nobody listened).
+This needs a Redis that keeps what it acknowledged (``appendonly yes``, ``appendfsync always``): one
+that restarted without records it had already delivered would hand out their offsets again.
 
 Tested with redis-py 8.1 (pyproject pins the major version) against Redis 7.0, RESP2 and RESP3.
 """
@@ -362,7 +364,11 @@ class RedisLog:
         try:
             # A connection that sat in the pool while Redis restarted reads EOF; redis-py's own
             # check at checkout is skipped under RESP3, so look here, before anything is sent.
-            if await conn.can_read():
+            try:
+                stale = await conn.can_read()
+            except RedisError:
+                stale = True
+            if stale:
                 await conn.disconnect()
                 await conn.connect()
             return await run(conn, *args)
@@ -512,40 +518,46 @@ class RedisLog:
                 if request is None:
                     await self._changed.wait()  # nothing followed, or every buffer full
                     continue
-                packed, generation = request
                 try:
                     if conn is None:
                         conn = await self._follow_pool.get_connection()
-                    if not conn.is_connected or self._client_id is None:
-                        await conn.connect()
-                        await conn.send_command("CLIENT", "ID")
-                        self._client_id = int(await conn.read_response())
-                    self._inflight = generation
-                    await conn.send_packed_command(packed, check_health=False)
-                    reply = await conn.read_response()
-                except (RedisError, OSError) as e:  # ConnectionError, TimeoutError, LOADING, ...
+                    # Delivering again what was delivered is harmless (offers skip offsets they hold).
+                    self._deliver(await self._read_once(conn, *request))
+                except Exception as e:  # ConnectionError, TimeoutError, LOADING, ... or a bug: never die
                     self._inflight = self._client_id = None
                     if conn is not None:
                         await conn.disconnect(nowait=True)
                     failures += 1
-                    delay = min(RECONNECT_MAX, RECONNECT_MIN * 2 ** (failures - 1))
-                    delay *= 0.5 + random.random() / 2
                     if failures == 1:
-                        logger.warning("redis follower: %s; reconnecting (%d streams wait)", e, len(self._followed))
+                        trace = not isinstance(e, RedisError | OSError)  # a bug, not Redis: show where
+                        waiting = len(self._followed)
+                        logger.warning("redis follower: %s; retrying (%d streams wait)", e, waiting, exc_info=trace)
                     else:
                         logger.debug("redis follower: try %d failed: %s", failures, e)
-                    await asyncio.sleep(delay)
+                    delay = min(RECONNECT_MAX, RECONNECT_MIN * 2 ** (failures - 1))
+                    await asyncio.sleep(delay * (0.5 + random.random() / 2))  # jitter: processes spread out
                     continue
-                self._inflight = None
                 if failures:
-                    logger.warning("redis follower: reconnected after %d failed tries", failures)
+                    logger.warning("redis follower: reading again after %d failed tries", failures)
                     failures = 0
-                self._deliver(reply)
         finally:
             self._inflight = self._client_id = None
             if conn is not None:
                 # Cancelled mid-read (close()): the late reply must not be read by anyone.
                 await conn.disconnect(nowait=True)
+
+    async def _read_once(self, conn: AbstractConnection, packed: bytes, generation: int) -> Any:
+        """One XREAD on the follower's connection, (re)connecting it first if needed."""
+        if not conn.is_connected or self._client_id is None:
+            await conn.connect()
+            await conn.send_command("CLIENT", "ID")
+            self._client_id = int(await conn.read_response())
+        self._inflight = generation
+        try:
+            await conn.send_packed_command(packed, check_health=False)
+            return await conn.read_response()
+        finally:
+            self._inflight = None
 
     def _deliver(self, reply: Any) -> None:
         for key, entries in _xread_streams(reply):
