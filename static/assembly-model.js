@@ -16,6 +16,7 @@ export function emptyModel() {
     rules: { first_time_first: true, region_rotation: false, region_budget: null }, // budget in s
     quorum: "0.5",
     viewers: "public",
+    secretK: 5, // a secret ballot needs every weight shared by at least this many delegates
     people: new Map(), // id -> {id, role, name, language, site, region, weight, booth, understands}
     linkVersions: new Map(),
     present: new Set(),
@@ -95,6 +96,7 @@ export function applyEvent(m, offset, type, data) {
       };
       m.quorum = d.quorum ?? "0.5";
       m.viewers = d.viewers || "public";
+      m.secretK = d.secret_k ?? 5;
       m.people = new Map();
       for (const role of ["chair", "delegate", "interpreter"]) {
         for (const p of d[`${role}s`] || []) m.people.set(p.id, person(p, role));
@@ -213,6 +215,7 @@ export function applyEvent(m, offset, type, data) {
         voters: new Set(),
         times: new Map(), // voter -> how many times the log says they voted (secret: changes too)
         result: null,
+        weightRisk: data.weight_risk || null, // {k, classes: [{weight, delegates}]}: opened secret knowingly
       });
       note(m, offset, type, data);
       break;
@@ -333,6 +336,25 @@ export function entryReason(m, e) {
 
 export function delegates(m) {
   return [...m.people.values()].filter((p) => p.role === "delegate");
+}
+
+/**
+ * The weights that would let a secret ballot's published totals reveal choices, exactly as
+ * assembly/core.py `weight_classes_at_risk` decides: when delegates hold more than one weight,
+ * each weight held by fewer than k (the definition's secret_k) delegates. `adding` counts a
+ * delegate about to be added. Returns [{weight (string), milli, delegates: [ids]}], lightest first.
+ */
+export function weightClassesAtRisk(m, adding = null) {
+  const classes = new Map(); // milli -> {weight, milli, delegates}
+  const people = delegates(m);
+  if (adding && adding.role === "delegate") people.push(adding);
+  for (const p of people) {
+    const w = milli(p.weight);
+    if (!classes.has(w)) classes.set(w, { weight: String(w / 1000), milli: w, delegates: [] });
+    classes.get(w).delegates.push(p.id);
+  }
+  if (classes.size <= 1) return [];
+  return [...classes.values()].filter((c) => c.delegates.length < m.secretK).sort((a, b) => a.milli - b.milli);
 }
 
 /** Thousandths of a vote of the delegates present. */

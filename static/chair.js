@@ -8,6 +8,7 @@ import {
   AssemblyPage,
   act,
   ballotsInOrder,
+  commandError,
   createBallotItem,
   createTextItem,
   keyed,
@@ -24,7 +25,16 @@ import {
   updateBallotItem,
   updateTextItem,
 } from "/static/assembly-ui.js";
-import { KINDS, adoptedDemands, delegates, entryReason, nameOf, openBallotOn, regionTimes } from "/static/assembly-model.js";
+import {
+  KINDS,
+  adoptedDemands,
+  delegates,
+  entryReason,
+  nameOf,
+  openBallotOn,
+  regionTimes,
+  weightClassesAtRisk,
+} from "/static/assembly-model.js";
 import { api, clock, copyField, errorMessage, fill, h, setAttr, setText, utcTime } from "/static/util.js";
 import { Media } from "/static/media.js";
 
@@ -287,16 +297,92 @@ function renderBallots(p) {
       close.addEventListener("click", () =>
         act(page, { button: close, error }, () => page.command({ type: "close_ballot", ballot: b.id })),
       );
-      el._refs.extra.append(close, error);
+      const risk = h("p", { class: "hint weight-risk-note", dataset: { testid: "weight-risk-note" }, hidden: true });
+      el._refs.extra.append(risk, close, error);
       el._refs.close = close;
+      el._refs.risk = risk;
       return el;
     },
     (el, b) => {
       updateBallotItem(p, el, b);
       el._refs.close.hidden = b.status !== "open";
       setText(el._refs.close, t("close_ballot"));
+      const risk = b.weightRisk;
+      el._refs.risk.hidden = !risk;
+      if (risk) {
+        const classes = risk.classes.map((c) => t("weight_risk_count", { w: c.weight, n: c.delegates })).join("; ");
+        setText(el._refs.risk, t("ballot_weight_risk", { classes, k: risk.k }));
+      }
     },
   );
+}
+
+// Weights that would reveal secret choices -----------------------------------------------------
+// The server refuses a secret ballot (and a delegate added during one) when a weight is held by
+// fewer than k delegates: the published totals could then show how they voted. The chair sees
+// which weights and whose, and chooses: go ahead knowingly (the log records it) or vote openly.
+
+/** Send `command`; on weights_reveal_choices show the warning in `warning` with `ways` on (each
+ * {label, testid, command}); other refusals go to `error`. `send` defaults to the page's command. */
+async function sendWeighed({ button, error, warning, send = (c) => page.command(c), done = null }, command, ways) {
+  warning.hidden = true;
+  fill(warning);
+  setText(error, "");
+  if (button) button.disabled = true;
+  try {
+    const ack = await send(command);
+    if (done) done(ack, command);
+    return ack;
+  } catch (err) {
+    if (err && err.code === "weights_reveal_choices") showWeightWarning({ button, error, warning, send, done }, command, ways);
+    else setText(error, commandError(err));
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+    page.scheduleRender();
+  }
+}
+
+function showWeightWarning(opts, command, ways) {
+  const m = page.model;
+  const adding = command.type === "add_person" ? { role: command.role, id: command.id, weight: command.weight || "1" } : null;
+  let classes = weightClassesAtRisk(m, adding);
+  if (adding) {
+    // what this delegate would add: their own class, and any class at risk only because of them
+    const before = new Set(weightClassesAtRisk(m).map((c) => c.milli));
+    classes = classes.filter((c) => c.delegates.includes(adding.id) || !before.has(c.milli));
+  }
+  const name = (id) => (adding && id === adding.id ? command.name || id : nameOf(m, id));
+  const items = classes
+    .slice(0, 10)
+    .map((c) => h("li", { dataset: { weight: c.weight } }, t("weight_risk_class", { w: c.weight, names: c.delegates.map(name).join(", ") })));
+  if (classes.length > 10) items.push(h("li", {}, t("weight_risk_more", { n: classes.length - 10 })));
+  const buttons = ways.map(({ label, testid, command: next }) => {
+    const b = h("button", { type: "button", class: "btn btn-small", dataset: { testid } }, t(label));
+    b.addEventListener("click", () => sendWeighed({ ...opts, button: b }, next, []));
+    return b;
+  });
+  fill(
+    opts.warning,
+    h("p", {}, h("strong", {}, t(adding ? "weight_risk_title_add" : "weight_risk_title"))),
+    h("p", {}, t(adding ? "weight_risk_text_add" : "weight_risk_text", { k: m.secretK })),
+    items.length ? h("ul", { class: "weight-risk-classes" }, items) : null,
+    h("p", { class: "hint" }, t("weight_risk_recorded")),
+    h("div", { class: "weight-risk-actions" }, buttons),
+  );
+  opts.warning.hidden = false;
+}
+
+function weightWarningBox() {
+  return h("div", { class: "notice weight-warning", role: "alert", hidden: true, dataset: { testid: "weight-warning" } });
+}
+
+/** The two ways on for a refused secret ballot: as it is, knowingly; or the same ballot, open. */
+function ballotWays(command) {
+  return [
+    { label: "weight_proceed", testid: "weight-proceed", command: { ...command, accept_weight_risk: true } },
+    { label: "weight_open_instead", testid: "weight-open-instead", command: { ...command, secret: false } },
+  ];
 }
 
 function renderRanking(p) {
@@ -318,13 +404,15 @@ function renderRanking(p) {
   $("ranking-submit").disabled = adopted.length < 2 || open;
 }
 
+const rankingWarning = weightWarningBox();
+$("ranking-error").after(rankingWarning);
+
 $("ranking-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const candidates = [...$("ranking-candidates").querySelectorAll("input:checked")].map((i) => i.value);
   const secret = $("ranking-secret").checked;
-  act(page, { button: e.submitter, error: $("ranking-error") }, () =>
-    page.command({ type: "open_ranking", candidates, secret }),
-  );
+  const command = { type: "open_ranking", candidates, secret };
+  sendWeighed({ button: e.submitter, error: $("ranking-error"), warning: rankingWarning }, command, ballotWays(command));
 });
 
 // Texts --------------------------------------------------------------------------------------
@@ -373,6 +461,7 @@ function openBallotForm(x) {
   quorum.addEventListener("input", () => (quorum.dataset.touched = "1"));
   const submit = h("button", { type: "submit", class: "btn btn-primary", "data-i18n": "open_ballot", dataset: { testid: "ob-submit" } }, t("open_ballot"));
   const error = h("p", { class: "control-error", role: "alert" });
+  const warning = weightWarningBox();
   const form = h(
     "form",
     { class: "open-ballot-form" },
@@ -385,12 +474,13 @@ function openBallotForm(x) {
     h("div", { class: "check" }, secret, h("label", { for: secret.id, "data-i18n": "secret_ballot" }, t("secret_ballot"))),
     submit,
     error,
+    warning,
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const command = { type: "open_ballot", target: id, majority: majority.value, secret: secret.checked };
     if (quorum.value !== "") command.quorum = String(Math.min(100, Math.max(0, Number(quorum.value))) / 100);
-    act(page, { button: submit, error }, () => page.command(command));
+    sendWeighed({ button: submit, error, warning }, command, ballotWays(command));
   });
   return h(
     "details",
@@ -480,25 +570,33 @@ $("add-person-form").addEventListener("submit", async (e) => {
     if ($("ap-region").value.trim()) command.region = $("ap-region").value.trim();
   }
   if (role === "interpreter") command.booth = $("ap-booth").value;
-  setText($("ap-error"), "");
   fill($("ap-result"));
-  const button = $("ap-submit");
-  button.disabled = true;
+  // While a secret ballot is open, a delegate with a rare weight is refused unless the chair adds
+  // them knowingly (their vote in it could be read from the totals).
+  const ways = [{ label: "weight_add_anyway", testid: "weight-add-anyway", command: { ...command, accept_weight_risk: true } }];
+  sendWeighed({ button: $("ap-submit"), error: $("ap-error"), warning: apWarning, send: addPerson, done: added }, command, ways);
+});
+
+const apWarning = weightWarningBox();
+$("ap-error").after(apWarning);
+
+/** add_person over REST (the reply carries the new link); rejects like page.command does. */
+async function addPerson(command) {
   const r = await rest(command);
-  button.disabled = false;
-  if (!r.ok) {
-    setText($("ap-error"), t("asm_refused", { message: errorMessage(r) }));
-    return;
-  }
+  if (!r.ok) throw { code: r.body?.error?.code || String(r.status), message: errorMessage(r) };
+  return r.body;
+}
+
+function added(body, command) {
   fill(
     $("ap-result"),
     h("p", {}, t("ap_added", { name: command.name || command.id })),
-    copyField(r.body.link, { label: t("link_for", { name: command.name || command.id }), testid: "new-link" }),
+    copyField(body.link, { label: t("link_for", { name: command.name || command.id }), testid: "new-link" }),
   );
   $("ap-id").value = "";
   $("ap-name").value = "";
   if ($("links-details").open) loadLinks();
-});
+}
 
 $("links-details").addEventListener("toggle", () => {
   if ($("links-details").open) loadLinks();

@@ -1564,3 +1564,92 @@ addStrings({
     booth_idle_option: "— شاغرة: تُسمع القاعة —",
   },
 });
+
+// Secret ballots whose weights could reveal choices (static/chair.js): the server's
+// weights_reveal_choices refusal, the chair's two ways on, and the record of going ahead.
+addStrings({
+  en: {
+    weight_risk_title: "These weights can reveal how delegates vote",
+    weight_risk_title_add: "This weight can reveal how this delegate votes",
+    weight_risk_text:
+      "A secret ballot publishes the total weight behind each choice. A weight held by fewer than {k} delegates can be worked back from those totals to how they voted:",
+    weight_risk_text_add:
+      "A secret ballot is open, and it publishes the total weight behind each choice. Every weight needs at least {k} delegates, or the totals can show how its holders voted:",
+    weight_risk_class: "weight {w}: {names}",
+    weight_risk_more: "… and {n} more weights",
+    weight_risk_recorded: "If you go ahead, the record says that you were warned.",
+    weight_proceed: "Proceed as secret anyway",
+    weight_open_instead: "Open as an open ballot",
+    weight_add_anyway: "Add anyway",
+    weight_risk_count: "weight {w}: {n}",
+    ballot_weight_risk:
+      "Opened secret although the weights could reveal choices ({classes}; each weight needs {k} delegates).",
+  },
+  es: {
+    weight_risk_title: "Estos pesos pueden revelar cómo votan las/os delegadas/os",
+    weight_risk_title_add: "Este peso puede revelar cómo vota esta delegada/o",
+    weight_risk_text:
+      "Una votación secreta publica el peso total detrás de cada opción. Si un peso lo tienen menos de {k} delegadas/os, esos totales pueden mostrar cómo votaron:",
+    weight_risk_text_add:
+      "Hay una votación secreta abierta y publica el peso total detrás de cada opción. Cada peso necesita al menos {k} delegadas/os; si no, los totales pueden mostrar cómo votaron quienes lo tienen:",
+    weight_risk_class: "peso {w}: {names}",
+    weight_risk_more: "… y {n} pesos más",
+    weight_risk_recorded: "Si sigues adelante, el acta deja constancia de esta advertencia.",
+    weight_proceed: "Seguir como secreta de todos modos",
+    weight_open_instead: "Abrirla como votación abierta",
+    weight_add_anyway: "Añadir de todos modos",
+    weight_risk_count: "peso {w}: {n}",
+    ballot_weight_risk:
+      "Abierta como secreta aunque los pesos podían revelar votos ({classes}; cada peso necesita {k} delegadas/os).",
+  },
+  fr: {
+    weight_risk_title: "Ces poids peuvent révéler le vote des délégué·es",
+    weight_risk_title_add: "Ce poids peut révéler le vote de ce·tte délégué·e",
+    weight_risk_text:
+      "Un vote à bulletin secret publie le poids total de chaque choix. Un poids détenu par moins de {k} délégué·es permet de retrouver, à partir de ces totaux, comment ils et elles ont voté :",
+    weight_risk_text_add:
+      "Un vote à bulletin secret est ouvert et publie le poids total de chaque choix. Chaque poids doit être partagé par au moins {k} délégué·es, sinon les totaux peuvent montrer comment ses détenteurs ont voté :",
+    weight_risk_class: "poids {w} : {names}",
+    weight_risk_more: "… et {n} autres poids",
+    weight_risk_recorded: "Si vous continuez, le procès-verbal mentionne cet avertissement.",
+    weight_proceed: "Ouvrir quand même à bulletin secret",
+    weight_open_instead: "Ouvrir en vote public",
+    weight_add_anyway: "Ajouter quand même",
+    weight_risk_count: "poids {w} : {n}",
+    ballot_weight_risk:
+      "Ouvert à bulletin secret bien que les poids puissent révéler des votes ({classes} ; chaque poids doit compter {k} délégué·es).",
+  },
+  pt: {
+    weight_risk_title: "Estes pesos podem revelar como as/os delegadas/os votam",
+    weight_risk_title_add: "Este peso pode revelar como esta delegada/o vota",
+    weight_risk_text:
+      "Uma votação secreta publica o peso total de cada opção. Se um peso é de menos de {k} delegadas/os, esses totais podem mostrar como votaram:",
+    weight_risk_text_add:
+      "Há uma votação secreta aberta, e ela publica o peso total de cada opção. Cada peso precisa de pelo menos {k} delegadas/os; senão, os totais podem mostrar como votaram as pessoas que o têm:",
+    weight_risk_class: "peso {w}: {names}",
+    weight_risk_more: "… e mais {n} pesos",
+    weight_risk_recorded: "Se continuar, a ata registra este aviso.",
+    weight_proceed: "Abrir como secreta mesmo assim",
+    weight_open_instead: "Abrir como votação aberta",
+    weight_add_anyway: "Adicionar mesmo assim",
+    weight_risk_count: "peso {w}: {n}",
+    ballot_weight_risk:
+      "Aberta como secreta embora os pesos pudessem revelar votos ({classes}; cada peso precisa de {k} delegadas/os).",
+  },
+  ar: {
+    weight_risk_title: "هذه الأوزان قد تكشف كيف يصوّت المندوبون",
+    weight_risk_title_add: "هذا الوزن قد يكشف كيف يصوّت هذا المندوب",
+    weight_risk_text:
+      "الاقتراع السري ينشر مجموع الأوزان وراء كل خيار. إذا كان وزنٌ ما لدى أقل من {k} مندوبين، فقد تكشف هذه المجاميع كيف صوّتوا:",
+    weight_risk_text_add:
+      "هناك اقتراع سري مفتوح، وهو ينشر مجموع الأوزان وراء كل خيار. كل وزن يحتاج إلى {k} مندوبين على الأقل، وإلا فقد تكشف المجاميع كيف صوّت أصحابه:",
+    weight_risk_class: "الوزن {w}: {names}",
+    weight_risk_more: "… و{n} أوزان أخرى",
+    weight_risk_recorded: "إذا تابعت، فسيسجّل المحضر هذا التحذير.",
+    weight_proceed: "افتحه سريًا على أي حال",
+    weight_open_instead: "افتحه تصويتًا علنيًا",
+    weight_add_anyway: "أضِفه على أي حال",
+    weight_risk_count: "الوزن {w}: {n}",
+    ballot_weight_risk: "فُتح سريًا رغم أن الأوزان قد تكشف الأصوات ({classes}؛ كل وزن يحتاج إلى {k} مندوبين).",
+  },
+});
