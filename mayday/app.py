@@ -17,7 +17,8 @@ import pytz
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -241,6 +242,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assert isinstance(exc, ApiError)
         return error_response(exc)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """Starlette's own refusals (no such route, wrong method) in the API's error shape."""
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        if not request.url.path.startswith("/api/"):
+            return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code, headers=exc.headers
+        )
+
     async def storage_error(request: Request, exc: Exception) -> Response:
         log.warning("storage error on %s %s: %r", request.method, request.url.path, exc)
         response = error_response(unavailable(exc))
@@ -259,7 +270,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: api_error, **dict.fromkeys(STORAGE_ERRORS, storage_error)},
+        exception_handlers={
+            ApiError: api_error,
+            HTTPException: http_error,
+            **dict.fromkeys(STORAGE_ERRORS, storage_error),
+        },
     )
     # Pages, scripts and JSON compress well; phones on bad connections feel every kilobyte.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -145,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(data_dir=args.data, redis_url=args.redis, secret=args.secret)
     settings.demo = args.demo
+    settings.health_grace = args.health_grace
     base = f"http://{args.host}:{args.port}"
     app = create_app(settings)
 
@@ -201,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="create a live demo relay with short legs")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from a proxy")
+    serve.add_argument(
+        "--health-grace",
+        type=float,
+        default=float(os.environ.get("MAYDAY_HEALTH_GRACE", "30")),
+        help="seconds a deadline may be overdue before /api/health answers 503 (default 30)",
+    )
     store(serve)
     serve.set_defaults(fn=cmd_serve)
 

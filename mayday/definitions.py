@@ -75,6 +75,8 @@ def load_text(text: str) -> Any:
         return value
     except wire.WireError as e:
         raise SpecError(f"unacceptable YAML: {e}") from None
+    except RecursionError:  # PyYAML's parser recurses per level of nesting
+        raise SpecError(f"the definition nests deeper than {wire.MAX_DEPTH} levels") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
