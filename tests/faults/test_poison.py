@@ -251,7 +251,7 @@ async def test_every_route_refuses_poison_bodies_queries_and_paths_without_500(s
 
 
 async def test_poison_frames_get_error_frames_and_the_socket_lives(server):
-    running, relay, assembly = server
+    running, _relay, assembly = server
     chair = token_of(assembly["chairs"]["ama"])
     delegate = token_of(assembly["delegates"]["rosa"])
     aid = assembly["id"]

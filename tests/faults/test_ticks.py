@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import time
 from collections import Counter
@@ -63,7 +64,7 @@ async def test_a_failed_tick_is_retried_with_backoff_until_it_succeeds():
             return len(calls) == 5 and not timers.failing()
 
         await wait_for(done, 10)
-        gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(calls)]
         assert gaps == sorted(gaps), gaps  # the backoff grows
         assert timers.armed("r1") is None  # succeeded: nothing left armed for that instant
         await asyncio.sleep(0.5)
