@@ -255,6 +255,9 @@ class _Followed:
 
     def position(self) -> int | None:
         """Where the next read starts: the furthest-behind subscription with room (None: none has)."""
+        if len(self.subs) == 1:  # the usual case, and this runs for every stream at every wake
+            for sub in self.subs:
+                return None if sub.stalled else sub.after
         return min((s.after for s in self.subs if not s.stalled), default=None)
 
 
@@ -500,7 +503,8 @@ class RedisLog:
             position = followed.position()
             if position is not None:
                 keys.append(followed.bulk)
-                ids.append(_bulk(b"%d-0" % position))
+                entry_id = b"%d-0" % position
+                ids.append(b"$%d\r\n%s\r\n" % (len(entry_id), entry_id))
         if not keys:
             return None
         head = [b"XREAD", b"COUNT", b"%d" % PAGE, b"BLOCK", b"%d" % self._block_ms, b"STREAMS"]
