@@ -4,13 +4,13 @@ command that sets the same field refuses too (bad_command), before anything is d
 from __future__ import annotations
 
 import pytest
-from assembly_driver import DEFINITION
+from assembly_driver import DEFINITION, Driver
 
 from assembly import core
 from assembly.definition import MAX_PLACE, MAX_TEXT, MAX_UNDERSTANDS, parse_assembly
 from assembly.protocol import parse
 from mayday.definitions import SpecError
-from mayday.errors import ApiError
+from mayday.errors import ApiError, DomainError
 from mayday.links import Grant
 
 CHAIR = Grant("assembly:a1", "chair", "ama")
@@ -113,7 +113,8 @@ def test_a_missing_name_is_the_id_and_the_region_defaults_to_the_site():
         (LUCIA, {"type": "hand_over", "to": BIG}),
         (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": "NaN"}),
         (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": "Infinity"}),
-        (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": 2}),
+        (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": "half"}),
+        (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": [0.5]}),
         (CHAIR, {"type": "open_ballot", "target": "d1", "quorum": True}),
         (CHAIR, {"type": "open_ballot", "target": "d1", "accept_weight_risk": "yes"}),
         (CHAIR, {"type": "open_ranking", "secret": "no"}),
@@ -130,6 +131,13 @@ def test_the_definitions_quorum_refuses_what_open_ballot_refuses():
         with pytest.raises(SpecError, match="quorum"):
             parse_assembly(DEFINITION | {"quorum": bad})
     assert parse(CHAIR, {"type": "open_ballot", "target": "d1", "quorum": "0.75"}).quorum == core.Decimal("0.75")
+    # out of range but a number: the core refuses it, as it always did (409 bad_quorum)
+    drive = Driver()
+    drive(core.ProposeDemand("rosa", "es", "x"))
+    for q in (2, "-1", "1e999999"):
+        with pytest.raises(DomainError) as e:
+            drive(parse(CHAIR, {"type": "open_ballot", "target": "d1", "quorum": q}))
+        assert e.value.code == "bad_quorum"
 
 
 def test_well_formed_commands_still_pass():
