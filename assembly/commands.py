@@ -180,3 +180,13 @@ class SetBooth:
 
     booth: str
     interpreter: str | None
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Sent by the shell, never by a client: ``person`` has had no open connection for the drop
+    grace. A live interpreter's booth goes to a partner who is connected (``connected``), else it
+    is freed; a speaker's floor is ended. Anyone else: nothing happens."""
+
+    person: str
+    connected: frozenset[str] = frozenset()

@@ -22,6 +22,7 @@ from assembly.commands import (
     CastVote,
     CloseBallot,
     CreateAssembly,
+    Dropped,
     EditText,
     EndSpeech,
     ExtendTime,
@@ -618,6 +619,29 @@ def _leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[
     return [_booth_set(state, booth, None, c.by, now)]
 
 
+def _dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEvent]:
+    """A participant whose browser went away: nobody may stay live in a booth or on the floor
+    with nobody behind the microphone. The chair is told (participant_dropped)."""
+    events: list[NewEvent] = []
+    booth = next((b for b, pid in state.booths.items() if pid == c.person), None)
+    handed_to = None
+    if booth is not None:
+        partners = sorted(
+            p.id
+            for p in state.people.values()
+            if p.role == "interpreter" and p.booth == booth and p.id != c.person and p.id in c.connected
+        )
+        handed_to = partners[0] if partners else None
+        events.append(_booth_set(state, booth, handed_to, None, now))
+    floor_ended = state.floor is not None and state.floor.person == c.person
+    if floor_ended:
+        events.append(_end(state, now, "dropped"))
+    if not events:
+        return []
+    data = {"person": c.person, "booth": booth, "handed_to": handed_to, "floor_ended": floor_ended, "at": iso(now)}
+    return [*events, NewEvent("participant_dropped", data)]
+
+
 def _set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     if c.booth not in state.definition.languages:
@@ -657,6 +681,7 @@ _HANDLERS: dict[type, Any] = {
     HandOver: _hand_over,
     LeaveBooth: _leave_booth,
     SetBooth: _set_booth,
+    Dropped: _dropped,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -9,13 +10,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from assembly.definition import load_assembly, person_to_json
+from assembly.core import weight_classes_at_risk
+from assembly.definition import AssemblyDef, load_assembly, person_to_json
 from assembly.media.signalling import MediaEndpoint
 from assembly.minutes import minutes_json, minutes_markdown
-from assembly.protocol import CHAIR, parse
+from assembly.protocol import CHAIR, INTERPRETER, parse
 from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
-from mayday.access import base_url, check_current, is_revoked, require_admin, verify
+from mayday.access import base_url, check_current, is_admin, is_revoked, require_admin, verify
 from mayday.clock import iso
 from mayday.errors import ApiError, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
@@ -69,6 +71,43 @@ async def create_assembly(request: Request) -> Response:
         **links_json(request, assembly_id, service.links_for(assembly_id, agg.state)),
     }
     return JSONResponse(body, status_code=201)
+
+
+def preview_json(definition: AssemblyDef) -> dict[str, Any]:
+    """What the admin page shows before creating: who is in it, and what deserves a second look."""
+    people = {
+        role: [person_to_json(p) for p in definition.people if p.role == role] for role in PAGES if role != "viewer"
+    }
+    warnings = []
+    state = replace(AssemblyState(), definition=definition, people={p.id: p for p in definition.people})
+    risk = weight_classes_at_risk(state)
+    if risk:
+        classes = ", ".join(f"{w} ({n})" for w, n in risk)
+        warnings.append(
+            f"weights held by fewer than {definition.secret_k} delegates: {classes}; their choices in a secret "
+            "ballot could be worked out from the totals (the chair is asked before each one)"
+        )
+    for language in definition.languages:
+        booths = [p for p in definition.people if p.role == INTERPRETER and p.booth == language]
+        if not booths and len(definition.languages) > 1:
+            warnings.append(f"no interpreter for {language}: its channel will carry the floor only")
+    return {
+        "title": definition.title,
+        "languages": list(definition.languages),
+        "chairs": people["chair"],
+        "delegates": people["delegate"],
+        "interpreters": people["interpreter"],
+        "warnings": warnings,
+    }
+
+
+async def preview_assembly(request: Request) -> Response:
+    """Parse a definition without creating anything: the admin page's preview."""
+    limit_writes(request)
+    require_admin(request)
+    body = await read_body(request, MAX_BODY)
+    definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
+    return JSONResponse(preview_json(definition))
 
 
 async def list_assemblies(request: Request) -> Response:
@@ -146,9 +185,15 @@ async def get_events(request: Request) -> Response:
 
 
 async def get_links(request: Request) -> Response:
-    service, assembly_id, state, _, grant = await _readable(request)
-    if grant is None or grant.role != CHAIR:
-        raise forbidden("only a chair's link can see every link")
+    """Every link of the assembly: for its chairs, and for the server's admin."""
+    service = _service(request)
+    assembly_id = request.path_params["assembly_id"]
+    if is_admin(request):
+        state = (await service.get(assembly_id)).state
+    else:
+        service, assembly_id, state, _, grant = await _readable(request)
+        if grant is None or grant.role != CHAIR:
+            raise forbidden("only a chair's link or the server's admin link can see every link")
     return JSONResponse(links_json(request, assembly_id, service.links_for(assembly_id, state)))
 
 
@@ -189,10 +234,16 @@ async def assembly_socket(websocket: WebSocket) -> None:
     service = _service(websocket)
     assembly_id = websocket.path_params["assembly_id"]
 
+    presence = websocket.app.state.assembly_presence
+    counted: list[str] = []
+
     async def authenticate(token: str | None) -> Grant | None:
         agg = await service.get(assembly_id)
         grant = _grant(websocket, token, assembly_id, agg.state)
         _may_read(agg.state, grant)
+        if grant is not None and grant.subject is not None:
+            presence.opened(assembly_id, grant.subject)
+            counted.append(grant.subject)
         return grant
 
     def check(session: Session) -> None:
@@ -212,22 +263,27 @@ async def assembly_socket(websocket: WebSocket) -> None:
     now = lambda: iso(service.clock.now())  # noqa: E731
     media = MediaEndpoint(websocket.app.state.media, assembly_id, lambda: service.current(assembly_id), now, check)
 
-    await serve_stream(
-        websocket,
-        stream=service.stream_of(assembly_id),
-        log=service.log,
-        hub=service.hub,
-        authenticate=authenticate,
-        handle=handle,
-        now=now,
-        revoked=revoked,
-        extension=media,
-    )
+    try:
+        await serve_stream(
+            websocket,
+            stream=service.stream_of(assembly_id),
+            log=service.log,
+            hub=service.hub,
+            authenticate=authenticate,
+            handle=handle,
+            now=now,
+            revoked=revoked,
+            extension=media,
+        )
+    finally:
+        for person in counted:
+            presence.closed(assembly_id, person)
 
 
 routes = [
     Route("/api/assemblies", create_assembly, methods=["POST"]),
     Route("/api/assemblies", list_assemblies, methods=["GET"]),
+    Route("/api/assemblies/preview", preview_assembly, methods=["POST"]),
     Route("/api/assemblies/{assembly_id}", get_assembly, methods=["GET"]),
     Route("/api/assemblies/{assembly_id}/events", get_events, methods=["GET"]),
     Route("/api/assemblies/{assembly_id}/links", get_links, methods=["GET"]),

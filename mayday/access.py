@@ -14,6 +14,17 @@ ADMIN = "admin"
 SERVER_SCOPE = "server"
 
 
+def is_admin(request: HTTPConnection) -> bool:
+    """True when the request carries the server's admin link (never raises)."""
+    token = bearer(request)  # type: ignore[arg-type]
+    if token is None:
+        return False
+    try:
+        return request.app.state.links.verify(token, SERVER_SCOPE).role == ADMIN
+    except BadLink:
+        return False
+
+
 def require_admin(request: HTTPConnection) -> None:
     token = bearer(request)  # type: ignore[arg-type]
     if token is None:

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assembly import routes as assembly_routes
 from assembly.media.hub import MediaHub
 from assembly.media.room import MediaSettings
+from assembly.presence import DROP_GRACE, Presence
 from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
@@ -108,6 +109,9 @@ class Settings:
     # /api/health answers 503 when a deadline (a handoff, a check-in grace, a speech's end) is
     # late by more than this many seconds: the timer retries failed ticks well within it.
     health_grace: float = 30.0
+    # Seconds a live interpreter or a speaker may be without any connection before their booth is
+    # freed (or handed to a connected partner) and their floor ended (assembly/presence.py).
+    drop_grace: float = DROP_GRACE
     # The livestream: STUN/TURN servers for the hub and the pages (none by default: host
     # candidates work on a LAN and on loopback), and the addresses the hub gathers candidates on
     # (None: every interface but loopback, aioice's default).
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
         app.state.limiter = RateLimiter(*settings.rest_rate)
         app.state.worker = Worker()
+        app.state.assembly_presence = Presence(assemblies, settings.drop_grace)
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()
@@ -184,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.assembly_presence.close()
             await app.state.media.close()
             app.state.worker.close()
             await assemblies.stop()
