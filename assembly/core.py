@@ -115,6 +115,9 @@ def _ballot(state: AssemblyState, bid: int) -> Ballot:
     return b
 
 
+OPEN_STATUSES = ("proposed", "no_quorum")  # a text that can still be amended, edited and voted on
+
+
 def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[NewEvent]:
     """The events ``command`` produces at ``now``; raises DomainError to refuse (nothing appended)."""
     if isinstance(command, CreateAssembly):
@@ -282,7 +285,7 @@ def _amend(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[
     d = _text(state, c.demand)
     if d.demand is not None:
         raise _err("bad_target", "amend a demand, not an amendment")
-    if d.status != "proposed":
+    if d.status not in OPEN_STATUSES:
         raise _err("not_open", f"{d.id} is {d.status}; only proposed demands can be amended")
     data = {
         "id": f"a{state.next_amendment}",
@@ -299,7 +302,7 @@ def _edit(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]
     t = _text(state, c.target)
     if c.by is not None and c.by != t.proposer:
         raise _err("not_yours", "only the proposer or the chair can edit this text")
-    if t.status != "proposed" or _open_ballot_on(state, t.id):
+    if t.status not in OPEN_STATUSES or _open_ballot_on(state, t.id):
         raise _err("not_open", f"{t.id} cannot change now (being voted on, or already decided)")
     text = _text_arg(c.text)
     if text == t.text:
@@ -383,7 +386,7 @@ def _secret_opening(state: AssemblyState, secret: bool, accept: bool) -> dict[st
 def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     t = _text(state, c.target)
-    if t.status != "proposed":
+    if t.status not in OPEN_STATUSES:
         raise _err("not_open", f"{t.id} is already {t.status}")
     if _open_ballot_on(state, t.id):
         raise _err("ballot_open", f"a ballot on {t.id} is already open")
@@ -502,7 +505,9 @@ def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEv
         events = [NewEvent("ballot_closed", base | {"result": outcome})]
         assert b.target is not None
         t = state.texts[b.target]
-        status = "adopted" if result.outcome == "adopted" else "rejected"
+        # adopted | rejected | no_quorum: a ballot without quorum decided nothing, and the text may
+        # be amended, edited and put to a new ballot as if it had not been voted on.
+        status = result.outcome
         events.append(NewEvent("text_decided", {"id": t.id, "status": status, "ballot": b.id}))
         if t.demand is not None and status == "adopted":
             d = state.texts[t.demand]

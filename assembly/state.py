@@ -54,7 +54,7 @@ class Text:
     language: str
     text: str
     rev: int = 1
-    status: str = "proposed"  # proposed | adopted | rejected
+    status: str = "proposed"  # proposed | adopted | rejected | no_quorum (can be voted on again)
     demand: str | None = None
     history: tuple[dict[str, Any], ...] = ()
     translations: dict[str, Translation] = field(default_factory=dict)

@@ -144,14 +144,21 @@ def test_open_ballot_weights_quorum_and_replacing_a_vote(drive):
     refused(drive, core.OpenBallot("d1"), "not_open")
 
 
-def test_no_quorum_rejects(drive):
+def test_no_quorum_decides_nothing_and_the_text_can_be_voted_on_again(drive):
     drive(core.ProposeDemand("rosa", "es", "x"))
     for who in ("ngozi", "kwame", "rosa", "joao", "maria"):
         drive(core.SetPresence(who, True))
     drive(core.OpenBallot("d1", quorum=Decimal("0.75")))
     drive(core.CastVote(1, "ngozi", "yes"))
     (closed, decided) = drive(core.CloseBallot(1))
-    assert closed.data["result"]["outcome"] == "no_quorum" and decided.data["status"] == "rejected"
+    # "No quorum", not "rejected": nothing was decided.
+    assert closed.data["result"]["outcome"] == "no_quorum" and decided.data["status"] == "no_quorum"
+    drive(core.EditText("d1", "x, clearer", "rosa"))
+    drive(core.OpenBallot("d1"))
+    for who in ("ngozi", "kwame", "rosa", "joao"):
+        drive(core.CastVote(2, who, "yes"))
+    (_, decided) = drive(core.CloseBallot(2))
+    assert decided.data["status"] == "adopted"
 
 
 def test_secret_ballot_events_never_carry_a_choice(drive):
