@@ -46,7 +46,14 @@ from assembly.commands import (
     Translate,
 )
 from assembly.definition import KINDS, Person, assembly_to_json, person_to_json
-from assembly.schulze import BallotError, normalise_ranking, pairwise, ranking_from_paths, strongest_paths
+from assembly.schulze import (
+    BallotError,
+    normalise_ranking,
+    pairwise,
+    path_opposition,
+    ranking_from_paths,
+    strongest_paths,
+)
 from assembly.state import AssemblyState, Ballot, Entry, Text
 from assembly.tally import plain, tally_motion
 from mayday.clock import iso
@@ -539,8 +546,13 @@ def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEv
             if p:
                 ballots.append((Fraction(p.weight), ranking))
         d = pairwise(names, ballots)
-    paths = strongest_paths(names, d)
-    result = {"ranking": ranking_from_paths(names, paths), "pairwise": d, "strongest_paths": paths}
+    paths, opposition = strongest_paths(names, d), path_opposition(names, d)
+    result = {
+        "ranking": ranking_from_paths(names, paths, opposition),
+        "pairwise": d,
+        "strongest_paths": paths,
+        "path_opposition": opposition,
+    }
     return [NewEvent("ballot_closed", base | {"result": result | {"present_weight": plain(present)}})]
 
 

@@ -6,10 +6,13 @@ Schulze's paper and of the Debian constitution). The count follows Schulze (2011
 clone-independent, reversal symmetric, and Condorcet-consistent single-winner election method":
 
 * ``pairwise``: d[x][y], the weight of ballots that rank x strictly above y;
-* ``strongest_paths``: p[x][y], the strength of the strongest path x -> y, where a link x -> y exists
-  when d[x][y] > d[y][x] and has strength d[x][y] (winning votes), a path is as strong as its
-  weakest link, and p[x][y] = 0 without a path;
-* ``ranking_from_paths``: x beats y when p[x][y] > p[y][x]; Schulze proves this relation transitive.
+* ``strongest_paths``: the strongest path x -> y, where a link x -> y exists when d[x][y] > d[y][x];
+  a link's strength is the pair (d[x][y], d[y][x]): more support is stronger, and of two links
+  with equal support the one with *less opposition* is stronger (Schulze 2011, section 2.1: "winning
+  votes" with its tie-break); a path is as strong as its weakest link. p[x][y] is the support of
+  that path and q[x][y] its opposition (both 0 without a path);
+* ``ranking_from_paths``: x beats y when (p[x][y], q[x][y]) is stronger than (p[y][x], q[y][x]);
+  Schulze proves this relation transitive.
 
 Matrices are dicts of dicts keyed by name, without the diagonal (d[x] has no key x), holding ints
 when the weights are integral and floats otherwise, so they go to JSON as they are. Weights are
@@ -121,29 +124,50 @@ def pairwise(candidates: Sequence[str], ballots: Iterable[tuple[Number, Ranking]
     return {x: {y: plain(d[i][j]) for j, y in enumerate(names) if j != i} for i, x in enumerate(names)}
 
 
-def strongest_paths(candidates: Sequence[str], d: Mapping[str, Mapping[str, Any]]) -> Matrix:
-    """p[x][y]: strength of the strongest path from x to y (Floyd–Warshall widest paths, O(n^3))."""
+def _paths(candidates: Sequence[str], d: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Strongest paths as comparable keys (support, -opposition); None where there is no path.
+    Floyd–Warshall widest paths, O(n^3)."""
     names = check_candidates(candidates)
 
     def dd(x: str, y: str) -> Any:
         return d.get(x, {}).get(y, 0)
 
-    p = {x: {y: (dd(x, y) if dd(x, y) > dd(y, x) else 0) for y in names if y != x} for x in names}
+    none = None
+    p: dict[str, dict[str, Any]] = {
+        x: {y: ((dd(x, y), -dd(y, x)) if dd(x, y) > dd(y, x) else none) for y in names if y != x} for x in names
+    }
     for k in names:
         for i in names:
-            if i == k:
+            if i == k or p[i][k] is None:
                 continue
             p_ik = p[i][k]
             for j in names:
-                if j != i and j != k:
+                if j != i and j != k and p[k][j] is not None:
                     via = min(p_ik, p[k][j])
-                    if via > p[i][j]:
+                    if p[i][j] is None or via > p[i][j]:
                         p[i][j] = via
     return p
 
 
-def ranking_from_paths(candidates: Sequence[str], p: Mapping[str, Mapping[str, Any]]) -> Ranking:
-    """Tiers best first; x beats y iff p[x][y] > p[y][x]. Input order is kept within a tier.
+def strongest_paths(candidates: Sequence[str], d: Mapping[str, Mapping[str, Any]]) -> Matrix:
+    """p[x][y]: the support of the strongest path from x to y (0 without a path)."""
+    paths = _paths(candidates, d)
+    return {x: {y: (key[0] if key else 0) for y, key in row.items()} for x, row in paths.items()}
+
+
+def path_opposition(candidates: Sequence[str], d: Mapping[str, Mapping[str, Any]]) -> Matrix:
+    """q[x][y]: the opposition of the strongest path's weakest link (0 without a path): what breaks
+    a tie between two paths of equal support."""
+    paths = _paths(candidates, d)
+    return {x: {y: (-key[1] if key else 0) for y, key in row.items()} for x, row in paths.items()}
+
+
+def ranking_from_paths(
+    candidates: Sequence[str], p: Mapping[str, Mapping[str, Any]], q: Mapping[str, Mapping[str, Any]] | None = None
+) -> Ranking:
+    """Tiers best first; x beats y iff (p[x][y], q[x][y]) is stronger than (p[y][x], q[y][x]):
+    more support, or equal support and less opposition (``q`` None: support alone). Input order
+    is kept within a tier.
 
     Tiers group candidates by how many others beat them. As "beats" is transitive, whoever beats x
     also beats everyone x beats, so x beating y puts x in an earlier tier, and candidates sharing a
@@ -153,7 +177,10 @@ def ranking_from_paths(candidates: Sequence[str], p: Mapping[str, Mapping[str, A
     names = check_candidates(candidates)
 
     def pp(x: str, y: str) -> Any:
-        return p.get(x, {}).get(y, 0)
+        support = p.get(x, {}).get(y, 0)
+        if not support:
+            return (0, 0)  # no path: weaker than any path
+        return (support, -(q.get(x, {}).get(y, 0) if q is not None else 0))
 
     beaten_by = {x: sum(1 for y in names if y != x and pp(y, x) > pp(x, y)) for x in names}
     return [[x for x in names if beaten_by[x] == level] for level in sorted(set(beaten_by.values()))]
@@ -164,6 +191,7 @@ class SchulzeResult:
     ranking: Ranking
     pairwise: Matrix
     strongest_paths: Matrix
+    path_opposition: Matrix
 
     @property
     def winners(self) -> list[str]:
@@ -171,12 +199,17 @@ class SchulzeResult:
         return self.ranking[0]
 
     def to_json(self) -> dict[str, Any]:
-        return {"ranking": self.ranking, "pairwise": self.pairwise, "strongest_paths": self.strongest_paths}
+        return {
+            "ranking": self.ranking,
+            "pairwise": self.pairwise,
+            "strongest_paths": self.strongest_paths,
+            "path_opposition": self.path_opposition,
+        }
 
 
 def schulze(candidates: Sequence[str], ballots: Iterable[tuple[Number, Ranking]]) -> SchulzeResult:
     """Count ranked ballots (weight, ranking) with the Schulze method."""
     names = check_candidates(candidates)
     d = pairwise(names, ballots)
-    p = strongest_paths(names, d)
-    return SchulzeResult(ranking=ranking_from_paths(names, p), pairwise=d, strongest_paths=p)
+    p, q = strongest_paths(names, d), path_opposition(names, d)
+    return SchulzeResult(ranking=ranking_from_paths(names, p, q), pairwise=d, strongest_paths=p, path_opposition=q)

@@ -35,6 +35,12 @@ RANKED_JSON = {
         "C": {"A": 0, "B": 5, "D": 5},
         "D": {"A": 0, "B": 0, "C": 0},
     },
+    "path_opposition": {
+        "A": {"B": 0, "C": 0, "D": 0},
+        "B": {"A": 0, "C": 0, "D": 0},
+        "C": {"A": 0, "B": 0, "D": 0},
+        "D": {"A": 0, "B": 0, "C": 0},
+    },
 }
 MOTION = """\
 kind: motion
@@ -89,7 +95,7 @@ def test_documented_ranked_example_json(tmp_path):
     r = mayday("count", str(f), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == RANKED_JSON
-    assert list(json.loads(r.stdout)) == ["kind", "ranking", "pairwise", "strongest_paths"]
+    assert list(json.loads(r.stdout)) == ["kind", "ranking", "pairwise", "strongest_paths", "path_opposition"]
 
 
 def test_documented_motion_example_json_from_stdin():

@@ -31,6 +31,7 @@ from assembly.schulze import (
     normalise_ranking,
     pairwise,
     parse_ranking,
+    path_opposition,
     ranking_from_paths,
     schulze,
     strongest_paths,
@@ -74,8 +75,12 @@ def strict(profile: list[tuple[int, str]]) -> list[tuple[int, list[list[str]]]]:
     return [(n, [[c] for c in order]) for n, order in profile]
 
 
-def beats(p, x, y) -> bool:
-    return p[x][y] > p[y][x]
+def beats(p, x, y, q=None) -> bool:
+    """x beats y: more support on the strongest path, or (with ``q``, Schulze 2011's tie-break)
+    equal support and less opposition."""
+    if q is None or p[x][y] != p[y][x] or not p[x][y]:
+        return p[x][y] > p[y][x]
+    return q[x][y] < q[y][x]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +257,27 @@ def test_single_candidate():
         "ranking": [["A"]],
         "pairwise": {"A": {}},
         "strongest_paths": {"A": {}},
+        "path_opposition": {"A": {}},
     }
+
+
+def test_equal_support_is_broken_by_weaker_opposition():
+    """Schulze (2011), section 2.1: the strength of a link e -> f is the pair (N[e,f], N[f,e]), and
+    (a, b) is stronger than (c, d) when a > c, or a = c and b < d ("winning votes" with its
+    tie-break). Worked by hand: a cycle in which every link has support 6,
+        A -> B (6, 3),  B -> C (6, 5),  C -> A (6, 4),
+    ties all three on support alone. With the tie-break B -> C is the weakest link, so
+        p[A][B] = (6, 3) beats p[B][A] = B->C->A = min((6, 5), (6, 4)) = (6, 5): A beats B;
+        p[C][A] = (6, 4) beats p[A][C] = A->B->C = min((6, 3), (6, 5)) = (6, 5): C beats A;
+        p[C][B] = C->A->B = (6, 4) beats p[B][C] = (6, 5): C beats B.
+    Ranking: C > A > B."""
+    d = {"A": {"B": 6, "C": 4}, "B": {"A": 3, "C": 6}, "C": {"A": 6, "B": 5}}
+    names = ["A", "B", "C"]
+    p, q = strongest_paths(names, d), path_opposition(names, d)
+    assert p == {"A": {"B": 6, "C": 6}, "B": {"A": 6, "C": 6}, "C": {"A": 6, "B": 6}}
+    assert q == {"A": {"B": 3, "C": 5}, "B": {"A": 5, "C": 5}, "C": {"A": 4, "B": 4}}
+    assert ranking_from_paths(names, p) == [["A", "B", "C"]]  # support alone: a three-way tie
+    assert ranking_from_paths(names, p, q) == [["C"], ["A"], ["B"]]
 
 
 def test_condorcet_winner_comes_first_even_when_few_rank_it_first():
@@ -406,15 +431,15 @@ def test_matches_the_oracle(profile):
 def test_ranking_is_a_layered_partition_consistent_with_beats(profile):
     names, ballots = profile
     r = schulze(names, ballots)
-    p, tier = r.strongest_paths, {c: i for i, t in enumerate(r.ranking) for c in t}
+    p, q, tier = r.strongest_paths, r.path_opposition, {c: i for i, t in enumerate(r.ranking) for c in t}
     assert sorted(c for t in r.ranking for c in t) == sorted(names) and all(r.ranking)
     for x, y in itertools.permutations(names, 2):
-        if beats(p, x, y):
+        if beats(p, x, y, q):
             assert tier[x] < tier[y]
         if tier[x] == tier[y]:
-            assert not beats(p, x, y)
-    # The first tier is exactly Schulze's set of potential winners.
-    assert set(r.ranking[0]) == {x for x in names if all(p[x][y] >= p[y][x] for y in names if y != x)}
+            assert not beats(p, x, y, q)
+    # The first tier is exactly Schulze's set of potential winners: beaten by nobody.
+    assert set(r.ranking[0]) == {x for x in names if not any(beats(p, y, x, q) for y in names if y != x)}
 
 
 @settings(max_examples=300, deadline=None)
