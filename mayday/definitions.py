@@ -124,14 +124,18 @@ def _bounded(root: yaml.Node) -> None:
             raise SpecError(f"the definition nests deeper than {wire.MAX_DEPTH} levels")
 
 
-def parse_duration(value: Any, where: str) -> dt.timedelta:
-    """``24h``, ``8h30m``, ``90m``, ``1d``, ``45s``, or a number of seconds."""
+def parse_duration(value: Any, where: str, *, whole: bool = False) -> dt.timedelta:
+    """``24h``, ``8h30m``, ``90m``, ``1d``, ``45s``, or a number of seconds: whole seconds unless
+    ``whole`` is False (then kept exact to the microsecond, as timedelta holds it)."""
     if isinstance(value, bool):
         raise SpecError(f"{where}: expected a duration like 24h or 8h30m, got {value!r}")
     try:
         if isinstance(value, int | float):
             if not math.isfinite(value):
                 raise OverflowError
+            if whole and value != int(value):
+                # A leg of 0.9 s would be planned as zero-length; durations are whole seconds.
+                raise SpecError(f"{where}: durations are whole seconds, got {value!r}")
             return dt.timedelta(seconds=value)
         text = str(value).strip().lower()
         m = DURATION.match(text)

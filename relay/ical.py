@@ -9,23 +9,30 @@ import icalendar
 from relay.baton import RelayState
 
 
-def relay_calendar(state: RelayState, relay_id: str, site: str | None = None, base_url: str = "") -> bytes:
-    """Every leg (or one site's legs) as a VEVENT in UTC, with the local times in the description."""
+def relay_calendar(
+    state: RelayState, relay_id: str, site: str | None = None, base_url: str = "", now: dt.datetime | None = None
+) -> bytes:
+    """Every leg (or one site's legs) as a VEVENT in UTC, with the local times in the description.
+
+    Text properties are vText, escaped per RFC 5545 (a comma or semicolon in a name survives);
+    X-WR-CALNAME too, which icalendar would otherwise write raw. DTSTAMP is when the feed was made
+    (``now``), as RFC 5545 says for a published calendar; clients tell changes by UID and SEQUENCE,
+    and a leg's SEQUENCE is 0 for life (the plan of a relay never changes)."""
     assert state.plan is not None and state.spec is not None
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Mayday//relay//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", state.plan.name + (f" — {site}" if site else ""))
+    cal.add("x-wr-calname", icalendar.vText(state.plan.name + (f" — {site}" if site else "")))
     names = {s.id: s.name for s in state.spec.sites}
-    stamp = state.plan.legs[0].start if state.plan.legs else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    stamp = now or dt.datetime.now(dt.UTC)
     for leg in state.plan.legs:
         if site is not None and leg.site != site:
             continue
         ev = icalendar.Event()
         ev.add("uid", f"{relay_id}-{leg.index}@mayday")
-        # DTSTAMP must not change between fetches, or calendars see every leg as modified.
         ev.add("dtstamp", stamp)
+        ev.add("sequence", 0)
         ev.add("dtstart", leg.start)
         ev.add("dtend", leg.end)
         ev.add("summary", f"Strike: {names[leg.site]} ({leg.site})")

@@ -156,7 +156,7 @@ async def calendar(request: Request) -> Response:
     if site is not None and (state.spec is None or state.spec.site(site) is None):
         raise ApiError("not_found", f"no site {site!r} in this relay", 404)
     return Response(
-        relay_calendar(state, relay_id, site, base_url(request)),
+        relay_calendar(state, relay_id, site, base_url(request), _service(request).clock.now()),
         media_type="text/calendar; charset=utf-8",
         headers={"content-disposition": f'inline; filename="{relay_id}{"-" + site if site else ""}.ics"'},
     )

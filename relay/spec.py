@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -73,15 +74,39 @@ def _clock(value: Any, where: str) -> dt.time:
     return dt.time(int(m[1]), int(m[2]), int(m[3] or 0))
 
 
+# pytz's tz database holds transitions up to 2037 only: after that every zone keeps its last
+# standard offset (New York on 2038-07-01 would plan as UTC-5, an hour off). Planning silently
+# wrong is worse than refusing, so legs must fall within these dates.
+FIRST_DATE = dt.date(1970, 1, 1)
+LAST_DATE = dt.date(2037, 12, 31)
+
+
 def _date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.datetime):
         raise SpecError(f"{where}: expected a date like 2027-05-01, got a date and time")
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise SpecError(f"{where}: expected a date like 2027-05-01, got {value!r}") from None
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise SpecError(f"{where}: expected a date like 2027-05-01, got {value!r}") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise SpecError(
+            f"{where}: {day.isoformat()} is outside {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}, the years "
+            "the bundled tz database can plan exactly (it has no daylight-saving rules after 2037)"
+        )
+    return day
+
+
+def _name(value: Any, where: str) -> str:
+    """A name shown on boards and in calendars: 1-200 characters, no control characters (a CR or
+    LF would split a calendar line or a log line)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise SpecError(f"{where}: expected a non-empty text of at most {MAX_NAME} characters")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise SpecError(f"{where}: no line breaks or other control characters in a name")
+    return value.strip()
 
 
 LEG_KEYS = {"date", "start", "duration", "end", "days", "fold"}
@@ -103,7 +128,8 @@ def _leg_rule(raw: Any, base: LegRule | None, where: str) -> LegRule:
     if "start" in raw:
         fields["start"] = _clock(raw["start"], f"{where}.start")
     if "duration" in raw:
-        fields["duration"], fields["end"] = parse_duration(raw["duration"], f"{where}.duration"), None
+        # Whole seconds: planned instants are to the second (a 0.9 s leg came out zero-length).
+        fields["duration"], fields["end"] = parse_duration(raw["duration"], f"{where}.duration", whole=True), None
     if "end" in raw:
         fields["end"], fields["duration"] = _clock(raw["end"], f"{where}.end"), None
     if "days" in raw:
@@ -137,8 +163,7 @@ def parse_spec(raw: Any) -> RelaySpec:
     if unknown:
         raise SpecError(f"unknown key {sorted(unknown)[0]!r} (allowed: {sorted(TOP_KEYS)})")
     name = raw.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise SpecError(f"name: expected a non-empty text of at most {MAX_NAME} characters")
+    name = _name(name, "name")
     default = _leg_rule(raw.get("legs"), None, "legs") if "legs" in raw else None
     grace = DEFAULT_GRACE
     if raw.get("checkin_grace") is not None:
@@ -173,8 +198,7 @@ def parse_spec(raw: Any) -> RelaySpec:
         if not isinstance(tz, str) or tz not in pytz.all_timezones_set:
             raise SpecError(f"{where}: unknown time zone {tz!r}")
         site_name = s.get("name", sid)
-        if not isinstance(site_name, str) or not site_name.strip() or len(site_name) > MAX_NAME:
-            raise SpecError(f"{where}: name must be a non-empty text of at most {MAX_NAME} characters")
+        site_name = _name(site_name, f"{where}.name")
         if "legs" not in s and default is None:
             raise SpecError(f"{where}: no legs rule here and no default 'legs' at the top")
         legs_raw = s.get("legs")
@@ -186,6 +210,8 @@ def parse_spec(raw: Any) -> RelaySpec:
         if "fold" in s:
             legs_raw.setdefault("fold", s["fold"])
         rule = _leg_rule(legs_raw, default, f"{where}.legs")
+        if rule.date + dt.timedelta(days=rule.days - 1) > LAST_DATE:
+            raise SpecError(f"{where}.legs: its last day is after {LAST_DATE.isoformat()} (no tz rules past 2037)")
         if rule.duration is not None and rule.duration <= dt.timedelta(0):
             raise SpecError(f"{where}.legs: the leg ends before it starts (duration must be positive)")
         backup = s.get("backup")
