@@ -16,7 +16,7 @@ from assembly.interpretation import LAYOUT, SENDS
 from assembly.media.hub import MediaHub
 from assembly.media.room import MediaError, Room
 from assembly.state import AssemblyState
-from mayday.errors import ApiError, bad_request
+from mayday.errors import ApiError, bad_request, forbidden
 from mayday.ws import Session
 
 MAX_SDP = 24 * 1024  # a browser's answer with its candidates is a few KiB
@@ -73,6 +73,8 @@ class MediaEndpoint:
                     push(frame)
                 return
             if kind == "booth_chat":
+                if session.grant is None or session.grant.role != "interpreter":
+                    raise forbidden("only interpreters chat in a booth")
                 text = msg.get("text")
                 if not isinstance(text, str) or not text.strip() or len(text) > MAX_CHAT:
                     raise bad_request("bad_frame", f"booth_chat needs text of 1-{MAX_CHAT} characters")
