@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +30,7 @@ from assembly.presence import DROP_GRACE, Presence
 from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
-from mayday.errors import STORAGE_ERRORS, ApiError, unavailable
+from mayday.errors import STORAGE_ERRORS, ApiError, not_found, unavailable
 from mayday.http import RateLimiter, error_response
 from mayday.hub import DEFAULT_QUEUE, Hub
 from mayday.links import Grant, Links
@@ -182,13 +182,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await assemblies.start()
         if settings.demo:
             from assembly.demo import ensure_demo as ensure_demo_assembly
-            from relay.demo import ensure_demo
+            from relay.demo import ensure_demo, keep_alive
 
-            app.state.demo_relay = await ensure_demo(relays, settings.clock.now())
+            app.state.demo_relays = [await ensure_demo(relays, settings.clock.now())]
             app.state.demo_assembly = await ensure_demo_assembly(assemblies)
+            renew = asyncio.create_task(keep_alive(relays, app.state.demo_relays))
         try:
             yield
         finally:
+            if settings.demo:
+                renew.cancel()
             await app.state.assembly_presence.close()
             await app.state.media.close()
             app.state.worker.close()
@@ -244,6 +247,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             status_code=200 if not problems else 503,
         )
 
+    async def demo(request: Request) -> Response:
+        """The demo relay's board: a fresh relay replaces the demo when its legs have run out, and
+        this address always leads to the one running now."""
+        current = getattr(request.app.state, "demo_relays", None)
+        if not current:
+            raise not_found("this server runs no demo (start it with --demo)")
+        return RedirectResponse(f"/relay/{current[0]}", status_code=307)
+
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         return error_response(exc)
@@ -267,6 +278,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/", page("index.html")),
         Route("/api/health", health),
+        Route("/demo", demo),
         *relay_routes.routes,  # before the board page: /relay/{id}.ics must not match it
         Route("/relay/{relay_id}", page("board.html")),
         *assembly_routes.routes,

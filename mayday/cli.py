@@ -132,9 +132,32 @@ async def _admin_link(args: argparse.Namespace) -> str:
         await event_log.close()
 
 
+BASE_FILE = "serve.json"  # in the data directory: where `mayday serve` last listened
+
+
+def remember_base(data_dir: str, base: str) -> None:
+    """Note where the server listens, so `mayday invite admin` prints links with the right port."""
+    try:
+        os.makedirs(data_dir, exist_ok=True)
+        with open(os.path.join(data_dir, BASE_FILE), "w", encoding="utf-8") as f:
+            json.dump({"base": base}, f)
+    except OSError:
+        pass  # a read-only data dir: invite falls back to --base
+
+
+def remembered_base(data_dir: str) -> str | None:
+    try:
+        with open(os.path.join(data_dir, BASE_FILE), encoding="utf-8") as f:
+            base = json.load(f).get("base")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return base if isinstance(base, str) else None
+
+
 def cmd_invite(args: argparse.Namespace) -> int:
     token = asyncio.run(_admin_link(args))
-    print(f"{args.base.rstrip('/')}/#admin={token}")
+    base = args.base or remembered_base(args.data) or DEFAULT_SERVER
+    print(f"{base.rstrip('/')}/#admin={token}")
     return 0
 
 
@@ -153,10 +176,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:  # print links only once the port is really ours
+                remember_base(args.data, base)
                 print(f"Mayday {__version__} on {base} ({'redis' if settings.redis_url else 'sqlite'} log)")
-                print(f"  admin link (create relays): {base}/#admin={app.state.admin_token}")
-                if getattr(app.state, "demo_relay", None):
-                    print(f"  demo relay board:           {base}/relay/{app.state.demo_relay}")
+                print(f"  admin link (relays, assemblies, every link): {base}/#admin={app.state.admin_token}")
+                if getattr(app.state, "demo_relays", None):
+                    rid = app.state.demo_relays[0]
+                    relays = app.state.relays
+                    links = relays.links_for(rid, relays.current(rid))
+                    board = f"{base}/relay/{rid}"
+                    print(f"  demo relay board:           {base}/demo  (now {board}; a fresh one follows when it ends)")
+                    print(f"  demo relay, coordinator:    {board}#t={links['coordinator']}")
+                    for site, token in links["sites"].items():
+                        print(f"  demo relay, site {site:<10} {board}#t={token}")
                 if getattr(app.state, "demo_assembly", None):
                     aid = app.state.demo_assembly
                     state = app.state.assemblies.current(aid)
@@ -239,7 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     invite = sub.add_parser("invite", help="print links")
     invite_sub = invite.add_subparsers(dest="invite_command", required=True)
     admin = invite_sub.add_parser("admin", help="print the server's admin link again")
-    admin.add_argument("--base", default=DEFAULT_SERVER, help="the server's public base URL")
+    admin.add_argument(
+        "--base",
+        default=None,
+        help="the server's public base URL (default: where `mayday serve` with this --data last listened)",
+    )
     store(admin)
     admin.set_defaults(fn=cmd_invite)
     return parser

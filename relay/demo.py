@@ -3,7 +3,9 @@ start a few seconds after the server does, so a newcomer watches the baton move 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from typing import Any
 
 import pytz
@@ -12,6 +14,7 @@ from relay.baton import next_deadline
 from relay.service import RelayService
 from relay.spec import load_text, parse_spec
 
+log = logging.getLogger("mayday.demo")
 DEMO_NAME = "Mayday demo relay (live, short legs)"
 LEG = dt.timedelta(minutes=3)
 STEP = dt.timedelta(seconds=90)
@@ -27,6 +30,24 @@ def demo_definition(now: dt.datetime, example: dict[str, Any]) -> dict[str, Any]
         legs = {"date": local.date().isoformat(), "start": local.strftime("%H:%M:%S"), "duration": "3m"}
         sites.append({k: v for k, v in site.items() if k != "legs"} | {"legs": legs})
     return {"name": DEMO_NAME, "checkin_grace": "30s", "sites": sites}
+
+
+RENEW_EVERY = 10.0  # seconds between checks that the demo relay still has legs to run
+
+
+async def keep_alive(service: RelayService, current: list[str], on_new: Any = None) -> None:
+    """Keep a demo relay running for as long as the server does: when the current one has handed
+    its last baton, start a fresh one (``current[0]`` is its id; ``/demo`` follows it)."""
+    while True:
+        await asyncio.sleep(RENEW_EVERY)
+        try:
+            state = service.current(current[0])
+            if state is not None and state.created and next_deadline(state) is None:
+                current[0] = await ensure_demo(service, service.clock.now())
+                if on_new is not None:
+                    on_new(current[0])
+        except Exception:
+            log.exception("could not start a fresh demo relay; trying again")
 
 
 async def ensure_demo(service: RelayService, now: dt.datetime) -> str:
