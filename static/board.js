@@ -2,7 +2,7 @@
 // live connection (live.js) and renders holder, countdown, timeline, check-in states and feed.
 // Role-aware: a site link gets a Check in button and a dispatch form; the coordinator link can
 // act for any site; public and viewer pages are read-only.
-import { applyI18n, t } from "/static/i18n.js";
+import { applyI18n, languagePicker, t } from "/static/i18n.js";
 import { LiveStream, CLOSE_NOT_FOUND } from "/static/live.js";
 import {
   applyEvent,
@@ -37,6 +37,7 @@ import {
 applyI18n();
 
 const $ = (id) => document.getElementById(id);
+const RELAY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const relayId = (() => {
   try {
     return decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -45,6 +46,13 @@ const relayId = (() => {
   }
 })();
 const token = fragmentParam("t");
+
+// Another link opened in this tab changes only the fragment: the page must not go on acting
+// with the old link (checking in or posting as the wrong site). Start again with the new one.
+// Other fragment changes (the skip link's #main) keep the page.
+window.addEventListener("hashchange", () => {
+  if (fragmentParam("t") !== token) location.reload();
+});
 
 let model = emptyModel();
 let role = null; // public | viewer | site | coordinator (from welcome)
@@ -59,6 +67,7 @@ const rows = new Map(); // site id -> {row, label, state, bars: Map(leg index ->
 let timelineEls = null;
 let feedTop = 0; // highest dispatch offset in the DOM
 let activityTop = 0;
+let lastStatus = null; // the connection's last status, to redraw it in another language
 const busy = { checkin: false, coordCheckin: false, dispatch: false, queuedCheckin: false };
 
 const stream = new LiveStream(
@@ -162,7 +171,7 @@ function render() {
   renderControls(n);
   renderFeed();
   renderActivity();
-  setText($("utc-clock"), `${t("utc_now")} ${utcTime(n, { seconds: true })}`);
+  setText($("utc-clock"), t("utc_now", { time: utcTime(n, { seconds: true }) }));
 }
 
 function tick() {
@@ -182,6 +191,7 @@ function build() {
 }
 
 function renderConnection(status) {
+  lastStatus = status;
   const el = $("connection");
   setAttr(el, "data-state", status.state);
   let text;
@@ -216,17 +226,37 @@ function renderConnection(status) {
 }
 
 function showFatal(status) {
+  if (status.closeCode === CLOSE_NOT_FOUND) {
+    showNotFound();
+    return;
+  }
   const box = $("fatal");
   const message = status.error?.message || "";
   let msg = t("bad_link", { message });
-  if (status.closeCode === CLOSE_NOT_FOUND) msg = t("unknown_relay");
-  else if (!token) msg = t("cannot_open", { message }); // e.g. a private board opened without a link
+  if (!token) msg = t("cannot_open", { message }); // e.g. a private board opened without a link
+  else if (status.error?.code === "revoked" || message === "revoked") msg = t("link_revoked");
   fill(box, h("p", {}, msg));
-  if (token && status.closeCode !== CLOSE_NOT_FOUND) {
+  if (token) {
     box.append(h("p", {}, h("a", { href: `/relay/${encodeURIComponent(relayId)}` }, t("open_public_board"))));
   }
   box.hidden = false;
   $("loading").hidden = true;
+}
+
+/** No relay with this id (or no id, or one that cannot be an id): say so plainly, and the way on. */
+function showNotFound() {
+  stream.stop();
+  document.body.dataset.state = "not-found";
+  document.title = `${t("not_found_title")} — ${t("app_name")}`;
+  setText($("relay-name"), t("not_found_title"));
+  setText($("not-found-text"), relayId ? t("not_found_text", { id: relayId }) : t("no_relay_id"));
+  $("not-found").hidden = false;
+  $("loading").hidden = true;
+  $("board").hidden = true;
+  $("fatal").hidden = true;
+  $("role").hidden = true;
+  $("connection").hidden = true;
+  $("utc-clock").hidden = true;
 }
 
 function renderClockWarning() {
@@ -247,11 +277,20 @@ function lateText(data) {
   return t("handed_late", { late: duration((data.late_s || 0) * 1000) });
 }
 
+/** "Sydney warehouse, for Auckland dockers" when `acting` holds a leg planned for another site. */
+function actingName(acting, planned) {
+  return acting != null && planned != null && acting !== planned
+    ? t("site_for", { site: siteName(model, acting), planned: siteName(model, planned) })
+    : siteName(model, acting);
+}
+
 function renderHolder(n) {
   const info = holderInfo(model);
   const holder = $("holder");
   const leg = info.leg;
+  const asBackup = Boolean(leg && leg.acting !== leg.site);
   setAttr(holder, "data-site", leg ? leg.acting : "");
+  setAttr(holder, "data-for", asBackup ? leg.site : null);
   setAttr(holder, "data-status", info.status);
   let name;
   if (leg) name = siteName(model, leg.acting);
@@ -259,22 +298,26 @@ function renderHolder(n) {
   else if (info.status === "finished") name = t("holder_finished");
   else name = t("holder_nobody");
   setText($("holder-name"), name);
+  // a backup holds the baton for the site that missed its check-in: say for whom
+  setText($("holder-for"), asBackup ? t("holder_for", { site: siteName(model, leg.site) }) : "");
   setText($("holder-local"), leg ? t("holder_local", { time: zoneTime(n, siteTz(leg.acting)), tz: siteTz(leg.acting) }) : "");
 
   const meta = [];
-  if (info.lastPass && (leg || info.status !== "before")) {
-    meta.push(h("span", {}, t("holder_since", { time: utcLabel(info.lastPass.atMs, { seconds: "auto" }) })));
+  const takeover = asBackup && leg.backupInfo ? Date.parse(leg.backupInfo.at) : NaN;
+  if (Number.isFinite(takeover)) {
+    // the backup has held it since it took over, not since the baton reached the planned site
+    meta.push(h("span", { dataset: { testid: "holder-since" } }, t("holder_since_takeover", { time: utcLabel(takeover, { seconds: "auto" }) })));
+  } else if (info.lastPass && (leg || info.status !== "before")) {
+    meta.push(h("span", { dataset: { testid: "holder-since" } }, t("holder_since", { time: utcLabel(info.lastPass.atMs, { seconds: "auto" }) })));
     if (info.lastPass.late) meta.push(h("span", { class: "late", dataset: { testid: "holder-late" } }, lateText(info.lastPass)));
   }
   if (leg) {
     const cs = checkinState(leg, leg.acting);
-    meta.push(
-      h(
-        "span",
-        { class: `chip chip-${cs}` },
-        cs === "checked-in" ? t("holder_checked_in") : cs === "pending" ? t("holder_not_checked_in") : stateText(leg, leg.acting),
-      ),
-    );
+    let chip;
+    if (cs === "checked-in") chip = t("holder_checked_in");
+    else if (cs === "pending") chip = asBackup ? t("holder_backup_not_checked_in") : t("holder_not_checked_in");
+    else chip = stateText(leg, leg.acting);
+    meta.push(h("span", { class: `chip chip-${cs}`, dataset: { testid: "holder-chip" } }, chip));
   }
   const key = meta.map((m) => m.textContent).join("|");
   const metaEl = $("holder-meta");
@@ -291,8 +334,12 @@ function renderHolder(n) {
   let nextSite = "";
   if (next) {
     if (next.toLeg != null) {
-      nextSite = model.legs[next.toLeg].acting;
-      nextName = siteName(model, nextSite);
+      const to = model.legs[next.toLeg];
+      nextSite = to.acting;
+      // the same site taking the baton again (a backup whose own leg is next) is said so
+      nextName = leg && leg.acting === to.acting && asBackup && to.acting === to.site
+        ? t("next_own_leg", { site: siteName(model, to.acting) })
+        : actingName(to.acting, to.site);
     } else {
       nextName = next.index === model.handoffs.length - 1 ? t("next_end") : t("next_gap");
     }
@@ -308,7 +355,7 @@ function renderHolder(n) {
     setText(
       $("next-at"),
       info.status === "before"
-        ? t("starts_in", { time: t("next_at", { time: utcLabel(next.at, { seconds: "auto", withDay: spansDays(n, next.at) }) }) })
+        ? t("starts_in", { time: utcLabel(next.at, { seconds: "auto", withDay: spansDays(n, next.at) }) })
         : t("next_at", { time: utcLabel(next.at, { seconds: "auto", withDay: spansDays(n, next.at) }) }),
     );
   } else {
@@ -318,8 +365,8 @@ function renderHolder(n) {
   }
 }
 
-/** A site's check-in state in words, for its summary leg. */
-function stateText(leg, site) {
+/** A leg's check-in as `site` sees it (default: the planned site), in words. */
+function stateText(leg, site = leg.site) {
   const cs = checkinState(leg, site);
   const ph = phase(leg, now());
   const withDay = spansDays(model.start, model.end);
@@ -331,26 +378,41 @@ function stateText(leg, site) {
         : t("state_checked_in_at", { time });
     }
     case "backup": {
-      const took = t("state_backup_took", { site: siteName(model, leg.acting) });
-      return leg.checkedInAt != null ? `${took} · ${t("state_checked_in")}` : took;
+      // the planned site's leg, taken over by its backup: that is what happened to it
+      const took = t("state_replaced", { site: siteName(model, leg.acting) });
+      if (leg.checkedInAt == null) return took;
+      return `${took} · ${t("state_backup_checked_in", { time: utcLabel(leg.checkedInAt, { withDay }) })}`;
     }
     case "missed":
+      if (ph === "done") return t("state_missed");
       return leg.missed?.backup
         ? t("state_missed_backup", { site: siteName(model, leg.missed.backup) })
         : t("state_missed_no_backup");
     default:
-      return ph === "done" || !model.graceMs
-        ? t("state_pending")
-        : t("state_pending_by", { time: utcLabel(leg.start + model.graceMs, { withDay, seconds: "auto" }) });
+      if (ph === "done") return t("state_pending");
+      // a backup that took a leg over is past its deadline already: no "check in by" for it
+      if (!model.graceMs || site !== leg.site) return t("state_not_checked_in");
+      return t("state_pending_by", { time: utcLabel(leg.start + model.graceMs, { withDay, seconds: "auto" }) });
   }
+}
+
+/** The whole truth about a leg as `site` sees it: whose leg it holds, where the leg is in time
+ * ("on strike" only once somebody checked in), its check-in, a late handoff. */
+function legWords(leg, site, n) {
+  const cs = checkinState(leg, site);
+  const ph = phase(leg, n);
+  const parts = [];
+  if (leg.site !== site) parts.push(t("acting_for", { site: siteName(model, leg.site) }));
+  if (cs === "checked-in") parts.push(t(`phase_${ph}`));
+  else if (cs === "pending") parts.push(t(ph === "striking" ? "phase_started" : `phase_${ph}`));
+  else if (cs === "missed" && ph === "done") parts.push(t("phase_done"));
+  parts.push(stateText(leg, site));
+  if (leg.arrival?.late) parts.push(lateText(leg.arrival));
+  return parts.join(" · ");
 }
 
 function legSummary(leg) {
   const withDay = spansDays(model.start, model.end);
-  const ph = phase(leg, now());
-  const parts = [t(`phase_${ph}`), stateText(leg, leg.site)];
-  if (leg.acting !== leg.site) parts.push(`${t("details_acting")}: ${siteName(model, leg.acting)}`);
-  if (leg.arrival?.late) parts.push(lateText(leg.arrival));
   return t("leg_summary", {
     site: siteName(model, leg.site),
     n: leg.index + 1,
@@ -358,7 +420,7 @@ function legSummary(leg) {
     local_end: localIso(leg.localEnd, { withDay }),
     utc_start: utcTime(leg.start, { withDay, seconds: "auto" }),
     utc_end: utcTime(leg.end, { withDay, seconds: "auto" }),
-    state: parts.join(" · "),
+    state: legWords(leg, leg.site, now()),
   });
 }
 
@@ -371,15 +433,20 @@ function pct(ms) {
   return ((ms - model.start) / span) * 100;
 }
 
+// Time runs the way the page reads: left to right, or right to left in Arabic (the site labels
+// are then on the right, where the relay starts).
+let START_SIDE = "left";
+
 function place(el, start, end) {
-  const left = Math.max(0, Math.min(100, pct(start)));
-  const right = Math.max(0, Math.min(100, pct(end)));
-  el.style.left = `${left}%`;
-  el.style.width = `${Math.max(0, right - left)}%`;
+  const from = Math.max(0, Math.min(100, pct(start)));
+  const to = Math.max(0, Math.min(100, pct(end)));
+  el.style[START_SIDE] = `${from}%`;
+  el.style.width = `${Math.max(0, to - from)}%`;
 }
 
 function buildTimeline() {
   const tl = $("timeline");
+  START_SIDE = document.documentElement.dir === "rtl" ? "right" : "left";
   rows.clear();
   sitesDirty = true;
   const span = model.end - model.start;
@@ -390,10 +457,10 @@ function buildTimeline() {
   const overlay = h("div", { class: "tl-overlay", "aria-hidden": "true" });
   for (let tk = Math.ceil(model.start / step) * step; tk <= model.end; tk += step) {
     const label = h("span", { class: "tl-tick" }, utcTime(tk, { withDay: withDay && tk % 86400000 === 0, seconds: "auto" }));
-    label.style.left = `${pct(tk)}%`;
+    label.style[START_SIDE] = `${pct(tk)}%`;
     axis.append(label);
     const line = h("span", { class: "tl-gridline" });
-    line.style.left = `${pct(tk)}%`;
+    line.style[START_SIDE] = `${pct(tk)}%`;
     overlay.append(line);
   }
   for (const g of model.gaps) {
@@ -401,7 +468,8 @@ function buildTimeline() {
     place(band, g.start, g.end);
     overlay.append(band);
   }
-  const nowLine = h("span", { class: "tl-now", dataset: { testid: "now-line" } }, h("span", { class: "tl-now-label" }, t("timeline_now")));
+  // the NOW label has a lane of its own under the tick labels, so it never covers one
+  const nowLine = h("span", { class: "tl-now", dataset: { testid: "now-line" } }, h("span", { class: "tl-now-label", dataset: { testid: "now-label" } }, t("timeline_now")));
   overlay.append(nowLine);
 
   const coverage = h("div", { class: "tl-track tl-coverage-track", dataset: { testid: "coverage" } });
@@ -410,7 +478,7 @@ function buildTimeline() {
     const title =
       c.sites === 0
         ? t("coverage_gap", { from: utcTime(c.start, { withDay }), to: utcTime(c.end, { withDay }) })
-        : t("coverage_span", { n: c.sites, from: utcTime(c.start, { withDay }), to: utcTime(c.end, { withDay }) });
+        : t("coverage_span", { count: c.sites, from: utcTime(c.start, { withDay }), to: utcTime(c.end, { withDay }) });
     const level = c.sites === 0 ? 0 : Math.min(4, Math.ceil((c.sites / maxSites) * 4));
     const seg = h("span", { class: `tl-cov cov-${level}`, title, dataset: { sites: c.sites } }, String(c.sites));
     place(seg, c.start, c.end);
@@ -460,7 +528,7 @@ function legBar(track, leg, acting) {
     type: "button",
     class: "tl-bar",
     dataset: { leg: i, testid: acting ? `leg-${i}-backup` : `leg-${i}` },
-    onclick: () => showLeg(i),
+    onclick: (e) => showLeg(i, e.currentTarget),
   });
   place(bar, leg.start, leg.end);
   track.append(bar);
@@ -480,7 +548,10 @@ function renderNowLine(n) {
   const left = `${(Math.round(pct(n) / step) * step).toFixed(3)}%`;
   if (inside && timelineEls.left !== left) {
     timelineEls.left = left;
-    line.style.left = left;
+    line.style[START_SIDE] = left;
+    // near the end the label goes on the other side of the line, inside the timeline
+    const atEnd = pct(n) > 85;
+    if (line.classList.contains("at-end") !== atEnd) line.classList.toggle("at-end", atEnd);
     // the per-row now-lines of the phone layout (CSS reads the custom property)
     tl.style.setProperty("--now", left);
   }
@@ -513,15 +584,7 @@ function renderSites(n) {
       setAttr(r.state, "data-state", cs);
       setAttr(r.state, "data-phase", ph);
       setAttr(r.state, "data-leg", leg.index);
-      const parts = [t(`phase_${ph}`)];
-      if (leg.site !== site.id) {
-        parts.unshift(t("acting_for", { site: siteName(model, leg.site) }));
-        if (cs === "checked-in") parts.push(stateText(leg, site.id));
-      } else {
-        parts.push(stateText(leg, site.id));
-      }
-      if (leg.arrival?.late) parts.push(lateText(leg.arrival));
-      setText(r.state, parts.join(" · "));
+      setText(r.state, legWords(leg, site.id, n));
     } else {
       setAttr(r.state, "data-state", "none");
       setAttr(r.state, "data-phase", "none");
@@ -552,11 +615,12 @@ function renderSites(n) {
   }
 }
 
-function showLeg(i) {
+function showLeg(i, opener = null) {
   const leg = model.legs[i];
   const box = $("leg-details");
   if (!leg) return;
   selectedLeg = i;
+  if (opener) detailsOpener = opener;
   const site = model.siteById.get(leg.site);
   const withDay = true;
   const dl = h("dl", { class: "details-list" });
@@ -566,29 +630,54 @@ function showLeg(i) {
   add("details_local", `${localIso(leg.localStart, { withDay })} – ${localIso(leg.localEnd, { withDay, withOffset: isoOffset(leg.localEnd) !== isoOffset(leg.localStart) })}`);
   add("details_utc", `${utcTime(leg.start, { withDay, seconds: "auto" })} – ${utcTime(leg.end, { withDay, seconds: "auto" })}`);
   add("details_hours", t("details_hours_value", { h: Math.round(leg.hours * 100) / 100 }));
-  add("details_state", `${t(`phase_${phase(leg, now())}`)} · ${stateText(leg, leg.site)}`);
-  if (leg.acting !== leg.site) add("details_acting", siteName(model, leg.acting));
+  add("details_state", legWords(leg, leg.site, now()));
+  if (leg.acting !== leg.site) add("details_acting", actingName(leg.acting, leg.site));
   if (leg.arrival) add("details_handoff", leg.arrival.late ? lateText(leg.arrival) : t("handed_on_time"));
   if (leg.warnings.length) add("details_warnings", leg.warnings.join("; "));
+  const wasHidden = box.hidden;
   fill(
     box,
     h(
       "div",
       { class: "card-head" },
-      h("h3", { id: "leg-details-heading" }, `${t("leg_label", { n: i + 1 })} — ${site?.name || leg.site}`),
-      h("button", { type: "button", class: "btn btn-small", onclick: hideLeg }, t("details_close")),
+      h("h3", { id: "leg-details-heading" }, t("leg_heading", { n: i + 1, site: site?.name || leg.site })),
+      h("button", { type: "button", class: "btn btn-small", dataset: { testid: "leg-details-close" }, onclick: hideLeg }, t("details_close")),
     ),
     dl,
   );
   box.hidden = false;
   renderSites(now());
+  if (opener) revealDetails(box, opener, wasHidden);
+}
+
+let detailsOpener = null;
+const PHONE = window.matchMedia("(max-width: 640px)");
+
+/** Show the details where the person is looking: on a phone they are a sheet at the bottom of
+ * the screen (and the tapped bar stays in view above it); elsewhere they are scrolled into view. */
+function revealDetails(box, opener, focus) {
+  if (PHONE.matches) {
+    const sheetTop = window.innerHeight - box.offsetHeight;
+    const bar = opener.getBoundingClientRect();
+    if (bar.bottom > sheetTop - 8) window.scrollBy({ top: bar.bottom - sheetTop + 16 });
+    else if (bar.top < 0) window.scrollBy({ top: bar.top - 16 });
+  } else {
+    box.scrollIntoView({ block: "nearest" });
+  }
+  if (focus) box.focus({ preventScroll: true });
 }
 
 function hideLeg() {
   selectedLeg = null;
   $("leg-details").hidden = true;
   renderSites(now());
+  if (detailsOpener && detailsOpener.isConnected) detailsOpener.focus({ preventScroll: true });
+  detailsOpener = null;
 }
+
+$("leg-details").addEventListener("keydown", (e) => {
+  if (e.key === "Escape") hideLeg();
+});
 
 // Feed and activity -----------------------------------------------------------------------------
 
@@ -606,13 +695,19 @@ function renderFeed() {
 function feedItem(d) {
   const site = d.site ? model.siteById.get(d.site) : null;
   const when = Number.isFinite(d.at) ? d.at : now();
+  const utc = utcLabel(when, { withDay: spansDays(when, now()) });
+  let time = utc;
+  if (site) {
+    const local = zoneTime(when, site.tz);
+    // a site on UTC (Lisbon in winter, Accra...) is not told the same time twice
+    time = local === utcTime(when) ? t("feed_time_same", { utc, site: site.name }) : t("feed_time_local", { utc, local, site: site.name });
+  }
   const head = h(
     "p",
     { class: "feed-head" },
     h("strong", { class: "feed-site" }, site ? site.name : d.site || t("feed_from_coordinators")),
     " ",
-    h("time", { datetime: new Date(when).toISOString() }, utcLabel(when, { withDay: spansDays(when, now()) })),
-    site ? h("span", { class: "feed-local" }, ` · ${t("feed_local", { time: zoneTime(when, site.tz), site: site.name })}`) : null,
+    h("time", { class: "feed-time", datetime: new Date(when).toISOString() }, time),
   );
   return h(
     "li",
@@ -640,15 +735,22 @@ function activityItem(a) {
   let late = null;
   switch (a.type) {
     case "relay_created":
-      text = t("act_created", { legs: model.legs.length });
+      text = t("act_created", { count: model.legs.length });
       break;
-    case "baton_passed":
+    case "baton_passed": {
       if (d.from == null && d.to == null) return null;
-      text = d.from == null ? t("act_start", { to: name(d.to) }) : d.to == null ? t("act_end", { from: name(d.from) }) : t("act_pass", { from: name(d.from), to: name(d.to) });
+      // from/to are the sites acting for the legs: a backup passes (or gets) the baton for another
+      const planned = (legIndex) => model.legs[legIndex]?.site;
+      const from = actingName(d.from, planned(d.from_leg));
+      const to = actingName(d.to, planned(d.to_leg));
+      text = d.from == null ? t("act_start", { to }) : d.to == null ? t("act_end", { from }) : t("act_pass", { from, to });
       if (d.late) late = t("act_late", { late: duration(d.late_s * 1000) });
       break;
+    }
     case "checked_in":
-      text = d.late_s > 0 ? t("act_checked_in_late", { site: name(d.site), late: duration(d.late_s * 1000) }) : t("act_checked_in", { site: name(d.site) });
+      if (d.late_s > 0) text = t("act_checked_in_late", { site: name(d.site), late: duration(d.late_s * 1000) });
+      else if (d.by === "coordinator") text = t("act_checked_in_by_coordinators", { site: name(d.site) });
+      else text = t("act_checked_in", { site: name(d.site) });
       break;
     case "checkin_missed":
       text = d.backup ? t("act_missed", { site: name(d.site), backup: name(d.backup) }) : t("act_missed_no_backup", { site: name(d.site) });
@@ -678,14 +780,18 @@ function activityItem(a) {
 // Controls ------------------------------------------------------------------------------------
 
 function setupRole() {
+  // who this page acts as, said plainly at the top: a person with two links open must not mix
+  // them up (a check-in or a dispatch goes out under this name)
   const roleEl = $("role");
   const roleText = {
-    public: t("role_public"),
-    viewer: t("role_viewer"),
-    coordinator: t("role_coordinator"),
-    site: t("role_site", { site: siteName(model, subject) }),
+    public: t("you_are_public"),
+    viewer: t("you_are_viewer"),
+    coordinator: t("you_are_coordinator"),
+    site: t("you_are_site", { site: siteName(model, subject), id: subject }),
   }[role];
-  setText(roleEl, roleText || "");
+  const failed = lastStatus?.state === "failed";
+  setText(roleEl, roleText || (token && !failed ? t("you_are_checking") : ""));
+  roleEl.hidden = !roleEl.textContent || failed;
   setAttr(roleEl, "data-role", role || "");
   const isSite = role === "site" && subject;
   const isCoord = role === "coordinator";
@@ -696,7 +802,7 @@ function setupRole() {
   $("links-card").hidden = !isCoord;
   document.body.dataset.role = role || "";
   if (!model.created) return;
-  if (isSite) setText($("site-controls-heading"), `${t("controls_heading")}: ${siteName(model, subject)}`);
+  if (isSite) setText($("site-controls-heading"), t("controls_heading", { site: siteName(model, subject) }));
   if (isCoord) {
     fillSelect($("coord-site"), model.sites.map((s) => [s.id, s.name]));
     fillSelect($("dispatch-from"), [["", t("dispatch_from_coordinators")], ...model.sites.map((s) => [s.id, s.name])]);
@@ -706,7 +812,9 @@ function setupRole() {
 
 function fillSelect(select, options) {
   const keep = select.value;
-  if (select.options.length === options.length) return;
+  const key = options.map(([v, l]) => `${v}=${l}`).join("|");
+  if (select.dataset.key === key) return;
+  select.dataset.key = key;
   fill(select, options.map(([value, label]) => h("option", { value }, label)));
   if (options.some(([v]) => v === keep)) select.value = keep;
 }
@@ -940,11 +1048,31 @@ for (const id of ["calendar-link", "site-calendar-link"]) {
 // on a phone the relay log starts folded: the holder, controls and feed come first
 if (window.matchMedia("(max-width: 640px)").matches) $("activity-details").open = false;
 
-if (!relayId) {
-  $("loading").hidden = true;
-  fill($("fatal"), t("no_relay_id"));
-  $("fatal").hidden = false;
+/** Everything this page wrote itself, written again in the language just chosen. */
+function relabel() {
+  document.title = model.created ? t("board_title", { name: model.name }) : t("app_name");
+  if (document.body.dataset.state === "not-found") {
+    showNotFound();
+    return;
+  }
+  built = false; // the timeline's labels, and its direction (Arabic runs right to left)
+  feedTop = activityTop = 0;
+  fill($("feed"));
+  fill($("activity"));
+  setupRole();
+  updateCount();
+  if (lastStatus) renderConnection(lastStatus); // a failed one shows its message again
+  renderClockWarning();
+  if ($("links-details").open && role === "coordinator") loadLinks();
+  render();
+}
+
+languagePicker($("lang-slot"), { onChange: relabel });
+
+if (!relayId || !RELAY_ID.test(relayId)) {
+  showNotFound();
 } else {
+  setupRole();
   stream.start();
   tick();
 }

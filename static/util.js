@@ -113,7 +113,8 @@ export function isoOffset(iso) {
   return m && m[7] ? (m[7] === "Z" ? "+00:00" : m[7]) : "";
 }
 
-/** A duration in words: "42 s", "3 min 5 s", "2 h 05 min", "1 d 3 h". */
+/** A duration in words: "42 s", "3 min 5 s", "2 h 5 min", "1 d 3 h" (units translated, numbers
+ * in the page's locale). */
 export function duration(ms) {
   const total = Math.max(0, Math.round(ms / 1000));
   if (total < 90) return t("dur_s", { s: total });
@@ -121,11 +122,11 @@ export function duration(ms) {
   if (m < 10) return t("dur_ms", { m, s: total % 60 });
   if (m < 60) return t("dur_m", { m });
   const hh = Math.floor(m / 60);
-  if (hh < 48) return t("dur_hm", { h: hh, m: String(m % 60).padStart(2, "0") });
+  if (hh < 48) return t("dur_hm", { h: hh, m: m % 60 });
   return t("dur_dh", { d: Math.floor(hh / 24), h: hh % 24 });
 }
 
-/** A countdown clock: "0:42", "12:05", "3:04:05", "2 d 03:04:05". */
+/** A countdown clock: "0:42", "12:05", "3:04:05", "2 d 03:04:05" (the day unit translated). */
 export function clock(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const s = total % 60;
@@ -134,7 +135,7 @@ export function clock(ms) {
   const pad = (n) => String(n).padStart(2, "0");
   if (hrs >= 48) {
     const d = Math.floor(hrs / 24);
-    return `${d} d ${pad(hrs % 24)}:${pad(m)}:${pad(s)}`;
+    return t("clock_days", { d, time: `${pad(hrs % 24)}:${pad(m)}:${pad(s)}` });
   }
   return hrs > 0 ? `${hrs}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
