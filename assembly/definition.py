@@ -8,6 +8,7 @@ queue: {first_time_first: true, region_rotation: true, region_budget: 20m}
 quorum: 0.5                       # default for ballots: share of the weight present taking part
 viewers: public                   # or "link": watching needs the viewer link
 secret_k: 5                       # a secret ballot needs every weight shared by >= k delegates
+timezone: Africa/Lagos            # IANA zone the minutes' times are given in (default UTC)
 chairs: [{id: ama, name: Ama, language: en}]
 delegates:
   - {id: ngozi, name: Ngozi, site: lag, region: africa, weight: 2, language: en}
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
+
+import pytz
 
 from mayday.definitions import SpecError, load_text, parse_duration, seconds
 
@@ -71,6 +74,7 @@ class AssemblyDef:
     viewers: str = "public"
     people: tuple[Person, ...] = ()
     secret_k: int = SECRET_K
+    timezone: str = "UTC"  # IANA zone: the minutes give times to the minute in it
 
     @cached_property
     def by_id(self) -> dict[str, Person]:
@@ -222,6 +226,7 @@ TOP_KEYS = {
     "delegates",
     "interpreters",
     "secret_k",
+    "timezone",
 }
 QUEUE_KEYS = {"first_time_first", "region_rotation", "region_budget"}
 
@@ -260,6 +265,9 @@ def parse_assembly(raw: Any) -> AssemblyDef:
     secret_k = raw.get("secret_k", SECRET_K)
     if not isinstance(secret_k, int) or isinstance(secret_k, bool) or not 1 <= secret_k <= MAX_PEOPLE:
         raise SpecError(f"secret_k: expected a whole number of delegates from 1 to {MAX_PEOPLE}")
+    timezone = raw.get("timezone", "UTC")
+    if not isinstance(timezone, str) or timezone not in pytz.all_timezones_set:
+        raise SpecError(f"timezone: unknown time zone {_short(timezone)} (an IANA name like 'America/La_Paz')")
     viewers = raw.get("viewers", "public")
     if viewers not in ("public", "link"):
         raise SpecError("viewers: expected 'public' or 'link'")
@@ -275,7 +283,7 @@ def parse_assembly(raw: Any) -> AssemblyDef:
         if p.id in seen:
             raise SpecError(f"{p.role}s: duplicate id {p.id!r}")
         seen.add(p.id)
-    return AssemblyDef(title, languages, times, rules, quorum_d, viewers, tuple(people), secret_k)
+    return AssemblyDef(title, languages, times, rules, quorum_d, viewers, tuple(people), secret_k, timezone)
 
 
 def load_assembly(text: str) -> AssemblyDef:
@@ -310,6 +318,7 @@ def assembly_to_json(a: AssemblyDef) -> dict[str, Any]:
         "quorum": str(a.quorum),
         "viewers": a.viewers,
         "secret_k": a.secret_k,
+        "timezone": a.timezone,
         **{
             role + "s": [person_to_json(p) for p in a.people if p.role == role]
             for role in ("chair", "delegate", "interpreter")

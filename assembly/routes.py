@@ -13,13 +13,13 @@ from starlette.websockets import WebSocket
 from assembly.core import weight_classes_at_risk
 from assembly.definition import AssemblyDef, load_assembly, person_to_json
 from assembly.media.signalling import MediaEndpoint
-from assembly.minutes import minutes_json, minutes_markdown
+from assembly.minutes import minutes_json, minutes_language, minutes_markdown
 from assembly.protocol import CHAIR, INTERPRETER, parse
 from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
 from mayday.access import base_url, check_current, is_admin, is_revoked, require_admin, verify
 from mayday.clock import iso
-from mayday.errors import ApiError, forbidden, unauthorized
+from mayday.errors import ApiError, bad_request, forbidden, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
@@ -217,16 +217,25 @@ async def post_command(request: Request) -> Response:
 
 
 async def minutes(request: Request) -> Response:
+    """The record: ``.json`` (language-neutral) or ``.md?lang=xx`` in any served language
+    (default: the assembly's first language if served, else English)."""
     _, assembly_id, state, _, _ = await _readable(request)
     fmt = request.path_params["fmt"]
     if fmt == "json":
         return JSONResponse(minutes_json(state))
     if fmt != "md":
         raise ApiError("not_found", "minutes come as .md or .json", 404)
+    try:
+        lang = minutes_language(state, request.query_params.get("lang"))
+    except ValueError as e:
+        raise bad_request("bad_request", str(e)) from None
     return PlainTextResponse(
-        minutes_markdown(state),
+        minutes_markdown(state, lang),
         media_type="text/markdown; charset=utf-8",
-        headers={"content-disposition": f'inline; filename="minutes-{assembly_id}.md"'},
+        headers={
+            "content-disposition": f'inline; filename="minutes-{assembly_id}-{lang}.md"',
+            "content-language": lang,
+        },
     )
 
 

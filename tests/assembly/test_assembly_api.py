@@ -247,7 +247,7 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     async with httpx.AsyncClient(base_url=server.base) as http:
         md = (await http.get(f"/api/assemblies/{aid}/minutes.md")).text
         js = (await http.get(f"/api/assemblies/{aid}/minutes.json")).json()
-    assert "Ballot 1: d1 (secret" in md and "rejected" in md
+    assert "### Ballot 1: D1 · Salario" in md and "Secret ballot ·" in md and "Result: **rejected**" in md
     assert "Opened secret although the weights could reveal choices" in md
     assert "votes" not in js["ballots"][0] and js["ballots"][0]["voters"] == 3
     assert js["ballots"][0]["weight_risk"]["k"] == 5
@@ -290,3 +290,30 @@ async def test_minutes_formats_and_unknown_ones(server):
         assert (await http.get(f"/api/assemblies/{aid}/minutes.md")).headers["content-type"].startswith("text/markdown")
         assert (await http.get(f"/api/assemblies/{aid}/minutes.json")).json()["title"] == "Test assembly"
         assert (await http.get(f"/api/assemblies/{aid}/minutes.txt")).status_code == 404
+
+
+async def test_minutes_in_the_language_asked_for(server):
+    made = await create(
+        server, DEFINITION | {"languages": ["es", "en", "fr", "pt", "ar"], "timezone": "America/La_Paz"}
+    )
+    aid = made["id"]
+    rosa = token_of(made["delegates"]["rosa"])
+    assert (
+        await command(server, aid, rosa, {"type": "propose_demand", "language": "es", "text": "Salario"})
+    ).status_code == 200
+    base = f"/api/assemblies/{aid}/minutes"
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.get(f"{base}.md")  # the assembly's first language
+        assert r.status_code == 200 and r.text.startswith("# Acta: Test assembly\n")
+        assert r.headers["content-language"] == "es" and f"minutes-{aid}-es.md" in r.headers["content-disposition"]
+        assert "Reivindicación propuesta por Rosa, 8:00 (America/La_Paz)." in r.text
+        for lang, title in (("en", "# Minutes:"), ("ar", "# محضر:"), ("sw", "# Kumbukumbu:"), ("fil", "# Katitikan:")):
+            r = await http.get(f"{base}.md", params={"lang": lang})
+            assert r.status_code == 200 and r.text.startswith(title) and r.headers["content-language"] == lang
+        for bad in ("xx", "EN", "de", "en-GB"):
+            r = await http.get(f"{base}.md", params={"lang": bad})
+            assert r.status_code == 400, bad
+            assert r.json()["error"]["code"] == "bad_request"
+            assert "en, es, fr, pt, ar, sw, fil, hi" in r.json()["error"]["message"]
+        data = (await http.get(f"{base}.json", params={"lang": "fr"})).json()  # JSON is language-neutral
+        assert data["timezone"] == "America/La_Paz" and data["texts"][0]["proposer_name"] == "Rosa"
