@@ -4,7 +4,8 @@ A vote becomes integer counter increments (thousandths of a vote) and one receip
 ballot, a nonce only the voter's browser holds, the choice and the weight. To replace their vote a
 voter presents the old nonce and choice; the store removes that receipt (it must be there) and
 moves the counters, all in the same transaction as the "X has voted" event. Nobody without the
-nonce can tell which receipt is whose, and no row, time or order links a voter to a choice.
+nonce can tell which receipt is whose, and no row, time or order links a voter to a choice: the
+ballot's opening creates every counter it has (``open_write``), so no vote ever creates one.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from assembly.core import CHOICES
 from mayday.log import SecretWrite
 
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -26,6 +29,21 @@ def prefix(ballot: int) -> str:
 def receipt(ballot: int, nonce: str, choice: Any, weight_milli: int) -> str:
     canonical = json.dumps([ballot, nonce, choice, weight_milli], separators=(",", ":"), sort_keys=True)
     return prefix(ballot) + "r" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def counters(ballot: int, kind: str, candidates: Sequence[str]) -> tuple[str, ...]:
+    """Every counter a ballot can move, sorted: one per choice of a motion; one per ordered pair
+    of different candidates (x above y) for a ranking."""
+    if kind == "motion":
+        return tuple(sorted(f"{prefix(ballot)}{c}" for c in CHOICES))
+    return tuple(sorted(f"{prefix(ballot)}{x}>{y}" for x in candidates for y in candidates if x != y))
+
+
+def open_write(ballot: int, kind: str, candidates: Sequence[str]) -> SecretWrite:
+    """What a secret ballot's opening writes with its ``ballot_opened``: all its counters, at 0,
+    created at once in sorted order. No vote then creates one, so where a counter sits in the
+    store, and when it came to be, says nothing about who chose it first."""
+    return SecretWrite(init=counters(ballot, kind, candidates))
 
 
 def increments(ballot: int, kind: str, candidates: tuple[str, ...], choice: Any, sign: int, w: int) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""The assembly shell: the generic stream service with the assembly core, plus the two paths that
-touch the secret store (a secret vote, closing a secret ballot)."""
+"""The assembly shell: the generic stream service with the assembly core, plus the three paths
+that touch the secret store (opening a secret ballot, a secret vote, closing a secret ballot)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from assembly import core, secret
@@ -25,10 +26,34 @@ logger = logging.getLogger("assembly.service")
 # How long closing a secret ballot waits for the storage journal to be compacted before it answers
 # (the compaction goes on in the background after that).
 COMPACT_WAIT_S = 2.0
+# A secret opening's counters are made for the ballot number the state gives; another opening
+# that takes that number first (a group commit, another process) makes it try again, this often.
+OPEN_ATTEMPTS = 20
 
 
 def scope_of(assembly_id: str) -> str:
     return f"assembly:{assembly_id}"
+
+
+@dataclass(frozen=True)
+class _SecretOpening:
+    """A secret ballot's opening, with the ballot its counters were made for: decided only if it
+    opens that very ballot (number, kind, candidates), else ``_OpeningMoved``."""
+
+    command: core.OpenBallot | core.OpenRanking
+    opens: tuple[int, str, tuple[str, ...]]
+
+
+class _OpeningMoved(Exception):
+    """Another ballot was opened between making a secret opening's counters and deciding it."""
+
+
+def _opens(events: Sequence[NewEvent]) -> tuple[int, str, tuple[str, ...]] | None:
+    """(ballot, kind, candidates) of the ballot these events open, if they open one."""
+    for e in events:
+        if e.type == "ballot_opened":
+            return e.data["ballot"], e.data["kind"], tuple(e.data["candidates"])
+    return None
 
 
 class AssemblyService(StreamService[core.AssemblyState]):
@@ -46,6 +71,11 @@ class AssemblyService(StreamService[core.AssemblyState]):
         return evolve(state, type_, data)
 
     def decide(self, state: core.AssemblyState, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
+        if isinstance(command, _SecretOpening):
+            events = core.decide(state, command.command, now)
+            if _opens(events) != command.opens:
+                raise _OpeningMoved
+            return events
         return core.decide(state, command, now)
 
     def next_deadline(self, state: core.AssemblyState) -> dt.datetime | None:
@@ -66,14 +96,36 @@ class AssemblyService(StreamService[core.AssemblyState]):
     async def create_assembly(self, definition: AssemblyDef) -> str:
         return await self.create(lambda assembly_id: core.CreateAssembly(assembly_id, definition))
 
-    # the command path, with its two secret-store detours ---------------------------------------
+    # the command path, with its three secret-store detours -------------------------------------
 
     async def run(self, assembly_id: str, command: Any) -> int:
         if isinstance(command, VoteRequest):
             return await self.vote(assembly_id, command)
         if isinstance(command, core.CloseBallot):
             return await self.close_ballot(assembly_id, command.ballot)
+        if isinstance(command, core.OpenBallot | core.OpenRanking) and command.secret:
+            return await self.open_secret(assembly_id, command)
         return await self.execute(assembly_id, command)
+
+    async def open_secret(self, assembly_id: str, command: core.OpenBallot | core.OpenRanking) -> int:
+        """Open a secret ballot and, in the same write, create all its counters at 0 in sorted
+        order (``secret.open_write``): no vote then creates one, so the store's layout cannot tell
+        which choice was made first. The counters are named for the ballot number and candidates
+        the current state gives; the opening is decided only if it opens exactly that ballot."""
+        for _ in range(OPEN_ATTEMPTS):
+            agg = await self.get(assembly_id)
+            try:
+                opens = _opens(core.decide(agg.state, command, self.clock.now()))
+            except DomainError as e:
+                raise refused(e) from None
+            if opens is None:  # pragma: no cover - an opening that decides opens a ballot
+                return await self.execute(assembly_id, command)
+            write = secret.open_write(*opens)
+            try:
+                return await self.execute(assembly_id, _SecretOpening(command, opens), secret=write)
+            except _OpeningMoved:
+                continue
+        raise RuntimeError(f"assembly {assembly_id}: other ballots kept opening first ({OPEN_ATTEMPTS} tries)")
 
     async def vote(self, assembly_id: str, v: VoteRequest) -> int:
         agg = await self.get(assembly_id)

@@ -21,7 +21,8 @@ _Waiting = tuple[Callable[[Any], Sequence[NewEvent]], "SecretWrite | None", "asy
 
 
 def _merge(writes: list[SecretWrite]) -> SecretWrite | None:
-    """One secret write for a group of commands: counters summed, receipts together."""
+    """One secret write for a group of commands: counters summed, receipts together, the
+    counters to create (a ballot's opening) all kept, whatever their increments sum to."""
     if not writes:
         return None
     if len(writes) == 1:
@@ -31,9 +32,10 @@ def _merge(writes: list[SecretWrite]) -> SecretWrite | None:
         for key, by in w.increments.items():
             increments[key] = increments.get(key, 0) + by
     return SecretWrite(
-        increments={k: v for k, v in increments.items() if v},
+        increments={k: v for k, v in increments.items() if v},  # a zero moves nothing: init creates
         add_receipts=tuple(r for w in writes for r in w.add_receipts),
         remove_receipts=tuple(r for w in writes for r in w.remove_receipts),
+        init=tuple(sorted({k for w in writes for k in w.init})),
     )
 
 

@@ -66,12 +66,18 @@ class SecretWrite:
     A secret ballot's log says only "X has voted"; the choice goes here, into integer counters
     (no rows, no timestamps, no voter) and an unordered set of opaque receipts that let a voter,
     and only the holder of the receipt's nonce, replace their own vote.
+
+    ``init`` names counters to create at 0 (the ballot's opening creates them all), in sorted key
+    order whatever order they are given in, before any increment; one that exists is left as it
+    is. Backends store every counter at a size that does not depend on its value, so no vote ever
+    creates, moves or resizes one: the store's layout keeps no trace of which choice came first.
     """
 
     increments: dict[str, int] = field(default_factory=dict)
     add_receipts: tuple[str, ...] = ()
     remove_receipts: tuple[str, ...] = ()  # each must be held, else ReceiptMissing
     clear_prefix: str | None = None  # drop counters and receipts under this prefix (ballot closed)
+    init: tuple[str, ...] = ()  # counters to create at 0, in sorted order (ballot opened)
 
 
 class EventLog(Protocol):

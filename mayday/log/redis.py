@@ -7,8 +7,17 @@ Layout (all keys under ``mayday:``):
   XRANGE/XREAD by offset need no lookup table. Fields: ``type`` and ``data`` (JSON text).
 * ``mayday:streams`` - a set of every stream name that has at least one event (for ``streams``).
 * ``mayday:secret:{name}`` - shared secrets, written once with SET NX.
-* ``mayday:tally:{stream}`` (hash) and ``mayday:receipts:{stream}`` (set) - secret ballots'
-  counters and receipts, written by the same script as the events they go with.
+* ``mayday:tally:{stream}`` (hash) and ``mayday:receipts:{stream}`` (sorted set, every score 0)
+  - secret ballots' counters and receipts, written by the same script as the events they go with.
+  Their layout keeps no order of the votes: a ballot's opening creates all its counters at 0, in
+  sorted key order, and each value is a fixed-width decimal string (TALLY_WIDTH characters, which
+  the script reads, adds to and writes back), so no vote creates, moves or resizes a counter (a
+  small hash is a listpack, kept in insertion order, where HINCRBY's integers take 1 to 9 bytes by
+  value). Receipts are members of a sorted set, all scored 0, so kept and saved in member order (a
+  set's hash table keeps members that share a bucket in insertion order, and from Redis 7.2 a
+  small set of short members is a listpack); a plain set left by an older version is converted by
+  the next secret write. Processes of an older version cannot share this layout (their script
+  would HINCRBY a padded string or SADD to a sorted set, and fail): upgrade them all at once.
 
 ``append`` is one Lua script, so the compare (last entry ID == expected) and the XADDs run as one
 atomic step on the server. XADD with an explicit ID only checks that the ID grows, which would let
@@ -103,7 +112,12 @@ UNBLOCK_PAUSE = 0.002  # ... after this pause (its XREAD may still be on the wir
 COMPACT_TIMEOUT = 10.0  # seconds compact_journal waits for Redis's background rewrite/save
 COMPACT_POLL = 0.05
 
-# KEYS[1] stream key, KEYS[2] set of stream names, KEYS[3] tally hash, KEYS[4] receipt set.
+# A counter as stored by the script: string.format('%020d', value), zero-padded (a minus sign in
+# the first place if ever negative). With its leading zeros Redis never takes it for an integer,
+# so a listpack keeps it as a string of this width.
+TALLY_WIDTH = 20
+
+# KEYS[1] stream key, KEYS[2] set of stream names, KEYS[3] tally hash, KEYS[4] receipts (zset).
 # ARGV[1] stream name, ARGV[2] expected offset, ARGV[3] secret write as JSON ("" for none),
 # then (type, data) pairs.
 # Returns {1, new last offset}, {0, actual last offset} (conflict) or {2, receipt} (missing receipt).
@@ -121,8 +135,14 @@ end
 local secret = nil
 if ARGV[3] ~= '' then
     secret = cjson.decode(ARGV[3])
+    if redis.call('TYPE', KEYS[4])['ok'] == 'set' then
+        -- receipts written by an older version: the same members, kept sorted from now on
+        local members = redis.call('SMEMBERS', KEYS[4])
+        redis.call('DEL', KEYS[4])
+        for _, receipt in ipairs(members) do redis.call('ZADD', KEYS[4], 0, receipt) end
+    end
     for _, receipt in ipairs(secret['remove']) do
-        if redis.call('SISMEMBER', KEYS[4], receipt) == 0 then
+        if not redis.call('ZSCORE', KEYS[4], receipt) then
             return {2, receipt}
         end
     end
@@ -134,17 +154,37 @@ for i = 4, #ARGV, 2 do
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 if secret then
-    for _, receipt in ipairs(secret['remove']) do redis.call('SREM', KEYS[4], receipt) end
-    for _, receipt in ipairs(secret['add']) do redis.call('SADD', KEYS[4], receipt) end
-    for key, by in pairs(secret['incr']) do redis.call('HINCRBY', KEYS[3], key, by) end
+    -- A hash of many counters is a hash table, and one being rehashed moves a bucket on with each
+    -- lookup: its field order would count the counter writes of the votes that follow. So after
+    -- counters are created or deleted, look up until any rehash is over: an expansion has at most
+    -- as many buckets left as there are fields, a shrink at most twice as many as there were.
+    local function settle(fields)
+        if redis.call('OBJECT', 'ENCODING', KEYS[3]) == 'hashtable' then
+            for _ = 1, 2 * fields do redis.call('HEXISTS', KEYS[3], '') end
+        end
+    end
+    for _, receipt in ipairs(secret['remove']) do redis.call('ZREM', KEYS[4], receipt) end
+    for _, receipt in ipairs(secret['add']) do redis.call('ZADD', KEYS[4], 0, receipt) end
+    -- init arrives sorted; HSETNX appends each new field to a small hash's listpack in turn
+    local init = secret['init'] or {}
+    for _, key in ipairs(init) do
+        redis.call('HSETNX', KEYS[3], key, string.format('%020d', 0))
+    end
+    if #init > 0 then settle(redis.call('HLEN', KEYS[3])) end
+    for key, by in pairs(secret['incr']) do
+        local now = tonumber(redis.call('HGET', KEYS[3], key) or '0')
+        redis.call('HSET', KEYS[3], key, string.format('%020d', now + by))
+    end
     local prefix = secret['clear']
     if prefix ~= cjson.null and prefix ~= nil then
         local n = string.len(prefix)
-        for _, key in ipairs(redis.call('HKEYS', KEYS[3])) do
+        local keys = redis.call('HKEYS', KEYS[3])
+        for _, key in ipairs(keys) do
             if string.sub(key, 1, n) == prefix then redis.call('HDEL', KEYS[3], key) end
         end
-        for _, receipt in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-            if string.sub(receipt, 1, n) == prefix then redis.call('SREM', KEYS[4], receipt) end
+        settle(#keys)
+        for _, receipt in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+            if string.sub(receipt, 1, n) == prefix then redis.call('ZREM', KEYS[4], receipt) end
         end
     end
 end
@@ -322,6 +362,7 @@ class RedisLog:
             packed = json.dumps(
                 {
                     "incr": {k: int(v) for k, v in secret.increments.items()},
+                    "init": sorted(secret.init),
                     "add": list(secret.add_receipts),
                     "remove": list(secret.remove_receipts),
                     "clear": secret.clear_prefix,

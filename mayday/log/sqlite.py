@@ -11,6 +11,13 @@ holds every transaction whole (a "has voted" event page beside the counter page 
 with), is checkpointed and truncated to zero bytes after each secret write, at open, and on
 ``compact_journal`` (called when a secret ballot closes). What stays is the database file itself:
 current counters and the events, nothing that pairs the two.
+
+Nor does the file's layout keep the order of the votes. SQLite places a new cell's content in its
+page in insertion order, and rewrites a cell elsewhere when its size changes, so counters created
+by the votes that first chose them would show the first voter's choice. Instead a ballot's
+opening creates all its counters, in sorted key order (``SecretWrite.init``), and each is stored
+as ``TALLY_BIAS + value``: an integer beyond +-2**47 always takes 8 bytes (record serial type 6),
+so every counter cell has one size whatever its value, and an update overwrites it where it is.
 """
 
 from __future__ import annotations
@@ -36,6 +43,13 @@ COMPACT_PATIENCE_S = 10.0
 COMPACT_RETRY_S = 0.05
 PING_TIMEOUT = 2.0
 
+# A counter's value v is stored as TALLY_BIAS + v, so that it always takes 8 bytes (|v| stays far
+# below 2**47 thousandths of a vote); never add two stored values (their sum would overflow int64).
+TALLY_BIAS = 1 << 62
+# A stored value below this was written unbiased, by a version before the bias (a ballot open
+# across the upgrade): read as it is, and biased at its next update.
+TALLY_UNBIASED_BELOW = 1 << 61
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     stream TEXT NOT NULL,
@@ -46,7 +60,8 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Secret ballots: counters and receipts without rowids or timestamps, so neither insertion order
--- nor time links a row to the "has voted" event it was written with.
+-- nor time links a row to the "has voted" event it was written with. A counter's value is stored
+-- as TALLY_BIAS + value (see the module docstring).
 CREATE TABLE IF NOT EXISTS tallies (
     stream TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (stream, key)
 ) WITHOUT ROWID;
@@ -170,10 +185,20 @@ class SqliteLog:
         conn.executemany(
             "INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in secret.add_receipts]
         )
+        # Created at the opening, all at once and in key order, so their cells lie in an order
+        # that says nothing about the votes; a vote then only overwrites 8 bytes in place.
         conn.executemany(
-            "INSERT INTO tallies (stream, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (stream, key) DO UPDATE SET value = value + excluded.value",
-            [(stream, k, v) for k, v in secret.increments.items()],
+            "INSERT INTO tallies (stream, key, value) VALUES (?, ?, ?) ON CONFLICT (stream, key) DO NOTHING",
+            [(stream, k, TALLY_BIAS) for k in sorted(secret.init)],
+        )
+        conn.executemany(
+            "INSERT INTO tallies (stream, key, value) VALUES (:stream, :key, :bias + :by) "
+            "ON CONFLICT (stream, key) DO UPDATE SET value = "
+            "(CASE WHEN value >= :unbiased THEN value ELSE value + :bias END) + :by",
+            [
+                {"stream": stream, "key": k, "by": v, "bias": TALLY_BIAS, "unbiased": TALLY_UNBIASED_BELOW}
+                for k, v in secret.increments.items()
+            ],
         )
         if secret.clear_prefix is not None:
             n = len(secret.clear_prefix)
@@ -189,7 +214,7 @@ class SqliteLog:
             "SELECT key, value FROM tallies WHERE stream = ? AND substr(key, 1, ?) = ?",
             (stream, len(prefix), prefix),
         )
-        counters = dict(cur.fetchall())
+        counters = {k: v - TALLY_BIAS if v >= TALLY_UNBIASED_BELOW else v for k, v in cur}
         return self._last(stream), counters
 
     async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
