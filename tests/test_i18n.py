@@ -132,7 +132,9 @@ def problems_with(key: str, en: Any, value: Any, language: str, categories: list
     elif not isinstance(value, str) or not value.strip():
         return [f"{where}: empty"]
     if placeholders(value) != placeholders(en):
-        out.append(f"{where}: placeholders {sorted(placeholders(value))} differ from English {sorted(placeholders(en))}")
+        out.append(
+            f"{where}: placeholders {sorted(placeholders(value))} differ from English {sorted(placeholders(en))}"
+        )
     return out
 
 
