@@ -52,6 +52,19 @@ def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
+# libyaml's C parser, when PyYAML was built with it (the wheels are), with the same resolvers and
+# constructors: a 1,000-site definition parses in about a fifth of the pure-Python time.
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CLoader(yaml.CSafeLoader):
+        """_Loader's rules on libyaml's parser."""
+
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+    _FastLoader: type = _CLoader
+else:  # pragma: no cover - PyYAML without libyaml
+    _FastLoader = _Loader
+
 
 def load_text(text: str) -> Any:
     """Parse YAML or JSON text (JSON first: it is stricter and its errors are clearer).
@@ -64,7 +77,7 @@ def load_text(text: str) -> Any:
             return wire.loads(text)
         except wire.WireError as e:
             raise SpecError(f"malformed JSON: {e}") from None
-    loader = _Loader(text)
+    loader = _FastLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
