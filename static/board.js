@@ -24,10 +24,12 @@ import {
   fill,
   fragmentParam,
   h,
+  isLinkFragment,
   isoOffset,
   localIso,
   setAttr,
   setText,
+  skipLinks,
   spansDays,
   utcLabel,
   utcTime,
@@ -51,7 +53,7 @@ const token = fragmentParam("t");
 // with the old link (checking in or posting as the wrong site). Start again with the new one.
 // Other fragment changes (the skip link's #main) keep the page.
 window.addEventListener("hashchange", () => {
-  if (fragmentParam("t") !== token) location.reload();
+  if (fragmentParam("t") !== token && isLinkFragment()) location.reload();
 });
 
 let model = emptyModel();
@@ -1068,6 +1070,7 @@ function relabel() {
 }
 
 languagePicker($("lang-slot"), { onChange: relabel });
+skipLinks();
 
 if (!relayId || !RELAY_ID.test(relayId)) {
   showNotFound();

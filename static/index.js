@@ -3,7 +3,7 @@
 // assembly on the server with all their links, and previewing and creating both from a
 // definition.
 import { LANG, applyI18n, languagePicker, t } from "/static/i18n.js";
-import { api, copyField, errorMessage, fill, fragmentParam, h, isoOffset, localIso, utcTime } from "/static/util.js";
+import { api, copyField, errorMessage, fill, fragmentParam, h, isLinkFragment, isoOffset, localIso, skipLinks, utcTime } from "/static/util.js";
 
 applyI18n();
 
@@ -15,7 +15,7 @@ const ASM_DRAFT_KEY = "mayday:assembly-draft";
 
 // Another admin link opened in this tab: start again with it (not with the old one).
 window.addEventListener("hashchange", () => {
-  if (fragmentParam("admin") !== adminToken) location.reload();
+  if (fragmentParam("admin") !== adminToken && isLinkFragment()) location.reload();
 });
 
 // What is on screen, kept to write it again in another language.
@@ -496,6 +496,7 @@ function relabel() {
 }
 
 languagePicker($("lang-slot"), { onChange: relabel });
+skipLinks();
 
 // Start ---------------------------------------------------------------------------------------
 

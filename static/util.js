@@ -53,6 +53,27 @@ export function fragmentParam(name) {
   return v && v.trim() ? v.trim() : null;
 }
 
+/** Whether the fragment now is a link's (#t=..., #admin=..., or none at all) rather than an
+ * anchor inside the page (#main): only a change of link changes who the page acts as. */
+export function isLinkFragment() {
+  const hash = location.hash.replace(/^#/, "");
+  return hash === "" || hash.includes("=");
+}
+
+/** "Skip to content" links move the focus without touching the fragment, which holds the link. */
+export function skipLinks() {
+  for (const a of document.querySelectorAll("a.skip[href^='#']")) {
+    a.addEventListener("click", (e) => {
+      const target = document.getElementById(a.getAttribute("href").slice(1));
+      if (!target) return;
+      e.preventDefault();
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus();
+      target.scrollIntoView({ block: "start" });
+    });
+  }
+}
+
 // Time formatting -------------------------------------------------------------------------
 
 const fmtCache = new Map();
