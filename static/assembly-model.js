@@ -34,10 +34,26 @@ export function emptyModel() {
     texts: new Map(), // "d1"/"a1" -> text
     ballots: new Map(), // id -> ballot
     activity: [], // recent events worth a line, newest last
+    dropped: new Map(), // person -> {at, booth, handedTo, floorEnded, offset}: gone, not seen back since
+    drops: [], // every participant_dropped, oldest first: [{offset, person, booth, handedTo, floorEnded, at}]
+    boothDrops: new Map(), // booth -> the drop that last changed it (until the booth changes again)
   };
 }
 
 const ms = (iso) => (iso ? Date.parse(iso) : NaN);
+
+/** Who acts in an event (a participant who dropped and does this is back). */
+const ACTORS = {
+  hand_raised: (d) => d.person,
+  floor_language_set: (d) => d.by,
+  demand_proposed: (d) => d.proposer,
+  amendment_proposed: (d) => d.proposer,
+  translation_added: (d) => d.by,
+  text_edited: (d) => d.by,
+  vote_cast: (d) => d.voter,
+  ballot_voted: (d) => d.voter,
+  booth_active_set: (d) => (d.by && d.by === d.interpreter ? d.by : null),
+};
 const KEPT_ACTIVITY = 100;
 
 /** Thousandths of a vote, as an integer (weights have at most three decimals). */
@@ -80,6 +96,11 @@ export function applyEvent(m, offset, type, data) {
   m.offset = offset;
   data = data || {};
   if (type !== "assembly_created" && !m.created) return "ok";
+  if (m.dropped.size) {
+    // someone who dropped and acts again (in the log) is back
+    const actor = ACTORS[type]?.(data);
+    if (actor) m.dropped.delete(actor);
+  }
   switch (type) {
     case "assembly_created": {
       const d = data.definition || {};
@@ -196,7 +217,10 @@ export function applyEvent(m, offset, type, data) {
     }
     case "text_decided": {
       const t = m.texts.get(data.id);
-      if (t) t.status = data.status;
+      if (t) {
+        t.status = data.status;
+        t.decidedBy = data.ballot ?? null; // the ballot whose result decided it
+      }
       break;
     }
     case "ballot_opened":
@@ -253,7 +277,31 @@ export function applyEvent(m, offset, type, data) {
     case "booth_active_set":
       if (data.interpreter) m.booths.set(data.booth, data.interpreter);
       else m.booths.delete(data.booth);
+      m.boothDrops.delete(data.booth);
       break;
+    case "participant_dropped": {
+      // The server already moved the booth (booth_active_set) and ended the floor (speech_ended)
+      // in the same write; applied again here so that the state holds whatever came first.
+      const drop = {
+        offset,
+        person: data.person,
+        booth: data.booth ?? null,
+        handedTo: data.handed_to ?? null,
+        floorEnded: Boolean(data.floor_ended),
+        at: data.at,
+      };
+      if (drop.booth && m.booths.get(drop.booth) === drop.person) {
+        if (drop.handedTo) m.booths.set(drop.booth, drop.handedTo);
+        else m.booths.delete(drop.booth);
+      }
+      if (drop.booth) m.boothDrops.set(drop.booth, drop);
+      if (drop.floorEnded && m.floor && m.floor.person === drop.person) m.floor = null;
+      m.dropped.set(drop.person, drop);
+      m.drops.push(drop);
+      if (m.drops.length > KEPT_ACTIVITY) m.drops.shift();
+      note(m, offset, type, data);
+      break;
+    }
     default:
       break; // a newer server's event: ignored, like core.evolve does
   }
@@ -392,6 +440,23 @@ export function openBallotOn(m, tid) {
     if (b.target === tid || (target && target.demand === tid) || b.candidates.includes(tid)) return b;
   }
   return null;
+}
+
+/** Statuses of a text that can still be amended, edited and put to a ballot. */
+export const OPEN_STATUSES = ["proposed", "no_quorum"];
+
+/** A text's status as people should read it: "no_quorum" when a ballot without quorum decided it
+ * (an older server logged that as "rejected"). */
+export function textStatus(m, t) {
+  if (t.status === "rejected" && t.decidedBy != null && m.ballots.get(t.decidedBy)?.result?.outcome === "no_quorum") {
+    return "no_quorum";
+  }
+  return t.status;
+}
+
+/** A text that can still be amended, edited and voted on. */
+export function isOpenText(t) {
+  return OPEN_STATUSES.includes(t.status);
 }
 
 /** A text as read in `language`: the translation when there is one, else the original. */

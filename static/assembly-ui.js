@@ -1,7 +1,18 @@
 // What the four assembly pages (chair, delegate, interpreter, watch) share: the live connection
 // (live.js) folding events into the model (assembly-model.js), the language switcher, the
 // connection pill, and renderers for the floor, the speaking order, texts and ballots.
-import { LANG, bestLanguage, setLanguage, t, uiLanguages } from "/static/i18n.js";
+import {
+  LANG,
+  LOCALE,
+  STRINGS,
+  bestLanguage,
+  chosenLanguage,
+  formatNumber,
+  languagePicker,
+  pluralCategory,
+  setLanguage,
+  t,
+} from "/static/i18n.js";
 import "/static/i18n-assembly.js";
 import { CLOSE_NOT_FOUND, LiveStream } from "/static/live.js";
 import {
@@ -14,11 +25,90 @@ import {
   personOf,
   speakingOrder,
   textIn,
+  textStatus,
 } from "/static/assembly-model.js";
 import { clock, fill, fragmentParam, h, setAttr, setText } from "/static/util.js";
 
 export const $ = (id) => document.getElementById(id);
-const LANG_KEY = "mayday.lang";
+/** The page each role's link opens. */
+const ROLE_PAGES = { chair: "chair", delegate: "delegate", interpreter: "interpreter", viewer: "watch", public: "watch" };
+
+// Words, plurals and numbers ---------------------------------------------------------------------
+
+/** The raw string of `key` in the UI language (English when missing); a plural table gives the
+ * form Intl.PluralRules picks for `count`. */
+function template(key, count) {
+  let v = key in (STRINGS[LANG] || {}) ? STRINGS[LANG][key] : key in STRINGS.en ? STRINGS.en[key] : key;
+  if (v && typeof v === "object") v = v[pluralCategory(count ?? 0)] ?? v.other ?? "";
+  return String(v);
+}
+
+/** A number for people, in the page's locale ("1,5" in French); weights keep up to 3 decimals. */
+export function num(value, maximumFractionDigits = 3) {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return String(value ?? "");
+  try {
+    return formatNumber(n, { maximumFractionDigits });
+  } catch {
+    return String(n);
+  }
+}
+
+/** The string `key` in the plural form for `count` (which fills {count}). */
+export function tn(key, count, vars = {}) {
+  return t(key, { ...vars, count: Number(count) });
+}
+
+/** A value isolated from the sentence around it (a name, a user's text): <bdi>, so an Arabic
+ * name in an English sentence, or a Latin one in Arabic, keeps its own direction. */
+export function iso(text, lang = null) {
+  return { iso: String(text ?? ""), lang };
+}
+
+/** The nodes of string `key` with `vars` filled in; iso() values become <bdi> elements, arrays
+ * of nodes go in as they are, numbers are written in the locale. `count` picks a plural form (and
+ * fills {count}). */
+export function rich(key, vars = {}, count = null) {
+  const all = count === null ? { ...vars } : { ...vars, count: Number(count) };
+  const text = template(key, count);
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{(\w+)\}/g)) {
+    if (!(m[1] in all)) continue;
+    out.push(text.slice(last, m.index));
+    const v = all[m[1]];
+    if (Array.isArray(v)) out.push(...v); // nodes already made (a clause of their own)
+    else if (v && typeof v === "object" && "iso" in v) out.push(h("bdi", { lang: v.lang }, v.iso));
+    else out.push(typeof v === "number" ? num(v) : String(v));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out.filter((x) => x !== "");
+}
+
+/** Fill `el` with rich(key, vars, count), only when the words changed. */
+export function setRich(el, key, vars = {}, count = null) {
+  setNodes(el, rich(key, vars, count));
+}
+
+/** Fill `el` with `nodes` (strings and elements), only when what they say changed. */
+export function setNodes(el, nodes) {
+  const sig = nodes.map((x) => (typeof x === "string" ? x : `\u2068${x.getAttribute?.("lang") || ""}|${x.textContent}\u2069`)).join("");
+  if (el.dataset.sig === sig && el.childNodes.length) return;
+  el.dataset.sig = sig;
+  fill(el, nodes);
+}
+
+/** A time of day on this device's clock, in the UI language ("14:05"). */
+export function localTime(ms, { seconds = false } = {}) {
+  const opts = { hour: "2-digit", minute: "2-digit" };
+  if (seconds) opts.second = "2-digit";
+  try {
+    return new Intl.DateTimeFormat(LOCALE, opts).format(ms);
+  } catch {
+    return new Date(ms).toISOString().slice(11, seconds ? 19 : 16);
+  }
+}
 
 export function assemblyIdFromPath() {
   try {
@@ -84,9 +174,9 @@ export class AssemblyPage {
     this.subject = null;
     this.synced = false;
     this.renderQueued = false;
-    this.chosenLang = load(LANG_KEY); // an explicit choice on this device wins
+    this.chosenLang = chosenLanguage(); // an explicit choice on this device (the picker) wins
     setLanguage(bestLanguage(this.chosenLang ? [this.chosenLang] : []));
-    this.readLang = this.chosenLang || LANG; // the language texts are read in (may have no UI strings)
+    this.readLang = LANG; // the language texts are read in (an assembly language, maybe not served)
     this.langFromPerson = false;
     this.welcomes = 0; // how many times the server said welcome (reconnections + 1)
     this.listeners = new Set(); // {frame(f), status(s)}: media.js follows the socket through these
@@ -109,18 +199,34 @@ export class AssemblyPage {
         },
       },
     );
-    $("lang-select")?.addEventListener("change", (e) => this.chooseLanguage(e.target.value, true));
+    // the shared picker (i18n.js) lists the served languages; it remembers the choice itself
+    const pick = $("lang-pick");
+    if (pick) languagePicker(pick, { onChange: (code) => this.chooseLanguage(code, true) });
     $("conn-retry")?.addEventListener("click", () => this.stream.retryNow());
+    // Another link opened in this tab changes only the #t= fragment: the page would go on as the
+    // old identity. Start again as the new one.
+    window.addEventListener("hashchange", () => {
+      const token = fragmentParam("t");
+      if (token && token !== this.token) location.reload();
+    });
+    // Sections folded away on a phone start open where there is room for them.
+    if (window.matchMedia?.("(min-width: 760px)").matches) {
+      for (const d of document.querySelectorAll("details[data-open-wide]")) d.open = true;
+    }
+    // The skip link must not replace the fragment (and with it the link token) with #main.
+    document.querySelector("a.skip")?.addEventListener("click", (e) => {
+      e.preventDefault();
+      $("main")?.focus();
+    });
     // for tests and the curious: the folded model (read-only use)
     Object.defineProperty(window, "mayday", { value: { page: this }, configurable: true });
   }
 
   start() {
     if (!this.assemblyId) {
-      this.fatal(t("asm_no_id"));
+      this.notFound("asm_no_id");
       return;
     }
-    this.renderLanguageSelect();
     this.stream.start();
     const tick = () => {
       if (this.model.created) this.hooks.tick?.(this);
@@ -166,7 +272,7 @@ export class AssemblyPage {
       // the participant's own language, before the first render (no flash of another language)
       this.adoptPersonLanguage();
       document.title = t("asm_page_title", { title: this.model.title, page: t(`page_${this.kind}`) });
-      this.renderLanguageSelect();
+      if (!this.langFromPerson) this.readLang = this.assemblyCodeFor(LANG);
     }
     if (frame.event === "link_revoked" && this.synced && this.subject && d.person === this.subject) {
       // our link was replaced: say hello again, and a revoked link is refused (4001) and shown
@@ -214,12 +320,15 @@ export class AssemblyPage {
 
   showFailure(status) {
     const message = status.error?.message || "";
-    let text;
-    if (status.closeCode === CLOSE_NOT_FOUND) text = t("asm_unknown");
-    else if (!this.token) text = t("asm_needs_link");
-    else text = t("asm_bad_link", { message });
     this.role = null;
     this.hooks.role?.(this);
+    if (status.closeCode === CLOSE_NOT_FOUND) {
+      this.notFound("asm_unknown");
+      return;
+    }
+    let text;
+    if (!this.token) text = this.kind === "watch" ? t("asm_needs_link") : t("asm_needs_own_link");
+    else text = t("asm_bad_link", { message });
     this.fatal(text);
   }
 
@@ -230,22 +339,38 @@ export class AssemblyPage {
       box.append(h("p", {}, h("a", { href: `/assembly/${encodeURIComponent(this.assemblyId)}/watch` }, t("asm_open_watch"))));
     }
     box.hidden = false;
+    box.dataset.state = "failed";
     $("loading").hidden = true;
+    $("app").hidden = true;
   }
 
-  /** The language list: the assembly's languages, then the other UI languages. */
-  renderLanguageSelect() {
-    const select = $("lang-select");
-    if (!select) return;
-    const codes = [...this.model.languages];
-    for (const l of uiLanguages()) if (!codes.includes(l)) codes.push(l);
-    if (!codes.includes(this.readLang)) codes.push(this.readLang);
-    const key = codes.join(",") + "|" + this.readLang;
-    if (select.dataset.key !== key) {
-      select.dataset.key = key;
-      fill(select, codes.map((c) => h("option", { value: c, lang: c }, languageName(c))));
-    }
-    select.value = this.readLang;
+  /** No such assembly: say so plainly, and offer nothing that belongs to one (no minutes). */
+  notFound(key) {
+    this.notFoundKey = key;
+    this.stream.stop();
+    const box = $("fatal");
+    fill(
+      box,
+      h("h2", { dataset: { testid: "not-found-heading" } }, t("asm_not_found_title")),
+      h("p", {}, t(key)),
+      h("p", {}, t("asm_not_found_hint")),
+      h("p", {}, h("a", { href: "/", class: "btn" }, t("asm_front_page"))),
+    );
+    box.hidden = false;
+    box.dataset.state = "not-found";
+    document.body.dataset.state = "not-found";
+    document.title = t("asm_not_found_page_title");
+    $("loading").hidden = true;
+    $("app").hidden = true;
+    const footer = document.querySelector(".footer");
+    if (footer) footer.hidden = true;
+    const conn = $("connection");
+    if (conn) conn.hidden = true;
+  }
+
+  /** The assembly's code for UI language `ui` ("tl" in a definition that says tl for Filipino). */
+  assemblyCodeFor(ui) {
+    return this.model.languages.find((l) => l === ui) || this.model.languages.find((l) => bestLanguage([l]) === ui) || ui;
   }
 
   /** Default to the participant's own language (from the definition) unless chosen here. */
@@ -258,17 +383,18 @@ export class AssemblyPage {
     }
   }
 
+  /** Read (and show the pages) in `code`: a served language chosen with the picker, or the
+   * participant's own language from the definition (texts in it even when the pages cannot be). */
   chooseLanguage(code, explicit) {
-    if (explicit) {
-      this.chosenLang = code;
-      save(LANG_KEY, code);
-    }
-    this.readLang = code;
-    setLanguage(bestLanguage([code]));
+    if (explicit) this.chosenLang = code;
+    const served = setLanguage(code); // a served language, or an alias of one ("tl" -> "fil")
+    if (!served) setLanguage(bestLanguage([]));
+    this.readLang = served ? this.assemblyCodeFor(LANG) : code;
     if (this.model.created) {
       document.title = t("asm_page_title", { title: this.model.title, page: t(`page_${this.kind}`) });
+    } else if (this.notFoundKey) {
+      this.notFound(this.notFoundKey);
     }
-    this.renderLanguageSelect();
     if (this.lastStatus && this.lastStatus.state !== "failed") this.onStatus(this.lastStatus);
     this.hooks.language?.(this);
     this.renderNow();
@@ -290,8 +416,11 @@ export class AssemblyPage {
     if (!this.model.created) return;
     $("loading").hidden = true;
     $("app").hidden = false;
+    const footer = document.querySelector(".footer");
+    if (footer) footer.hidden = false;
     setText($("title"), this.model.title);
     renderRole(this);
+    renderReadOnly(this);
     this.hooks.render(this);
   }
 
@@ -301,17 +430,60 @@ export class AssemblyPage {
   }
 }
 
+/** Who this page acts as, in words: "You are: delegate Rosa Quispe (lpb)". */
+export function identityNodes(page) {
+  const me = page.me;
+  const name = iso(nameOf(page.model, page.subject));
+  switch (page.role) {
+    case "chair":
+      return rich("you_are_chair", { name });
+    case "delegate": {
+      const place = me?.site || me?.region;
+      return place ? rich("you_are_delegate_at", { name, site: iso(place) }) : rich("you_are_delegate", { name });
+    }
+    case "interpreter":
+      return me?.booth
+        ? rich("you_are_interpreter_booth", { name, language: languageName(me.booth, LANG) })
+        : rich("you_are_interpreter", { name });
+    case "viewer":
+      return rich("you_are_viewer");
+    case "public":
+      return rich("you_are_public");
+    default:
+      return [];
+  }
+}
+
 function renderRole(page) {
   const el = $("role");
   if (!el) return;
-  let text = "";
-  if (page.role === "chair") text = t("role_chair", { name: nameOf(page.model, page.subject) });
-  else if (page.role === "delegate") text = t("role_delegate", { name: nameOf(page.model, page.subject) });
-  else if (page.role === "interpreter") text = t("role_interpreter", { name: nameOf(page.model, page.subject) });
-  else if (page.role === "viewer") text = t("asm_role_viewer");
-  else if (page.role === "public") text = t("asm_role_public");
-  setText(el, text);
+  setNodes(el, identityNodes(page));
   setAttr(el, "data-role", page.role || "");
+}
+
+/** A participant's page opened without that participant's link is read-only: say so and why. */
+function renderReadOnly(page) {
+  const box = $("readonly");
+  if (!box) return;
+  const expected = page.kind; // chair | delegate | interpreter
+  const role = page.role;
+  const readOnly = Boolean(role) && role !== expected;
+  box.hidden = !readOnly;
+  setAttr(box, "data-reason", readOnly ? (page.token ? "other-link" : "no-token") : null);
+  if (!readOnly) return;
+  const key = `${LANG}|${role}|${Boolean(page.token)}`;
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  const head = h("strong", {}, t("readonly_title"));
+  if (!page.token) {
+    fill(box, h("p", {}, head, " ", t(`readonly_no_token_${expected}`)), h("p", { class: "hint" }, t("readonly_no_token_hint")));
+    return;
+  }
+  const target = ROLE_PAGES[role];
+  const link = target
+    ? h("a", { href: `/assembly/${encodeURIComponent(page.assemblyId)}/${target}#t=${encodeURIComponent(page.token)}`, dataset: { testid: "readonly-open" } }, t(`readonly_open_${target}`))
+    : null;
+  fill(box, h("p", {}, head, " ", t(`readonly_other_${role}`) || ""), link ? h("p", {}, link) : null);
 }
 
 /** A refused or failed command in words. */
@@ -391,15 +563,17 @@ export function renderFloor(page) {
   const f = m.floor;
   const card = $("floor");
   setAttr(card, "data-person", f ? f.person : "");
-  setText($("floor-speaker"), f ? nameOf(m, f.person) : t("floor_empty"));
+  const speaker = $("floor-speaker");
+  setText(speaker, f ? nameOf(m, f.person) : t("floor_empty"));
+  setAttr(speaker, "dir", f ? "auto" : null); // a name keeps its own direction
   const meta = [];
   if (f) {
     meta.push(kindLabel(f.kind));
     const region = regionText(page, f.person);
-    if (region) meta.push(region);
+    if (region) meta.push(h("bdi", {}, region));
     if (f.person === page.subject) meta.push(t("floor_you"));
   }
-  setText($("floor-meta"), meta.join(" · "));
+  setNodes($("floor-meta"), meta.flatMap((x, i) => (i ? [" · ", x] : [x])));
   const fl = $("floor-language");
   if (fl) {
     // the interpreters' page always says it; elsewhere only once the speaker or chair has set it
@@ -438,10 +612,22 @@ export function renderClock(page) {
 /** "3 waiting · next: Rosa" for the aria-live summary line. */
 export function orderSummary(page, order) {
   const m = page.model;
-  if (!order.length) return m.listOpen ? t("order_empty") : `${t("order_empty")} · ${t("list_closed")}`;
-  const parts = [t("order_waiting", { n: order.length }), t("order_next", { name: nameOf(m, order[0].person) })];
-  if (!m.listOpen) parts.push(t("list_closed"));
-  return parts.join(" · ");
+  if (!order.length) return m.listOpen ? [t("order_empty")] : [`${t("order_empty")} · ${t("list_closed")}`];
+  const parts = [tn("order_waiting", order.length), " · ", ...rich("order_next", { name: iso(nameOf(m, order[0].person)) })];
+  if (!m.listOpen) parts.push(` · ${t("list_closed")}`);
+  return parts;
+}
+
+/** Fill the order summary line ("3 waiting · next: Rosa"). */
+export function renderOrderSummary(page, el, order = page.order) {
+  setNodes(el, orderSummary(page, order));
+}
+
+/** A person's name, isolated, with " (you)" after it when it is this page's participant. */
+export function nameNodes(page, id) {
+  const nodes = [h("bdi", {}, nameOf(page.model, id))];
+  if (id && id === page.subject) nodes.push(` (${t("you")})`);
+  return nodes;
 }
 
 /** The read-only speaking order (delegate, interpreter, viewer). */
@@ -458,12 +644,12 @@ export function renderOrderList(page, list, order = page.order) {
         h("span", { class: "order-pos", "aria-hidden": "true" }),
         h("span", { class: "order-name" }),
         h("span", { class: "order-kind badge" }),
-        h("span", { class: "order-region" }),
+        h("span", { class: "order-region", dir: "auto" }),
       ),
     (el, { e, i }) => {
       const [pos, name, kind, region] = el.children;
-      setText(pos, String(i + 1));
-      setText(name, nameOf(m, e.person) + (e.person === page.subject ? ` (${t("you")})` : ""));
+      setText(pos, num(i + 1));
+      setNodes(name, nameNodes(page, e.person));
       setText(kind, kindLabel(e.kind));
       setAttr(kind, "data-kind", e.kind);
       setText(region, regionText(page, e.person));
@@ -558,11 +744,12 @@ export function updateTextItem(page, el, tx, { translations = false } = {}) {
   const m = page.model;
   const r = el._refs;
   const shown = textIn(tx, page.readLang);
+  const status = textStatus(m, tx);
   setText(r.id, textLabel(tx));
-  setText(r.status, t(`status_${tx.status}`));
-  setAttr(r.status, "data-status", tx.status);
-  setAttr(el, "data-status", tx.status);
-  setText(r.by, t("proposed_by", { name: nameOf(m, tx.proposer), language: languageName(tx.language, LANG) }));
+  setText(r.status, t(`status_${status}`));
+  setAttr(r.status, "data-status", status);
+  setAttr(el, "data-status", status);
+  setRich(r.by, "proposed_by", { name: iso(nameOf(m, tx.proposer)), language: languageName(tx.language, LANG) });
   setText(r.body, shown.text);
   setAttr(r.body, "lang", shown.language);
   setAttr(el, "data-shown-language", shown.language);
@@ -585,7 +772,7 @@ export function updateTextItem(page, el, tx, { translations = false } = {}) {
   r.translations.hidden = !translations || tx.translations.size === 0;
   if (translations && tx.translations.size) {
     const [summary, list] = r.translations.children;
-    setText(summary, t("translations_count", { n: tx.translations.size }));
+    setText(summary, t("translations_count", { n: num(tx.translations.size) }));
     keyed(
       list,
       [...tx.translations.values()],
@@ -648,7 +835,7 @@ export function updateBallotItem(page, el, b) {
   badges.push(badge(b.secret ? t("secret") : t("open_vote"), b.secret ? "b-secret" : "b-public"));
   if (b.kind === "motion") {
     badges.push(badge(t(`majority_${b.majority}`), "b-majority"));
-    badges.push(badge(t("quorum_is", { pct: Math.round(Number(b.quorum) * 100) }), "b-quorum"));
+    badges.push(badge(t("quorum_is", { pct: num(Math.round(Number(b.quorum) * 100)) }), "b-quorum"));
   } else {
     badges.push(badge(t("schulze"), "b-majority"));
   }
@@ -688,7 +875,7 @@ function renderTally(page, box, b) {
     key = `v${voters}|${LANG}`;
     if (box.dataset.key === key) return;
     box.dataset.key = key;
-    fill(box, h("p", { class: "voters", dataset: { testid: "voters", n: voters } }, t(b.secret ? "voters_secret" : "voters_count", { n: voters })));
+    fill(box, h("p", { class: "voters", dataset: { testid: "voters", n: voters } }, tn(b.secret ? "voters_secret" : "voters_count", voters)));
     return;
   }
   const totals = liveTally(b);
@@ -704,10 +891,10 @@ function renderTally(page, box, b) {
       { class: "tally-row", dataset: { choice: c, testid: `tally-${c}`, weight: formatWeight(totals[c]) } },
       h("span", { class: "tally-label" }, t(`choice_${c}`)),
       h("span", { class: "tally-bar", "aria-hidden": "true" }, bar),
-      h("span", { class: "tally-num" }, formatWeight(totals[c])),
+      h("span", { class: "tally-num" }, num(totals[c] / 1000)),
     );
   });
-  fill(box, h("p", { class: "voters", dataset: { testid: "voters", n: voters } }, t("voters_count", { n: voters })), rows);
+  fill(box, h("p", { class: "voters", dataset: { testid: "voters", n: voters } }, tn("voters_count", voters)), rows);
 }
 
 function renderResult(page, box, b) {
@@ -726,14 +913,13 @@ function renderResult(page, box, b) {
       h(
         "p",
         { class: "result-numbers", dataset: { testid: "result-numbers", yes: res.yes, no: res.no, abstain: res.abstain } },
-        t("result_numbers", { yes: res.yes, no: res.no, abstain: res.abstain }),
+        t("result_numbers", { yes: num(res.yes), no: num(res.no), abstain: num(res.abstain) }),
       ),
       h(
         "p",
         { class: "hint" },
-        t("result_detail", {
-          voters: b.voters.size,
-          present: res.present_weight,
+        tn("result_detail", b.voters.size, {
+          present: num(res.present_weight),
           quorum: res.quorum_met ? t("quorum_met") : t("quorum_not_met"),
         }),
       ),
@@ -757,7 +943,7 @@ function renderResult(page, box, b) {
       "tbody",
       {},
       names.map((x) =>
-        h("tr", {}, h("th", { scope: "row" }, label(x)), names.map((y) => h("td", {}, x === y ? "—" : String(res.pairwise?.[x]?.[y] ?? 0)))),
+        h("tr", {}, h("th", { scope: "row" }, label(x)), names.map((y) => h("td", {}, x === y ? "—" : num(res.pairwise?.[x]?.[y] ?? 0)))),
       ),
     ),
   );
@@ -766,7 +952,7 @@ function renderResult(page, box, b) {
     h("p", { class: "outcome outcome-ranked" }, t("ranking_result")),
     tiers,
     h("div", { class: "table-wrap" }, table),
-    h("p", { class: "hint" }, t("result_voters", { voters: b.voters.size })),
+    h("p", { class: "hint" }, tn("result_voters", b.voters.size)),
   );
 }
 
@@ -782,7 +968,7 @@ export function presentSummary(m) {
     }
   }
   const total = [...m.people.values()].filter((p) => p.role === "delegate").length;
-  return t("present_summary", { n, total, weight: formatWeight(w) });
+  return tn("present_summary", total, { present: num(n), weight: num(w / 1000) });
 }
 
 // Minutes ----------------------------------------------------------------------------------------

@@ -7,6 +7,16 @@ import {
   $,
   AssemblyPage,
   act,
+  iso,
+  localTime,
+  load,
+  nameNodes,
+  num,
+  rich,
+  save,
+  setNodes,
+  setRich,
+  tn,
   ballotsInOrder,
   commandError,
   createBallotItem,
@@ -14,7 +24,7 @@ import {
   keyed,
   kindLabel,
   languageName,
-  orderSummary,
+  renderOrderSummary,
   presentSummary,
   renderClock,
   renderFloor,
@@ -30,12 +40,13 @@ import {
   adoptedDemands,
   delegates,
   entryReason,
+  isOpenText,
   nameOf,
   openBallotOn,
   regionTimes,
   weightClassesAtRisk,
 } from "/static/assembly-model.js";
-import { api, clock, copyField, errorMessage, fill, h, setAttr, setText, utcTime } from "/static/util.js";
+import { api, clock, copyField, errorMessage, fill, h, setAttr, setText } from "/static/util.js";
 import { Media } from "/static/media.js";
 
 const page = new AssemblyPage("chair", { render, tick: renderClock, language: () => setupMinutes(page) });
@@ -43,6 +54,7 @@ const media = new Media(page);
 const pendingPresence = new Set();
 
 function render(p) {
+  renderDrops(p);
   renderFloor(p);
   renderFloorControls(p);
   renderOrder(p);
@@ -52,6 +64,7 @@ function render(p) {
   renderTexts(p);
   renderAttendance(p);
   renderPeopleForm(p);
+  renderPeople(p);
   renderActivity(p);
   setupMinutes(p);
   renderBooths(p);
@@ -64,6 +77,9 @@ function render(p) {
 function renderBooths(p) {
   const m = p.model;
   const chair = p.role === "chair";
+  const live = m.languages.filter((l) => m.booths.has(l)).length;
+  setText($("booths-state"), tn("booths_live", live, { total: num(m.languages.length) }));
+  setAttr($("booths-state"), "data-live", live);
   keyed(
     $("booths"),
     m.languages,
@@ -95,6 +111,7 @@ function renderBooths(p) {
       r.select.disabled = staff.length === 0;
       r.now.hidden = chair;
       setText(r.now, live ? nameOf(m, live) : t("booth_idle_option"));
+      setAttr(r.now, "dir", live ? "auto" : null);
     },
   );
 }
@@ -138,7 +155,7 @@ $("floor-lang-select").addEventListener("change", (e) => {
 function renderOrder(p) {
   const m = p.model;
   const order = p.order;
-  setText($("order-summary"), orderSummary(p, order));
+  renderOrderSummary(p, $("order-summary"), order);
   setText($("list-state"), m.listOpen ? t("list_open") : t("list_closed"));
   setAttr($("list-state"), "data-open", m.listOpen ? "true" : "false");
   setText($("toggle-list"), m.listOpen ? t("close_list") : t("reopen_list"));
@@ -162,7 +179,7 @@ function renderOrder(p) {
           { class: "order-who" },
           h("span", { class: "order-name" }),
           h("span", { class: "badge order-kind" }),
-          h("span", { class: "order-region" }),
+          h("span", { class: "order-region", dir: "auto" }),
           h("span", { class: "order-reason" }),
         ),
         h("div", { class: "order-actions chair-ctl" }, grant, up, down, remove),
@@ -182,8 +199,8 @@ function renderOrder(p) {
       const [pos, who] = li.children;
       const [name, kind, region, reason] = who.children;
       const person = nameOf(m, e.person);
-      setText(pos, String(i + 1));
-      setText(name, person);
+      setText(pos, num(i + 1));
+      setNodes(name, nameNodes(p, e.person));
       setText(kind, kindLabel(e.kind));
       setAttr(kind, "data-kind", e.kind);
       setText(region, m.people.get(e.person)?.region || "");
@@ -310,8 +327,8 @@ function renderBallots(p) {
       const risk = b.weightRisk;
       el._refs.risk.hidden = !risk;
       if (risk) {
-        const classes = risk.classes.map((c) => t("weight_risk_count", { w: c.weight, n: c.delegates })).join("; ");
-        setText(el._refs.risk, t("ballot_weight_risk", { classes, k: risk.k }));
+        const classes = risk.classes.map((c) => tn("weight_risk_count", c.delegates, { w: num(c.weight) })).join("; ");
+        setText(el._refs.risk, tn("ballot_weight_risk", risk.k, { classes }));
       }
     },
   );
@@ -353,10 +370,14 @@ function showWeightWarning(opts, command, ways) {
     classes = classes.filter((c) => c.delegates.includes(adding.id) || !before.has(c.milli));
   }
   const name = (id) => (adding && id === adding.id ? command.name || id : nameOf(m, id));
-  const items = classes
-    .slice(0, 10)
-    .map((c) => h("li", { dataset: { weight: c.weight } }, t("weight_risk_class", { w: c.weight, names: c.delegates.map(name).join(", ") })));
-  if (classes.length > 10) items.push(h("li", {}, t("weight_risk_more", { n: classes.length - 10 })));
+  const items = classes.slice(0, 10).map((c) =>
+    h(
+      "li",
+      { dataset: { weight: c.weight } },
+      rich("weight_risk_class", { w: num(c.weight), names: iso(c.delegates.map(name).join(", ")) }),
+    ),
+  );
+  if (classes.length > 10) items.push(h("li", {}, tn("weight_risk_more", classes.length - 10)));
   const buttons = ways.map(({ label, testid, command: next }) => {
     const b = h("button", { type: "button", class: "btn btn-small", dataset: { testid } }, t(label));
     b.addEventListener("click", () => sendWeighed({ ...opts, button: b }, next, []));
@@ -365,7 +386,7 @@ function showWeightWarning(opts, command, ways) {
   fill(
     opts.warning,
     h("p", {}, h("strong", {}, t(adding ? "weight_risk_title_add" : "weight_risk_title"))),
-    h("p", {}, t(adding ? "weight_risk_text_add" : "weight_risk_text", { k: m.secretK })),
+    h("p", {}, tn(adding ? "weight_risk_text_add" : "weight_risk_text", m.secretK)),
     items.length ? h("ul", { class: "weight-risk-classes" }, items) : null,
     h("p", { class: "hint" }, t("weight_risk_recorded")),
     h("div", { class: "weight-risk-actions" }, buttons),
@@ -433,7 +454,8 @@ function renderTexts(p) {
     (el, x) => {
       updateTextItem(p, el, x, { translations: true });
       const form = el._refs.extra.querySelector(".open-ballot");
-      form.hidden = !(p.role === "chair" && x.status === "proposed" && !openBallotOn(m, x.id));
+      // a text a ballot left without quorum can be put to a new ballot
+      form.hidden = !(p.role === "chair" && isOpenText(x) && !openBallotOn(m, x.id));
       const quorum = form.querySelector("input[type=number]");
       if (!quorum.dataset.touched) quorum.value = String(Math.round(Number(m.quorum) * 100));
     },
@@ -517,9 +539,17 @@ function renderAttendance(p) {
       const [box, label] = li.children;
       const here = m.present.has(d.id);
       if (!pendingPresence.has(d.id)) box.checked = here;
-      const bits = [d.region, t("weight_is", { w: d.weight })].filter(Boolean).join(" · ");
-      setText(label, `${d.name} (${bits})`);
+      const dropped = m.dropped.get(d.id);
+      setNodes(label, [
+        h("bdi", {}, d.name),
+        " (",
+        ...(d.region ? [h("bdi", {}, d.region), " · "] : []),
+        t("weight_is", { w: num(d.weight) }),
+        ")",
+        ...(dropped ? [" ", h("span", { class: "badge badge-dropped" }, droppedLabel(dropped))] : []),
+      ]);
       setAttr(li, "data-present", here ? "true" : "false");
+      setAttr(li, "data-dropped", dropped ? "true" : null);
       box.disabled = p.role !== "chair" || pendingPresence.has(d.id);
     },
   );
@@ -590,7 +620,7 @@ async function addPerson(command) {
 function added(body, command) {
   fill(
     $("ap-result"),
-    h("p", {}, t("ap_added", { name: command.name || command.id })),
+    h("p", {}, rich("ap_added", { name: iso(command.name || command.id) })),
     copyField(body.link, { label: t("link_for", { name: command.name || command.id }), testid: "new-link" }),
   );
   $("ap-id").value = "";
@@ -631,7 +661,7 @@ async function loadLinks() {
         fill(dd, h("p", { class: "control-status" }, t("revoked_new_link")), copyField(res.body.link, { label: t("link_for", { name }), testid: `link-${pid}` }), revoke);
       });
       dd.append(revoke);
-      list.append(h("dt", {}, `${name} · ${t(`role_name_${role}`)}`), dd);
+      list.append(h("dt", {}, h("bdi", {}, name), ` · ${t(`role_name_${role}`)}`), dd);
     }
   }
   fill($("links-body"), list);
@@ -654,7 +684,7 @@ function renderActivity(p) {
       const at = Date.parse(a.data.at);
       fill(
         li,
-        Number.isFinite(at) ? h("time", { datetime: new Date(at).toISOString() }, utcTime(at, { seconds: true })) : null,
+        Number.isFinite(at) ? h("time", { datetime: new Date(at).toISOString() }, localTime(at, { seconds: true })) : null,
         " ",
         activityText(m, a),
       );
@@ -666,22 +696,131 @@ function activityText(m, a) {
   const d = a.data;
   switch (a.type) {
     case "floor_granted":
-      return t("act_floor", { name: nameOf(m, d.person), kind: kindLabel(d.kind) });
+      return rich("act_floor", { name: iso(nameOf(m, d.person)), kind: kindLabel(d.kind) });
     case "speech_ended":
-      return t("act_ended", { name: nameOf(m, d.person), time: clock(d.seconds * 1000) });
+      return rich("act_ended", { name: iso(nameOf(m, d.person)), time: clock(d.seconds * 1000) });
     case "demand_proposed":
     case "amendment_proposed":
-      return t("act_proposed", { name: nameOf(m, d.proposer), id: d.id.toUpperCase() });
+      return rich("act_proposed", { name: iso(nameOf(m, d.proposer)), id: textLabel(m.texts.get(d.id) || { id: d.id, demand: d.demand }) });
     case "ballot_opened":
-      return t("act_ballot_opened", { n: d.ballot });
+      return t("act_ballot_opened", { n: num(d.ballot) });
     case "ballot_closed":
       return t("act_ballot_closed", {
-        n: d.ballot,
+        n: num(d.ballot),
         outcome: d.result?.outcome ? t(`outcome_${d.result.outcome}`) : t("ranking_result"),
       });
+    case "participant_dropped":
+      return dropText(m, d);
     default:
       return a.type;
   }
+}
+
+// Who dropped ----------------------------------------------------------------------------------
+// The server frees the booth of an interpreter (or hands it to a connected partner), and ends the
+// floor of a speaker, whose browser has been gone for 30 s (participant_dropped). The chair sees a
+// notice until they dismiss it, and the participants are marked.
+
+const DISMISSED_KEY = () => `mayday.dropsSeen.${page.assemblyId}`;
+let dismissed = null; // offsets of drop notices the chair dismissed (kept on this device)
+
+function droppedLabel(drop) {
+  const at = Date.parse(drop.at);
+  return Number.isFinite(at) ? t("dropped_at", { time: localTime(at) }) : t("dropped");
+}
+
+/** "Lucía dropped: Spanish booth handed to Marta; floor ended." */
+function dropText(m, d) {
+  const parts = [];
+  const booth = d.booth ?? null;
+  const handedTo = d.handed_to ?? d.handedTo ?? null;
+  const floorEnded = Boolean(d.floor_ended ?? d.floorEnded);
+  if (booth) {
+    const language = languageName(booth, LANG);
+    parts.push(
+      handedTo
+        ? rich("drop_booth_handed", { language, name: iso(nameOf(m, handedTo)) })
+        : rich("drop_booth_freed", { language }),
+    );
+  }
+  if (floorEnded) parts.push([t("drop_floor_ended")]);
+  const joined = parts.flatMap((x, i) => (i ? ["; ", ...x] : x));
+  return parts.length
+    ? rich("drop_notice", { name: iso(nameOf(m, d.person)), what: joined })
+    : rich("drop_notice_plain", { name: iso(nameOf(m, d.person)) });
+}
+
+function renderDrops(p) {
+  const m = p.model;
+  if (dismissed === null) dismissed = new Set(load(DISMISSED_KEY()) || []);
+  const shown = m.drops.filter((d) => !dismissed.has(d.offset)).slice(-5);
+  const box = $("drop-notices");
+  box.hidden = shown.length === 0 || p.role !== "chair";
+  keyed(
+    box,
+    shown,
+    (d) => d.offset,
+    (d) => {
+      const ok = h("button", { type: "button", class: "btn btn-small", dataset: { testid: "drop-dismiss" } });
+      ok.addEventListener("click", () => {
+        dismissed.add(d.offset);
+        save(DISMISSED_KEY(), [...dismissed].slice(-50));
+        page.renderNow();
+      });
+      const li = h("li", { class: "notice drop-notice", dataset: { testid: `drop-${d.person}`, person: d.person } }, h("p"), ok);
+      li._refs = { text: li.firstChild, ok };
+      return li;
+    },
+    (li, d) => {
+      const at = Date.parse(d.at);
+      setNodes(li._refs.text, [
+        ...(Number.isFinite(at) ? [h("time", { datetime: new Date(at).toISOString() }, localTime(at)), " "] : []),
+        ...dropText(m, d),
+      ]);
+      setText(li._refs.ok, t("dismiss"));
+      setAttr(li._refs.ok, "aria-label", t("dismiss_drop", { name: nameOf(m, d.person) }));
+      setAttr(li, "data-booth", d.booth || null);
+      setAttr(li, "data-handed-to", d.handedTo || null);
+      setAttr(li, "data-floor-ended", d.floorEnded ? "true" : "false");
+    },
+  );
+}
+
+// Everyone, with who dropped ------------------------------------------------------------------
+
+const ROLE_ORDER = { chair: 0, delegate: 1, interpreter: 2 };
+
+function renderPeople(p) {
+  const m = p.model;
+  const people = [...m.people.values()].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  const gone = people.filter((x) => m.dropped.has(x.id)).length;
+  setText(
+    $("people-state"),
+    gone ? `${tn("people_count", people.length)} · ${tn("people_dropped", gone)}` : tn("people_count", people.length),
+  );
+  setAttr($("people-state"), "data-dropped", gone);
+  keyed(
+    $("people-list"),
+    people,
+    (x) => x.id,
+    () => h("li", {}, h("span", { class: "person-name" }), h("span", { class: "person-role" }), h("span", { class: "person-detail" }), h("span", { class: "badge badge-dropped" })),
+    (li, x) => {
+      const [name, role, detail, mark] = li.children;
+      setNodes(name, nameNodes(p, x.id));
+      setText(role, t(`role_name_${x.role}`));
+      let bits = [];
+      if (x.role === "delegate") bits = [x.site || x.region, t("weight_is", { w: num(x.weight) })].filter(Boolean);
+      if (x.role === "interpreter" && x.booth) bits = [t("booth_of", { language: languageName(x.booth, LANG) })];
+      if (x.language) bits.push(languageName(x.language, LANG));
+      setNodes(detail, bits.flatMap((b, i) => (i ? [" · ", h("bdi", {}, b)] : [h("bdi", {}, b)])));
+      const dropped = m.dropped.get(x.id);
+      setText(mark, dropped ? droppedLabel(dropped) : "");
+      setAttr(li, "data-testid", `person-${x.id}`);
+      setAttr(li, "data-role", x.role);
+      setAttr(li, "data-dropped", dropped ? "true" : "false");
+      setAttr(li, "data-live", [...m.booths.values()].includes(x.id) ? "true" : null);
+    },
+  );
 }
 
 page.start();

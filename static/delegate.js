@@ -17,7 +17,10 @@ import {
   kindLabel,
   languageName,
   load,
-  orderSummary,
+  num,
+  setNodes,
+  tn,
+  renderOrderSummary,
   renderClock,
   renderFloor,
   renderOrderList,
@@ -29,7 +32,7 @@ import {
   updateBallotItem,
   updateTextItem,
 } from "/static/assembly-ui.js";
-import { CHOICES, openBallotOn, positionsOf } from "/static/assembly-model.js";
+import { CHOICES, isOpenText, milli, openBallotOn, positionsOf } from "/static/assembly-model.js";
 import { fill, h, setAttr, setText } from "/static/util.js";
 import { Media } from "/static/media.js";
 
@@ -54,8 +57,10 @@ function render(p) {
   const me = p.me;
   const mine = isDelegate(p);
   document.body.dataset.role = p.role || "";
-  for (const id of ["attend", "hand-form", "propose-form"]) $(id).hidden = !mine;
-  setText($("me-name"), me ? [me.name, me.region, languageName(me.language, LANG)].filter(Boolean).join(" · ") : "");
+  // read-only (no link, or another role's link): nothing here that looks like one's own
+  for (const id of ["attend", "hand-form", "propose-form", "me-card", "hand-card"]) $(id).hidden = !mine;
+  const bits = me ? [me.name, me.site || me.region, languageName(me.language, LANG)].filter(Boolean) : [];
+  setNodes($("me-name"), bits.flatMap((b, i) => (i ? [" · ", h("bdi", {}, b)] : [h("bdi", {}, b)])));
 
   // presence
   const here = Boolean(me && m.present.has(me.id));
@@ -76,6 +81,10 @@ function render(p) {
     fill(sel, h("option", { value: "" }, t("floor_language_none")), m.languages.map((l) => h("option", { value: l, lang: l }, languageName(l))));
   }
   if (document.activeElement !== sel) sel.value = m.floorLanguage || "";
+  // the server ended my speech because my connection was gone for a while: say so
+  const drop = me ? m.dropped.get(me.id) : null;
+  $("floor-drop-note").hidden = !(mine && drop?.floorEnded);
+  if (mine && drop?.floorEnded) setText($("floor-drop-note"), t("drop_you_floor"));
 
   // hands and the order
   const order = p.order;
@@ -83,7 +92,7 @@ function render(p) {
   setText(
     $("my-position"),
     positions.length
-      ? positions.map(({ entry, position }) => t("my_position", { n: position, kind: kindLabel(entry.kind) })).join(" · ")
+      ? positions.map(({ entry, position }) => t("my_position", { n: num(position), kind: kindLabel(entry.kind) })).join(" · ")
       : speaking
         ? t("you_have_floor")
         : t("not_in_list"),
@@ -106,7 +115,7 @@ function render(p) {
     },
   );
   $("list-closed-note").hidden = m.listOpen;
-  setText($("order-summary"), orderSummary(p, order));
+  renderOrderSummary(p, $("order-summary"), order);
   renderOrderList(p, $("order"), order);
 
   renderBallots(p);
@@ -268,9 +277,10 @@ function renderBallots(p) {
       const mine = h("p", { class: "my-vote", dataset: { testid: "my-vote" }, role: "status" });
       const error = h("p", { class: "control-error", role: "alert", dataset: { testid: "vote-error" } });
       const note = h("p", { class: "hint secret-note" });
+      const risk = h("div", { class: "notice weight-risk-warning", dataset: { testid: "weight-risk-warning" }, hidden: true });
       const controls = b.kind === "motion" ? motionControls(b, error) : rankingControls(b, error);
-      el._refs.extra.append(controls, mine, note, error);
-      Object.assign(el._refs, { mine, note, controls });
+      el._refs.extra.append(risk, controls, mine, note, error);
+      Object.assign(el._refs, { mine, note, controls, risk });
       return el;
     },
     (el, b) => {
@@ -290,10 +300,26 @@ function renderBallots(p) {
       if (rec?.pending && inflight.has(b.id)) mineText = t("vote_sending");
       setText(r.mine, mineText);
       setText(r.note, b.secret && open ? t("secret_note") : "");
+      renderWeightRisk(p, r.risk, b, open);
       if (b.kind === "motion") updateMotionControls(r.controls, b, choice);
       else updateRankingControls(p, r.controls, b, choice);
     },
   );
+}
+
+/** A secret ballot opened although some weights are rare: before voting, the delegate learns
+ * that a choice may be worked out from the totals (and whether theirs is one of those weights). */
+function renderWeightRisk(p, box, b, open) {
+  const risk = b.weightRisk;
+  const show = Boolean(open && b.secret && risk && risk.classes?.length);
+  box.hidden = !show;
+  if (!show) return;
+  const mine = p.me ? milli(p.me.weight) : null;
+  const own = risk.classes.find((c) => milli(c.weight) === mine);
+  setAttr(box, "data-mine", own ? "true" : "false");
+  const parts = [h("p", {}, h("strong", {}, t("weight_risk_ballot_title")), " ", t("weight_risk_ballot"))];
+  if (own) parts.push(h("p", {}, tn("weight_risk_ballot_you", own.delegates, { w: num(own.weight) })));
+  setNodes(box, parts);
 }
 
 function motionControls(b, error) {
@@ -444,9 +470,9 @@ function renderTexts(p) {
       const mine = isDelegate(p) && x.proposer === p.subject;
       updateTextItem(p, el, x, { translations: mine });
       const r = el._refs;
-      r.amend.hidden = !isDelegate(p) || Boolean(x.demand) || x.status !== "proposed" || Boolean(openBallotOn(m, x.id));
+      r.amend.hidden = !isDelegate(p) || Boolean(x.demand) || !isOpenText(x) || Boolean(openBallotOn(m, x.id));
       r.translate.hidden = !mine;
-      r.edit.hidden = !mine || x.status !== "proposed" || Boolean(openBallotOn(m, x.id));
+      r.edit.hidden = !mine || !isOpenText(x) || Boolean(openBallotOn(m, x.id));
       if (!r.edit.hidden) updateEditForm(r.edit, x);
       if (mine) updateTranslateForm(p, r.translate, x);
       if (!r.amend.hidden) updateAmendForm(p, r.amend);

@@ -8,9 +8,15 @@ import {
   $,
   AssemblyPage,
   act,
+  iso,
   keyed,
   languageName,
-  orderSummary,
+  localTime,
+  rich,
+  setNodes,
+  setRich,
+  tn,
+  renderOrderSummary,
   renderClock,
   renderFloor,
   renderOrderList,
@@ -18,8 +24,8 @@ import {
   textLabel,
   textsInOrder,
 } from "/static/assembly-ui.js";
-import { nameOf } from "/static/assembly-model.js";
-import { fill, h, setAttr, setText, utcTime } from "/static/util.js";
+import { nameOf, textStatus } from "/static/assembly-model.js";
+import { fill, h, setAttr, setText } from "/static/util.js";
 import { Media } from "/static/media.js";
 
 const page = new AssemblyPage("interpreter", { render, tick: renderClock });
@@ -46,7 +52,7 @@ function render(p) {
   const understands = p.me?.understands || [];
   setText($("booth-understands"), understands.length ? t("booth_understands", { list: understands.map((l) => languageName(l, LANG)).join(", ") }) : "");
   const order = p.order;
-  setText($("order-summary"), orderSummary(p, order));
+  renderOrderSummary(p, $("order-summary"), order);
   renderOrderList(p, $("order"), order);
   renderTexts(p, lang);
   setupMinutes(p);
@@ -80,10 +86,12 @@ function renderConsole(p, lang) {
     // live with no voice going out: the booth's listeners would hear silence, so say it loudly
     if (me && !media.micLive) liveText = t("booth_live_silent", { language: boothName });
     else if (me) liveText = t("booth_live_you", { language: boothName });
-    else if (live) liveText = t("booth_live_other", { name: nameOf(m, live), language: boothName });
+    else if (live) liveText = rich("booth_live_other", { name: iso(nameOf(m, live)), language: boothName });
     else liveText = t("booth_idle", { language: boothName });
   }
-  setText($("booth-live"), liveText);
+  if (Array.isArray(liveText)) setNodes($("booth-live"), liveText);
+  else setText($("booth-live"), liveText);
+  renderBoothDrop(p, lang);
   setAttr($("booth-live"), "data-live", live || "");
   const partners = partnersOf(p, lang);
   $("take-booth").hidden = !mine || live !== null;
@@ -95,6 +103,24 @@ function renderConsole(p, lang) {
   if (sel.dataset.key !== key) {
     sel.dataset.key = key;
     fill(sel, partners.map((x) => h("option", { value: x.id }, x.name)));
+  }
+}
+
+/** The booth changed because someone's connection was gone for 30 s (participant_dropped): the
+ * one who dropped learns why they are off the air, the partner who got the booth that they are on. */
+function renderBoothDrop(p, lang) {
+  const box = $("booth-drop-note");
+  const drop = lang ? p.model.boothDrops.get(lang) : null;
+  const mine = p.role === "interpreter" && drop && (drop.person === p.subject || drop.handedTo === p.subject);
+  box.hidden = !mine;
+  setAttr(box, "data-kind", mine ? (drop.person === p.subject ? "you-dropped" : "handed-to-you") : null);
+  if (!mine) return;
+  const language = languageName(lang, LANG);
+  if (drop.person === p.subject) {
+    if (drop.handedTo) setRich(box, "drop_you_booth_handed", { language, name: iso(nameOf(p.model, drop.handedTo)) });
+    else setRich(box, "drop_you_booth_freed", { language });
+  } else {
+    setRich(box, "drop_booth_to_you", { language, name: iso(nameOf(p.model, drop.person)) });
   }
 }
 
@@ -142,9 +168,10 @@ function renderChat(p) {
     (li, [, f]) => {
       const [time, from, text] = li.children;
       const at = Date.parse(f.at);
-      setText(time, Number.isFinite(at) ? utcTime(at) : "");
+      setText(time, Number.isFinite(at) ? localTime(at) : "");
       setAttr(time, "datetime", f.at || "");
       setText(from, f.from === p.subject ? t("you") : nameOf(p.model, f.from));
+      setAttr(from, "dir", "auto");
       setText(text, f.text);
       li.classList.toggle("is-me", f.from === p.subject);
     },
@@ -184,7 +211,7 @@ function renderTexts(p, lang) {
     if (!tr) missing += 1;
     else if (tr.sourceRev < x.rev) stale += 1;
   }
-  setText($("texts-todo"), lang ? t("todo_summary", { missing, stale }) : "");
+  setText($("texts-todo"), lang ? `${tn("todo_missing", missing)}, ${tn("todo_stale", stale)}` : "");
   keyed($("texts"), items, (x) => x.id, (x) => createItem(x), (el, x) => updateItem(p, el, x, lang));
 }
 
@@ -236,9 +263,10 @@ function createItem(x) {
 function updateItem(p, el, x, lang) {
   const r = el._refs;
   setText(r.id, textLabel(x));
-  setText(r.status, t(`status_${x.status}`));
-  setAttr(r.status, "data-status", x.status);
-  setText(r.by, t("proposed_by", { name: nameOf(p.model, x.proposer), language: languageName(x.language, LANG) }));
+  const status = textStatus(p.model, x);
+  setText(r.status, t(`status_${status}`));
+  setAttr(r.status, "data-status", status);
+  setRich(r.by, "proposed_by", { name: iso(nameOf(p.model, x.proposer)), language: languageName(x.language, LANG) });
   setText(r.original, x.text);
   setAttr(r.original, "lang", x.language);
   const tr = lang ? x.translations.get(lang) : null;
@@ -253,7 +281,7 @@ function updateItem(p, el, x, lang) {
     {
       own: t("tr_own_language"),
       stale: t("tr_stale", { rev: tr?.sourceRev, now: x.rev }),
-      current: t("tr_current", { name: nameOf(p.model, tr?.by) }),
+      current: t("tr_current", { name: `\u2068${nameOf(p.model, tr?.by)}\u2069` }),
       none: t("tr_missing"),
     }[state],
   );

@@ -9,7 +9,7 @@ import {
   createBallotItem,
   createTextItem,
   keyed,
-  orderSummary,
+  renderOrderSummary,
   renderClock,
   renderFloor,
   renderOrderList,
@@ -29,7 +29,7 @@ function render(p) {
   document.body.dataset.role = p.role || "";
   renderFloor(p);
   const order = p.order;
-  setText($("order-summary"), orderSummary(p, order));
+  renderOrderSummary(p, $("order-summary"), order);
   renderOrderList(p, $("order"), order);
   const ballots = ballotsInOrder(m);
   $("ballots-empty").hidden = ballots.length > 0;
