@@ -409,7 +409,7 @@ function legWords(leg, site, n) {
   else if (cs === "pending") parts.push(t(ph === "striking" ? "phase_started" : `phase_${ph}`));
   else if (cs === "missed" && ph === "done") parts.push(t("phase_done"));
   parts.push(stateText(leg, site));
-  if (leg.arrival?.late) parts.push(lateText(leg.arrival));
+  if (leg.arrival?.late) parts.push(t("state_handed_late", { late: duration((leg.arrival.late_s || 0) * 1000) }));
   return parts.join(" · ");
 }
 

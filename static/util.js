@@ -140,7 +140,7 @@ export function duration(ms) {
   const total = Math.max(0, Math.round(ms / 1000));
   if (total < 90) return t("dur_s", { s: total });
   const m = Math.floor(total / 60);
-  if (m < 10) return t("dur_ms", { m, s: total % 60 });
+  if (m < 10 && total % 60) return t("dur_ms", { m, s: total % 60 });
   if (m < 60) return t("dur_m", { m });
   const hh = Math.floor(m / 60);
   if (hh < 48) return t("dur_hm", { h: hh, m: m % 60 });
@@ -197,6 +197,7 @@ export function copyField(value, { label, testid } = {}) {
     type: "text",
     readonly: true,
     value,
+    dir: "ltr", // a URL reads left to right, on an Arabic page too
     class: "copy-input",
     "aria-label": label,
     dataset: testid ? { testid } : {},
