@@ -59,6 +59,28 @@ export function tn(key, count, vars = {}) {
   return t(key, { ...vars, count: Number(count) });
 }
 
+function listFormat(type) {
+  try {
+    return new Intl.ListFormat(LOCALE, { type, style: "long" });
+  } catch {
+    return null; // an old browser: commas
+  }
+}
+
+/** Words as a list in the UI language ("English and Arabic", "الإنجليزية والعربية"). `type`:
+ * "conjunction" (and), "unit" (a plain enumeration). */
+export function listText(values, type = "conjunction") {
+  const f = listFormat(type);
+  return f ? f.format(values.map(String)) : values.join(", ");
+}
+
+/** Like listText, with each value isolated in a <bdi> (names in a sentence of another script). */
+export function listNodes(values, type = "conjunction") {
+  const f = listFormat(type);
+  if (!f) return values.flatMap((v, i) => (i ? [", ", h("bdi", {}, String(v))] : [h("bdi", {}, String(v))]));
+  return f.formatToParts(values.map(String)).map((p) => (p.type === "element" ? h("bdi", {}, p.value) : p.value));
+}
+
 /** A value isolated from the sentence around it (a name, a user's text): <bdi>, so an Arabic
  * name in an English sentence, or a Latin one in Arabic, keeps its own direction. */
 export function iso(text, lang = null) {
@@ -859,7 +881,7 @@ export function updateBallotItem(page, el, b) {
       );
     }
   } else {
-    setText(r.target, t("ranking_of", { list: b.candidates.map((c) => textLabel(m.texts.get(c) || { id: c })).join(", ") }));
+    setText(r.target, t("ranking_of", { list: listText(b.candidates.map((c) => textLabel(m.texts.get(c) || { id: c }))) }));
   }
   renderTally(page, r.tally, b);
   renderResult(page, r.result, b);

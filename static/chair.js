@@ -8,6 +8,8 @@ import {
   AssemblyPage,
   act,
   iso,
+  listNodes,
+  listText,
   localTime,
   load,
   nameNodes,
@@ -327,7 +329,7 @@ function renderBallots(p) {
       const risk = b.weightRisk;
       el._refs.risk.hidden = !risk;
       if (risk) {
-        const classes = risk.classes.map((c) => tn("weight_risk_count", c.delegates, { w: num(c.weight) })).join("; ");
+        const classes = listText(risk.classes.map((c) => tn("weight_risk_count", c.delegates, { w: num(c.weight) })), "unit");
         setText(el._refs.risk, tn("ballot_weight_risk", risk.k, { classes }));
       }
     },
@@ -374,7 +376,7 @@ function showWeightWarning(opts, command, ways) {
     h(
       "li",
       { dataset: { weight: c.weight } },
-      rich("weight_risk_class", { w: num(c.weight), names: iso(c.delegates.map(name).join(", ")) }),
+      rich("weight_risk_class", { w: num(c.weight), names: listNodes(c.delegates.map(name), "unit") }),
     ),
   );
   if (classes.length > 10) items.push(h("li", {}, tn("weight_risk_more", classes.length - 10)));

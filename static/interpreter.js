@@ -11,6 +11,7 @@ import {
   iso,
   keyed,
   languageName,
+  listText,
   localTime,
   rich,
   setNodes,
@@ -50,7 +51,7 @@ function render(p) {
   setText($("booth"), lang ? t("booth_is", { language: languageName(lang, LANG) }) : t("booth_none"));
   setAttr($("booth"), "data-language", lang || "");
   const understands = p.me?.understands || [];
-  setText($("booth-understands"), understands.length ? t("booth_understands", { list: understands.map((l) => languageName(l, LANG)).join(", ") }) : "");
+  setText($("booth-understands"), understands.length ? t("booth_understands", { list: listText(understands.map((l) => languageName(l, LANG))) }) : "");
   const order = p.order;
   renderOrderSummary(p, $("order-summary"), order);
   renderOrderList(p, $("order"), order);
@@ -211,7 +212,7 @@ function renderTexts(p, lang) {
     if (!tr) missing += 1;
     else if (tr.sourceRev < x.rev) stale += 1;
   }
-  setText($("texts-todo"), lang ? `${tn("todo_missing", missing)}, ${tn("todo_stale", stale)}` : "");
+  setText($("texts-todo"), lang ? listText([tn("todo_missing", missing), tn("todo_stale", stale)], "unit") : "");
   keyed($("texts"), items, (x) => x.id, (x) => createItem(x), (el, x) => updateItem(p, el, x, lang));
 }
 

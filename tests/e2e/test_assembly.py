@@ -381,7 +381,7 @@ def test_assembly_session(own_server, open_page, page_log, screenshot) -> None:
     assert re.search(r"^\| 2 \| Rosa \(americas\) \| speech \|", minutes, re.M), minutes
     assert re.search(r"^\| 3 \| Ngozi \(africa\) \| point of order \|.*\| yes \|$", minutes, re.M), minutes
     assert f"original (revision 2):**\n\n> {ES_DEMAND}" in minutes, minutes
-    assert f"Revision 1, " in minutes and f"by Rosa: {ES_DRAFT}" in minutes
+    assert "Revision 1, " in minutes and f"by Rosa: {ES_DRAFT}" in minutes
     assert f"translated by Lucía:**\n\n> {EN_DEMAND}" in minutes
     assert re.search(r"Ballot 1: .*\n\nOpen ballot .*\n\nResult: \*\*adopted\*\*", minutes), minutes
     assert "| Yes | 3 | 2 |" in minutes
