@@ -6,6 +6,7 @@ import { LANG, applyI18n, languagePicker, t } from "/static/i18n.js";
 import { api, copyField, errorMessage, fill, fragmentParam, h, isLinkFragment, isoOffset, localIso, skipLinks, utcTime } from "/static/util.js";
 
 applyI18n();
+document.title = t("index_title");
 
 const $ = (id) => document.getElementById(id);
 const adminToken = fragmentParam("admin");
@@ -482,6 +483,7 @@ function renderAssemblyCreated(focus = false) {
 
 /** Everything this page wrote itself, in the language just chosen. */
 function relabel() {
+  document.title = t("index_title");
   if (!adminToken) return;
   renderList("relay");
   renderList("assembly");
