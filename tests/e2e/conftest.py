@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT = 20.0
-ADMIN_LINK = re.compile(r"admin link \(create relays\): (\S+)/#admin=(\S+)")
+ADMIN_LINK = re.compile(r"admin link \([^)]*\): (\S+)/#admin=(\S+)")
 
 # Records every security-policy violation (also reported on the console, but this cannot miss one).
 CSP_PROBE = """
