@@ -264,6 +264,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         if not request.url.path.startswith("/api/"):
+            if exc.status_code == 404 and request.method in ("GET", "HEAD"):
+                # A person followed a wrong or old link: a page that says so, in their language.
+                return FileResponse(pages / "404.html", status_code=404, media_type="text/html; charset=utf-8")
             return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
         return JSONResponse(
             {"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code, headers=exc.headers

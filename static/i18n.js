@@ -301,6 +301,9 @@ export const STRINGS = {
     not_found_text:
       "This server has no relay with the id “{id}”. Check the link you were sent (it must be complete), or ask your coordinators for it again.",
     not_found_home: "Go to the front page",
+    page_not_found_title: "Page not found",
+    page_not_found_heading: "There is nothing at this address",
+    page_not_found_text: "The link may be mistyped or out of date. Links to boards and assemblies look like /relay/… or /assembly/…/watch.",
     no_relay_id: "No relay id in this address.",
     dur_s: "{s} s",
     dur_ms: "{m} min {s} s",
@@ -569,6 +572,9 @@ export const STRINGS = {
     not_found_text:
       "Este servidor no tiene ningún relevo con el id «{id}». Revisa el enlace que te enviaron (tiene que estar completo) o pídelo de nuevo a la coordinación.",
     not_found_home: "Ir a la página de inicio",
+    page_not_found_title: "Página no encontrada",
+    page_not_found_heading: "No hay nada en esta dirección",
+    page_not_found_text: "Puede que el enlace esté mal escrito o sea antiguo. Los enlaces a tableros y asambleas se parecen a /relay/… o /assembly/…/watch.",
     no_relay_id: "Esta dirección no tiene id de relevo.",
     dur_s: "{s} s",
     dur_ms: "{m} min {s} s",
@@ -837,6 +843,9 @@ export const STRINGS = {
     not_found_text:
       "Ce serveur n'a aucun relais avec l'identifiant « {id} ». Vérifiez le lien reçu (il doit être complet), ou redemandez-le à la coordination.",
     not_found_home: "Aller à la page d'accueil",
+    page_not_found_title: "Page introuvable",
+    page_not_found_heading: "Il n'y a rien à cette adresse",
+    page_not_found_text: "Le lien est peut-être mal saisi ou périmé. Les liens vers les tableaux et les assemblées ressemblent à /relay/… ou /assembly/…/watch.",
     no_relay_id: "Cette adresse ne contient pas d'identifiant de relais.",
     dur_s: "{s} s",
     dur_ms: "{m} min {s} s",
@@ -1105,6 +1114,9 @@ export const STRINGS = {
     not_found_text:
       "Este servidor não tem nenhum revezamento com o id “{id}”. Confira o link que você recebeu (ele precisa estar completo) ou peça-o de novo à coordenação.",
     not_found_home: "Ir para a página inicial",
+    page_not_found_title: "Página não encontrada",
+    page_not_found_heading: "Não há nada neste endereço",
+    page_not_found_text: "O link pode estar errado ou desatualizado. Os links para painéis e assembleias são como /relay/… ou /assembly/…/watch.",
     no_relay_id: "Este endereço não tem id de revezamento.",
     dur_s: "{s} s",
     dur_ms: "{m} min {s} s",
@@ -1419,6 +1431,9 @@ export const STRINGS = {
     not_found_text:
       "لا يوجد على هذا الخادم تتابع بالمعرّف «{id}». تحقّق من الرابط الذي وصلك (يجب أن يكون كاملًا)، أو اطلبه من المنسّقين مرة أخرى.",
     not_found_home: "اذهب إلى الصفحة الرئيسية",
+    page_not_found_title: "الصفحة غير موجودة",
+    page_not_found_heading: "لا يوجد شيء في هذا العنوان",
+    page_not_found_text: "ربما كُتب الرابط بشكل خاطئ أو أصبح قديمًا. روابط اللوحات والجمعيات تشبه ⁨/relay/…⁩ أو ⁨/assembly/…/watch⁩.",
     no_relay_id: "لا يوجد معرّف تتابع في هذا العنوان.",
     dur_s: "{s} ث",
     dur_ms: "{m} د {s} ث",
@@ -1687,6 +1702,9 @@ export const STRINGS = {
     not_found_text:
       "Seva hii haina mpokezano wenye kitambulisho “{id}”. Angalia kiungo ulichotumiwa (lazima kiwe kamili), au ukiombe tena kwa waratibu.",
     not_found_home: "Nenda kwenye ukurasa wa mwanzo",
+    page_not_found_title: "Ukurasa haupatikani",
+    page_not_found_heading: "Hakuna kitu kwenye anwani hii",
+    page_not_found_text: "Huenda kiungo kimeandikwa vibaya au kimepitwa na wakati. Viungo vya ubao na mikutano huonekana kama /relay/… au /assembly/…/watch.",
     no_relay_id: "Anwani hii haina kitambulisho cha mpokezano.",
     dur_s: "sek {s}",
     dur_ms: "dak {m} sek {s}",
@@ -1955,6 +1973,9 @@ export const STRINGS = {
     not_found_text:
       "Walang relay sa server na ito na may ID na “{id}”. Tingnan ang link na ipinadala sa iyo (dapat buo ito), o hingin itong muli sa mga coordinator.",
     not_found_home: "Pumunta sa unang pahina",
+    page_not_found_title: "Hindi nahanap ang pahina",
+    page_not_found_heading: "Walang laman ang address na ito",
+    page_not_found_text: "Maaaring mali ang pagkakasulat ng link o luma na ito. Ang mga link sa board at asembleya ay mukhang /relay/… o /assembly/…/watch.",
     no_relay_id: "Walang ID ng relay sa address na ito.",
     dur_s: "{s} s",
     dur_ms: "{m} min {s} s",
@@ -2223,6 +2244,9 @@ export const STRINGS = {
     not_found_text:
       "इस सर्वर पर “{id}” आईडी वाला कोई रिले नहीं है। आपको भेजा गया लिंक जाँचें (वह पूरा होना चाहिए), या समन्वयकों से उसे फिर माँगें।",
     not_found_home: "मुख्य पेज पर जाएँ",
+    page_not_found_title: "पेज नहीं मिला",
+    page_not_found_heading: "इस पते पर कुछ नहीं है",
+    page_not_found_text: "हो सकता है लिंक गलत लिखा गया हो या पुराना हो। बोर्ड और सभाओं के लिंक /relay/… या /assembly/…/watch जैसे दिखते हैं।",
     no_relay_id: "इस पते में रिले की आईडी नहीं है।",
     dur_s: "{s} सेकंड",
     dur_ms: "{m} मिनट {s} सेकंड",

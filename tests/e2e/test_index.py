@@ -179,3 +179,23 @@ def test_admin_page_language_identity_and_a_new_admin_link(mayday_server, open_p
     expect(page.get_by_test_id("plan-summary")).to_contain_text("2 चरण")  # written again in Hindi
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert_clean(page_log, [mayday_server.admin_token], refused=(401,))
+
+
+def test_an_unknown_address_gets_a_page_that_says_so_in_the_readers_language(
+    mayday_server, open_page, page_log
+) -> None:
+    page = open_page(f"{mayday_server.base}/nope", *PHONE)
+    expect(page.get_by_test_id("page-not-found")).to_contain_text("There is nothing at this address")
+    expect(page.get_by_role("link", name="Go to the front page")).to_have_attribute("href", "/")
+    page.get_by_test_id("lang-picker").select_option("sw")
+    expect(page.locator("html")).to_have_attribute("lang", "sw")
+    expect(page.get_by_test_id("page-not-found")).to_contain_text("Hakuna kitu kwenye anwani hii")
+    page.get_by_test_id("lang-picker").select_option("ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    with mayday_server.api() as client:
+        r = client.get("/nope")
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        api = client.get("/api/nope")
+        assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert_clean(page_log, [], refused=(404,))
