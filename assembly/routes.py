@@ -54,6 +54,7 @@ def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dic
         "delegates": {pid: url("delegate", t) for pid, t in links["delegates"].items()},
         "interpreters": {pid: url("interpreter", t) for pid, t in links["interpreters"].items()},
         "minutes": f"{base_url(request)}/api/assemblies/{assembly_id}/minutes.md",
+        "names": links["names"],
     }
 
 

@@ -215,4 +215,5 @@ class AssemblyService(StreamService[core.AssemblyState]):
             "delegates": by_role[DELEGATE],
             "interpreters": by_role[INTERPRETER],
             "viewer": self.link(assembly_id, state, VIEWER, None),
+            "names": {p.id: p.name for p in state.people.values()},
         }

@@ -44,6 +44,7 @@ def links_json(request: Request, relay_id: str, links: dict[str, Any]) -> dict[s
         "coordinator": f"{board}#t={links['coordinator']}",
         "viewer": f"{board}#t={links['viewer']}",
         "sites": {site: f"{board}#t={token}" for site, token in links["sites"].items()},
+        "names": links["names"],
         "ics": f"{board}.ics",
     }
 

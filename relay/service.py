@@ -55,6 +55,7 @@ class RelayService(StreamService[RelayState]):
         scope = scope_of(relay_id)
         assert state.spec is not None
         return {
+            "names": {s.id: s.name for s in state.spec.sites},
             "coordinator": self.links.sign(Grant(scope, COORDINATOR)),
             "viewer": self.links.sign(Grant(scope, VIEWER)),
             "sites": {

@@ -88,12 +88,16 @@ function relayLinkItems(L, prefix) {
     linkItem(t("link_board"), L.board, `${prefix}-board`, { open: true }),
     linkItem(t("link_coordinator"), L.coordinator, `${prefix}-coordinator`, { open: true }),
     linkItem(t("link_viewer"), L.viewer, `${prefix}-viewer`),
-    Object.entries(L.sites || {}).map(([site, url]) => linkItem(t("link_site", { site }), url, `${prefix}-site-${site}`, { open: true })),
+    Object.entries(L.sites || {}).map(([site, url]) =>
+      linkItem(t("link_site", { site: L.names?.[site] ? `${L.names[site]} (${site})` : site }), url, `${prefix}-site-${site}`, {
+        open: true,
+      }),
+    ),
     L.ics ? linkItem(t("link_ics"), L.ics, `${prefix}-ics`) : null,
   ];
 }
 
-function assemblyLinkItems(L, prefix, names = {}) {
+function assemblyLinkItems(L, prefix, names = L.names || {}) {
   const people = (group, key) =>
     Object.entries(L[group] || {}).map(([id, url]) =>
       linkItem(t(key, { name: names[id] ? `${names[id]} (${id})` : id }), url, `${prefix}-${group}-${id}`, { open: true }),
