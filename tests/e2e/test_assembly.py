@@ -520,9 +520,14 @@ def random_session(rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]]
             | ({"region": region} if region else {})
             for pid, region in PEOPLE
         ],
-        "interpreters": [{"id": "lucia", "booth": "en"}],
+        "interpreters": [
+            {"id": "lucia", "booth": "en"},
+            {"id": "marta", "booth": "en"},
+            {"id": "pedro", "booth": "es"},
+        ],
     }
     delegates = [pid for pid, _ in PEOPLE]
+    interpreters = ["lucia", "marta", "pedro"]
     state = core.AssemblyState()
     now = T0
     log: list[tuple[str, dict[str, Any]]] = []
@@ -548,6 +553,12 @@ def random_session(rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]]
         queue = list(state.queue)
         texts = list(state.texts)
         open_ballots = [b for b in state.ballots.values() if b.status == "open"]
+        if rng.random() < 0.08:  # interpreters take booths; browsers go away (participant_dropped)
+            if rng.random() < 0.5:
+                run(core.TakeBooth(rng.choice(interpreters)))
+            else:
+                who = rng.choice([*interpreters, *delegates])
+                run(core.Dropped(who, frozenset(rng.sample([*interpreters, *delegates], 3))))
         if roll < 0.25:
             kind = rng.choices(["speech", "reply", "point_of_order"], [6, 2, 1])[0]
             run(core.RaiseHand(rng.choice(delegates), kind))
@@ -642,6 +653,7 @@ def project(state: Any) -> dict[str, Any]:
         "list_open": state.list_open,
         "floor": None if f is None else [f.entry, f.person, f.kind, f.overtime],
         "floor_language": state.floor_language,
+        "booths": dict(sorted(state.booths.items())),
         "spoken": dict(sorted(state.spoken.items())),
         "region_spent": dict(sorted(state.region_spent.items())),
         "texts": {
@@ -671,6 +683,7 @@ FOLD_AND_PROJECT = """async (sessions) => {
     list_open: s.listOpen,
     floor: s.floor && [s.floor.entry, s.floor.person, s.floor.kind, s.floor.overtime],
     floor_language: s.floorLanguage,
+    booths: sorted(s.booths),
     spoken: sorted(s.spoken),
     region_spent: sorted(s.regionSpent),
     texts: sorted([...s.texts].map(([id, t]) => [id, [t.language, t.text, t.rev, t.status, t.demand,
@@ -690,8 +703,9 @@ FOLD_AND_PROJECT = """async (sessions) => {
 
 
 def test_browser_fold_matches_the_server(mayday_server, open_page, page_log) -> None:
-    """static/assembly-model.js folds the core's own events to the same state, speaking order
-    included, as assembly/state.py and assembly/queue.py, after every event of random sessions."""
+    """static/assembly-model.js folds the core's own events to the same state, speaking order and
+    booths included (interpreters taking booths, people dropping: participant_dropped), as
+    assembly/state.py and assembly/queue.py, after every event of random sessions."""
     rng = random.Random(20270501)
     sessions = [amendment_session(), *(random_session(rng) for _ in range(120))]
     page = open_page(f"{mayday_server.base}/", *PHONE)
@@ -709,6 +723,6 @@ def test_browser_fold_matches_the_server(mayday_server, open_page, page_log) -> 
         "hand_raised", "hand_lowered", "floor_granted", "speech_ended", "time_extended", "floor_overtime",
         "queue_reordered", "list_closed", "list_reopened", "presence_changed", "demand_proposed",
         "amendment_proposed", "translation_added", "text_edited", "ballot_opened", "vote_cast",
-        "ballot_voted", "ballot_closed", "text_decided",
+        "ballot_voted", "ballot_closed", "text_decided", "booth_active_set", "participant_dropped",
     }, kinds  # fmt: skip
     assert page_log.errors == []

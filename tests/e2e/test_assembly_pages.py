@@ -469,6 +469,10 @@ def test_chair_console_on_a_phone_puts_the_running_meeting_first(
     wide = open_page(asm["chairs"]["ama"], *DESKTOP)
     live(wide)
     expect(wide.get_by_test_id("booth-set-fr")).to_be_visible()
+    # every heading in the chosen language ("Links" stayed English on the Portuguese page)
+    wide.get_by_test_id("lang-picker").select_option("pt")
+    expect(wide.locator("#links-details > summary")).to_have_text("Endereços de acesso")
+    expect(wide.locator("#people-card > summary .fold-title")).to_have_text("Participantes")
     no_errors(page_log)
 
 
