@@ -9,14 +9,13 @@ header with the sender's SSRC, sequence and timestamp origin, the ``mid`` and ``
 extensions, SRTP, one datagram, and the counters its RTCP sender reports. Audio has no NACK
 history and no keyframes to care about; video keeps aiortc's own loop.
 
-This reads private aiortc attributes, so aiortc is pinned (1.16.x), ``available()`` checks them
-once, the hub falls back to the stock loop if they are missing, and tests/media covers the path.
+The private aiortc names this needs are reached only through ``aiortc_compat``, which checks them
+(and the pinned aiortc version) at import; tests/media covers the path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +24,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
 from aiortc.utils import random16, random32
 
-_M = "_RTCRtpSender__"  # aiortc's name-mangled private attributes
-_NEEDED = ("rtp_started", "rtp_exited", "mid", "rtp_header_extensions_map", "ntp_timestamp", "rtp_timestamp")
+from assembly.media import aiortc_compat
 
 
 @dataclass(slots=True)
@@ -38,19 +36,12 @@ class Wire:
     ntp: int  # when it was sent, NTP format (for abs-send-time and the sender reports)
 
 
-def available(sender: RTCRtpSender) -> bool:
-    return all(hasattr(sender, _M + name) for name in _NEEDED) and hasattr(sender, "_ssrc")
-
-
 def install(
     sender: RTCRtpSender, set_sink: Callable[[Callable[[Wire], None] | None], None], stop: Callable[[], None]
-) -> bool:
-    """Make ``sender`` send through a sink instead of its own RTP task (False: not possible)."""
-    if not available(sender):
-        return False
+) -> None:
+    """Make ``sender`` send through a sink instead of its own RTP task."""
 
     async def run_rtp(codec: Any) -> None:
-        getattr(sender, _M + "rtp_started").set()
         out = _Sink(sender, codec)
         set_sink(out.send)
         try:
@@ -60,22 +51,19 @@ def install(
         finally:
             set_sink(None)
             stop()  # as aiortc's loop does: the sender's track ends with it
-            getattr(sender, _M + "rtp_exited").set()
 
-    sender._run_rtp = run_rtp  # type: ignore[method-assign]
-    return True
+    aiortc_compat.replace_rtp_loop(sender, run_rtp)
 
 
 class _Sink:
-    __slots__ = ("dtls", "extensions", "mid", "origin", "payload_type", "sender", "seq")
+    __slots__ = ("dtls", "extensions", "mid", "origin", "payload_type", "sender", "seq", "ssrc")
 
     def __init__(self, sender: RTCRtpSender, codec: Any) -> None:
         self.sender = sender
         self.payload_type = codec.payloadType
         self.seq = random16()
         self.origin = random32()
-        self.mid = getattr(sender, _M + "mid")
-        self.extensions = getattr(sender, _M + "rtp_header_extensions_map")
+        self.ssrc, self.mid, self.extensions = aiortc_compat.rtp_header_fields(sender)
         self.dtls = sender.transport
 
     def send(self, wire: Wire) -> None:
@@ -84,26 +72,12 @@ class _Sink:
             return
         timestamp = (self.origin + wire.timestamp) & 0xFFFFFFFF
         packet = RtpPacket(payload_type=self.payload_type, sequence_number=self.seq, timestamp=timestamp)
-        packet.ssrc = self.sender._ssrc
+        packet.ssrc = self.ssrc
         packet.payload = wire.payload
         packet.marker = 1
         packet.extensions.abs_send_time = (wire.ntp >> 14) & 0x00FFFFFF
         packet.extensions.mid = self.mid
-        data = dtls._tx_srtp.protect(packet.serialize(self.extensions))
-        send = dtls.transport._connection.sendto(data, 1)  # aioice: ends in transport.sendto, no wait
-        try:
-            send.send(None)
-        except StopIteration:
-            pass
-        except ConnectionError:
-            return
-        else:  # it would have waited: drop this packet rather than stall every listener
-            with contextlib.suppress(Exception):
-                send.close()
-            return
+        if not aiortc_compat.send_rtp_nowait(dtls, packet.serialize(self.extensions)):
+            return  # not connected, or it would have waited: dropped rather than stall every listener
         self.seq = (self.seq + 1) & 0xFFFF
-        s = self.sender
-        setattr(s, _M + "ntp_timestamp", wire.ntp)
-        setattr(s, _M + "rtp_timestamp", timestamp)
-        setattr(s, _M + "octet_count", getattr(s, _M + "octet_count") + len(wire.payload))
-        setattr(s, _M + "packet_count", getattr(s, _M + "packet_count") + 1)
+        aiortc_compat.record_sent(self.sender, wire.ntp, timestamp, len(wire.payload))

@@ -7,8 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-import aioice.ice
-
+from assembly.media import aiortc_compat
 from assembly.media.room import MediaSettings, Peer, Room
 from assembly.state import AssemblyState
 
@@ -19,7 +18,7 @@ class MediaHub:
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
         if host_addresses:
-            use_addresses(host_addresses)
+            aiortc_compat.restrict_host_addresses(host_addresses)  # process-wide: see there
 
     def room(self, assembly_id: str, state_of: Callable[[], AssemblyState | None]) -> Room:
         room = self.rooms.get(assembly_id)
@@ -38,14 +37,3 @@ class MediaHub:
         for room in rooms:
             with contextlib.suppress(Exception):
                 await room.close()
-
-
-def use_addresses(addresses: list[str]) -> None:
-    """Gather ICE host candidates on these addresses only. aioice offers no interface selection
-    and skips loopback (ice.py get_host_addresses), so a server with several interfaces, or a
-    test on loopback, names its addresses here; ``gather_candidates`` looks the function up at
-    call time."""
-    chosen = list(addresses)
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [  # type: ignore[assignment]
-        a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)
-    ]

@@ -25,7 +25,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from assembly import interpretation
 from assembly.interpretation import AUDIO, FLOOR, LAYOUT, SENDS, VIDEO, Routing
-from assembly.media import direct
+from assembly.media import aiortc_compat, direct
 from assembly.media.channels import AudioChannel, VideoChannel
 from assembly.media.sources import AudioSource, VideoSource
 from assembly.media.tracks import PacketTrack
@@ -125,8 +125,8 @@ class Room:
                     direct.install(transceiver.sender, partial(setattr, track, "sink"), track.stop)
                 if kind == VIDEO:
                     # aiortc ignores PLI/FIR on its pre-encoded path (it only flags its own
-                    # encoder); one shared encoder is asked instead. Private API, pinned, tested.
-                    transceiver.sender._send_keyframe = self.video.request_keyframe
+                    # encoder); one shared encoder is asked instead.
+                    aiortc_compat.on_keyframe_request(transceiver.sender, self.video.request_keyframe)
                 peer.tracks.append(track)
                 if send:
                     peer.receivers[kind] = transceiver.receiver
@@ -238,8 +238,8 @@ class Room:
                 source.feed(frame)
 
     def _apply_receivers(self, peer: Peer) -> None:
-        """Decode what the routing lets through; drop everything else at the door (aiortc's
-        receiver returns before the jitter buffer and decoder when ``_enabled`` is False)."""
+        """Decode what the routing lets through; drop everything else at the door (before aiortc's
+        jitter buffer and decoder: ``aiortc_compat.set_receiving``)."""
         for kind, receiver in peer.receivers.items():
             on = (
                 peer.answered
@@ -247,22 +247,22 @@ class Room:
                 and self.publisher.get(peer.person) is peer
                 and self.routing.decoded(peer.person, kind)
             )
-            if on and not receiver._enabled:
+            if on and not aiortc_compat.is_receiving(receiver):
                 if kind == AUDIO:
                     self.audio_in[peer.person].reset()
                 else:
                     self._later(PLI_DELAY, self._ask_keyframe(receiver))
-            receiver._enabled = on
+            aiortc_compat.set_receiving(receiver, on)
 
     def _disable(self, peer: Peer) -> None:
         for receiver in peer.receivers.values():
-            receiver._enabled = False
+            aiortc_compat.set_receiving(receiver, False)
 
     async def _ask_keyframe(self, receiver: Any) -> None:
         """The new speaker's camera: ask their browser for a keyframe, so the floor's picture
         changes at once rather than at the browser's next scheduled keyframe."""
         for source in receiver.getSynchronizationSources():
-            await receiver._send_rtcp_pli(source.source)
+            await aiortc_compat.send_pli(receiver, source.source)
 
     def _later(self, delay: float, coro: Any) -> None:
         async def run() -> None:
