@@ -1,6 +1,11 @@
 // What the four assembly pages (chair, delegate, interpreter, watch) share: the live connection
-// (live.js) folding events into the model (assembly-model.js), the language switcher, the
-// connection pill, and renderers for the floor, the speaking order, texts and ballots.
+// (live.js) folding events into the model (assembly-model.js), the shared language picker
+// (i18n.js), who you are ("You are: delegate Rosa Quispe (lpb)"), the read-only notice of a page
+// opened without its link, the not-found state, a reload when another #t= link is opened in the
+// tab, the connection pill, and renderers for the floor, the speaking order, texts and ballots.
+// Words come from i18n-assembly.js: tn() picks plural forms by count, rich() isolates names and
+// user texts in <bdi> inside translated sentences, num()/listText() write numbers and lists
+// through Intl.
 import {
   LANG,
   LOCALE,
@@ -953,7 +958,13 @@ function renderResult(page, box, b) {
   const tiers = h(
     "ol",
     { class: "ranking-tiers", dataset: { testid: "ranking" } },
-    (res.ranking || []).map((tier) => h("li", {}, tier.map((c) => `${label(c)} — ${textSnippet(page, c, 60)}`).join(" = "))),
+    (res.ranking || []).map((tier) =>
+      h(
+        "li",
+        {},
+        tier.flatMap((c, i) => [...(i ? [" = "] : []), `${label(c)} — `, h("bdi", {}, textSnippet(page, c, 60))]),
+      ),
+    ),
   );
   const names = b.candidates;
   const table = h(

@@ -17,7 +17,6 @@ import {
   rich,
   save,
   setNodes,
-  setRich,
   tn,
   ballotsInOrder,
   commandError,
@@ -419,7 +418,7 @@ function renderRanking(p) {
       const input = h("input", { type: "checkbox", id: `rank-${d.id}`, value: d.id, checked: true });
       return h("div", { class: "check" }, input, h("label", { for: `rank-${d.id}` }));
     },
-    (el, d) => setText(el.querySelector("label"), `${textLabel(d)}: ${textSnippet(p, d.id, 80)}`),
+    (el, d) => setNodes(el.querySelector("label"), [`${textLabel(d)}: `, h("bdi", {}, textSnippet(p, d.id, 80))]),
   );
   const open = [...p.model.ballots.values()].some((b) => b.kind === "ranking" && b.status === "open");
   $("ranking-none").hidden = adopted.length >= 2;

@@ -420,7 +420,7 @@ function updateRankingControls(p, box, b, choice) {
         "li",
         { class: "rank-item", dataset: { candidate: c } },
         h("span", { class: "rank-pos", "aria-hidden": "true" }),
-        h("span", { class: "rank-text", dir: "auto" }),
+        h("span", { class: "rank-text" }),
         h("span", { class: "rank-actions" }, up, down, h("span", { class: "check tie" }, tie, h("label", { for: tie.id }))),
       );
       li._refs = { up, down, tie, label: li.querySelector(".tie label") };
@@ -435,7 +435,7 @@ function updateRankingControls(p, box, b, choice) {
         if (k === 0 || !s.ties.has(x)) pos += 1;
       });
       setText(li.querySelector(".rank-pos"), String(pos));
-      setText(li.querySelector(".rank-text"), `${textLabel(tx || { id: c })}: ${textSnippet(p, c, 90)}`);
+      setNodes(li.querySelector(".rank-text"), [`${textLabel(tx || { id: c })}: `, h("bdi", {}, textSnippet(p, c, 90))]);
       r.up.disabled = i === 0;
       r.down.disabled = i === s.order.length - 1;
       setAttr(r.up, "aria-label", t("move_up", { name: textLabel(tx || { id: c }) }));

@@ -19,7 +19,6 @@ import {
   updateTextItem,
 } from "/static/assembly-ui.js";
 import { Media } from "/static/media.js";
-import { setText } from "/static/util.js";
 
 const page = new AssemblyPage("watch", { render, tick: renderClock });
 const media = new Media(page);
