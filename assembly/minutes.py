@@ -25,6 +25,7 @@ from babel.dates import format_date, format_datetime, format_interval, format_ti
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
+from assembly.definition import person_to_json
 from assembly.minutes_text import CATALOGS, LOCALES, SERVED
 from assembly.schulze import strongest_paths
 from assembly.state import AssemblyState, Ballot, Text, parse_iso
@@ -263,18 +264,7 @@ def minutes_json(state: AssemblyState) -> dict[str, Any]:
         if b.weight_risk is not None:
             entry["weight_risk"] = b.weight_risk  # the chair opened it knowing the weights could reveal choices
         ballots.append(entry)
-    people = []
-    for p in state.people.values():
-        person: dict[str, Any] = {"id": p.id, "role": p.role, "name": p.name, "language": p.language}
-        if p.site:
-            person["site"] = p.site
-        if p.region:
-            person["region"] = p.region
-        if p.role == "delegate":
-            person["weight"] = str(p.weight)
-        if p.booth:
-            person["booth"] = p.booth
-        people.append(person)
+    people = [{"role": p.role, **person_to_json(p)} for p in state.people.values()]
     return {
         "assembly": state.assembly_id,
         "title": state.definition.title,

@@ -17,9 +17,9 @@ from assembly.minutes import minutes_json, minutes_language, minutes_markdown
 from assembly.protocol import CHAIR, INTERPRETER, parse
 from assembly.service import AssemblyService, scope_of
 from assembly.state import AssemblyState
-from mayday.access import base_url, check_current, is_admin, is_revoked, require_admin, verify
+from mayday.access import base_url, check_current, is_revoked, links_state, require_admin, verify
 from mayday.clock import iso
-from mayday.errors import ApiError, bad_request, forbidden, unauthorized
+from mayday.errors import ApiError, bad_request, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
@@ -187,14 +187,10 @@ async def get_events(request: Request) -> Response:
 
 async def get_links(request: Request) -> Response:
     """Every link of the assembly: for its chairs, and for the server's admin."""
-    service = _service(request)
-    assembly_id = request.path_params["assembly_id"]
-    if is_admin(request):
-        state = (await service.get(assembly_id)).state
-    else:
-        service, assembly_id, state, _, grant = await _readable(request)
-        if grant is None or grant.role != CHAIR:
-            raise forbidden("only a chair's link or the server's admin link can see every link")
+    service, assembly_id = _service(request), request.path_params["assembly_id"]
+    state = await links_state(
+        request, lambda: service.get(assembly_id), lambda: _readable(request), CHAIR, "a chair's link"
+    )
     return JSONResponse(links_json(request, assembly_id, service.links_for(assembly_id, state)))
 
 

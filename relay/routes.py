@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from mayday.access import base_url, check_current, is_admin, is_revoked, require_admin, verify
+from mayday.access import base_url, check_current, is_revoked, links_state, require_admin, verify
 from mayday.clock import iso
-from mayday.errors import ApiError, bad_request, forbidden, unauthorized
+from mayday.errors import ApiError, bad_request, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
@@ -124,14 +124,10 @@ async def get_events(request: Request) -> Response:
 async def get_links(request: Request) -> Response:
     """Every link of the relay: for its coordinator, and for the server's admin (who created it,
     and may have to hand the links out again at any time)."""
-    service = _service(request)
-    relay_id = request.path_params["relay_id"]
-    if is_admin(request):
-        state = (await service.get(relay_id)).state
-    else:
-        service, relay_id, state, _, grant = await _readable(request)
-        if grant is None or grant.role != COORDINATOR:
-            raise forbidden("only the coordinator link or the server's admin link can see every link")
+    service, relay_id = _service(request), request.path_params["relay_id"]
+    state = await links_state(
+        request, lambda: service.get(relay_id), lambda: _readable(request), COORDINATOR, "the coordinator link"
+    )
     return JSONResponse(links_json(request, relay_id, service.links_for(relay_id, state)))
 
 

@@ -112,7 +112,44 @@ REDIS_READY_TIMEOUT = 15.0  # includes replaying the AOF after a restart
 MAYDAY_READY_TIMEOUT = 30.0
 
 
-class RedisServer:
+class KillableProcess:
+    """A child process a test may kill -9, restart on the same port and data, and stop cleanly."""
+
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush; what survives is what was already on disk."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        """Start again on the same port and data (killing it first if it still runs)."""
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM), then SIGKILL if it takes more than 10 s."""
+        if self.running:
+            assert self.proc is not None
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+
+class RedisServer(KillableProcess):
     """One redis-server on 127.0.0.1 with its data (AOF/RDB) in ``dir``; same port across restarts."""
 
     def __init__(
@@ -179,36 +216,7 @@ class RedisServer:
         return self.logfile.read_text(errors="replace")[-3000:] if self.logfile.exists() else "(no log)"
 
     def _reap(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, sockets reset; what survives is what was fsynced."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self._reap()
-
-    def restart(self) -> None:
-        """Start again on the same port and data directory (killing it first if it still runs)."""
         self.kill()
-        self.start()
-
-    def stop(self) -> None:
-        """A clean shutdown (SIGTERM), then SIGKILL if it takes too long."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self._reap()
 
 
 @pytest.fixture
@@ -234,7 +242,7 @@ def make_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
         server.kill()
 
 
-class MaydayProcess:
+class MaydayProcess(KillableProcess):
     """One `python -m mayday.cli serve` process; same port and backend across restarts."""
 
     def __init__(self, args: list[str], port: int) -> None:
@@ -276,27 +284,6 @@ class MaydayProcess:
 
     def output(self) -> str:
         return "".join(self.lines)[-5000:]
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no flush."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
 
 
 @pytest.fixture
