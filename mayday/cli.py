@@ -169,6 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data, redis_url=args.redis, secret=args.secret)
     settings.demo = args.demo
     settings.health_grace = args.health_grace
+    settings.drop_grace = args.drop_grace
     base = f"http://{args.host}:{args.port}"
     app = create_app(settings)
 
@@ -238,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=float(os.environ.get("MAYDAY_HEALTH_GRACE", "30")),
         help="seconds a deadline may be overdue before /api/health answers 503 (default 30)",
+    )
+    serve.add_argument(
+        "--drop-grace",
+        type=float,
+        default=float(os.environ.get("MAYDAY_DROP_GRACE", "30")),
+        help="seconds a live interpreter or speaker may be without a connection before the booth or floor is freed",
     )
     store(serve)
     serve.set_defaults(fn=cmd_serve)
