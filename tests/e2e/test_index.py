@@ -97,7 +97,7 @@ def test_admin_lists_every_relay_and_assembly_with_their_links(mayday_server, op
     expect(panel.get_by_test_id(f"{prefix}-delegates-amina")).to_have_value(assembly["delegates"]["amina"])
     expect(panel.get_by_test_id(f"{prefix}-interpreters-neema")).to_have_value(assembly["interpreters"]["neema"])
     expect(panel.get_by_test_id(f"{prefix}-minutes")).to_have_value(assembly["minutes"])
-    expect(panel).to_contain_text("Delegate: amina")
+    expect(panel).to_contain_text("Delegate: Amina Juma (amina)")  # names come with the links
 
     # the panel closes again
     page.get_by_test_id(f"links-button-{assembly['id']}").click()
