@@ -178,7 +178,12 @@ async def serve_stream(
         )
         for start in range(0, len(history), HISTORY_BATCH):
             await websocket.send_text(encode_batch(history[start : start + HISTORY_BATCH])[1])
-        writer = asyncio.create_task(_Writer(websocket, sub, last, lambda: revoked(session)).run())
+        # Only a link with a subject (a site, a person) can be revoked: anonymous readers and role
+        # links skip the check, which is per frame and adds up over thousands of boards.
+        check: Callable[[], bool] | None = None
+        if grant is not None and grant.subject is not None:
+            check = lambda: revoked(session)  # noqa: E731
+        writer = asyncio.create_task(_Writer(websocket, sub, last, check).run())
         outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
 
         def push(frame: dict[str, Any]) -> None:
@@ -248,7 +253,7 @@ class _Writer:
 
     __slots__ = ("error", "inflight", "last", "revoked", "sub", "websocket")
 
-    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int, revoked: Callable[[], bool]) -> None:
+    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int, revoked: Callable[[], bool] | None) -> None:
         self.websocket, self.sub, self.last, self.revoked = websocket, sub, last, revoked
         self.inflight: tuple[Coroutine[Any, Any, None], Any] | None = None
         self.error: Exception | None = None
@@ -258,7 +263,7 @@ class _Writer:
         if text is None:
             return
         self.last = item[0]
-        if self.revoked():
+        if self.revoked is not None and self.revoked():
             self.error = LinkRevoked()
             self.sub.sink = None
             self.sub.queue.put_nowait(_WAKE)
@@ -289,7 +294,7 @@ class _Writer:
                 sub.sink = None
                 text = _unsent(item, self.last)  # skips what the history read already sent
                 if text is not None:
-                    if self.revoked():
+                    if self.revoked is not None and self.revoked():
                         raise LinkRevoked
                     await self.websocket.send_text(text)
                     self.last = item[0]
