@@ -35,6 +35,7 @@ from mayday.http import RateLimiter, error_response
 from mayday.hub import DEFAULT_QUEUE, Hub
 from mayday.links import Grant, Links
 from mayday.log import EventLog, open_log
+from mayday.pages import render as render_page
 from mayday.work import Worker
 from relay import routes as relay_routes
 from relay.service import RelayService
@@ -201,7 +202,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     def page(name: str) -> Any:
         async def endpoint(request: Request) -> Response:
-            return FileResponse(pages / name, media_type="text/html; charset=utf-8")
+            return Response(render_page(pages, name), media_type="text/html; charset=utf-8")
 
         return endpoint
 
