@@ -32,7 +32,7 @@ import {
   textIn,
   textStatus,
 } from "/static/assembly-model.js";
-import { clock, fill, fragmentParam, h, setAttr, setText } from "/static/util.js";
+import { clock, fill, fragmentParam, h, setAttr, setText, showConnection } from "/static/util.js";
 
 export const $ = (id) => document.getElementById(id);
 /** The page each role's link opens. */
@@ -312,33 +312,9 @@ export class AssemblyPage {
 
   onStatus(status) {
     this.lastStatus = status;
-    const el = $("connection");
-    if (!el) return;
-    setAttr(el, "data-state", status.state);
-    let text;
-    switch (status.state) {
-      case "connecting":
-        text = t("conn_connecting");
-        break;
-      case "syncing":
-        text = t("conn_syncing");
-        break;
-      case "live":
-        text = t("conn_live");
-        break;
-      case "offline":
-        text = t("conn_offline");
-        break;
-      case "failed":
-        text = t("asm_conn_failed");
-        this.showFailure(status);
-        break;
-      default:
-        text = status.retryIn > 0 ? t("conn_reconnecting", { s: status.retryIn }) : t("conn_reconnecting_now");
-    }
-    setText($("conn-text"), text);
-    setText($("conn-live"), status.state === "reconnecting" ? t("conn_reconnecting_now") : text);
-    $("conn-retry").hidden = !(status.state === "reconnecting" && status.retryIn > 0) && status.state !== "offline";
+    if (!$("connection")) return;
+    showConnection(status, "asm_conn_failed");
+    if (status.state === "failed") this.showFailure(status);
     if (status.state !== "live") this.synced = false;
     document.body.dataset.conn = status.state;
     for (const l of this.listeners) l.status?.(status);

@@ -29,6 +29,7 @@ import {
   localIso,
   setAttr,
   setText,
+  showConnection,
   skipLinks,
   spansDays,
   utcLabel,
@@ -194,35 +195,12 @@ function build() {
 
 function renderConnection(status) {
   lastStatus = status;
-  const el = $("connection");
-  setAttr(el, "data-state", status.state);
-  let text;
-  switch (status.state) {
-    case "connecting":
-      text = t("conn_connecting");
-      break;
-    case "syncing":
-      text = t("conn_syncing");
-      break;
-    case "live":
-      text = t("conn_live");
-      break;
-    case "offline":
-      text = t("conn_offline");
-      break;
-    case "failed":
-      text = t("conn_failed");
-      showFatal(status);
-      role = null; // whatever this link could do, it cannot any more
-      setupRole();
-      break;
-    default:
-      text = status.retryIn > 0 ? t("conn_reconnecting", { s: status.retryIn }) : t("conn_reconnecting_now");
+  showConnection(status);
+  if (status.state === "failed") {
+    showFatal(status);
+    role = null; // whatever this link could do, it cannot any more
+    setupRole();
   }
-  setText($("conn-text"), text);
-  // screen readers hear the state change, not every tick of the retry countdown
-  setText($("conn-live"), status.state === "reconnecting" ? t("conn_reconnecting_now") : text);
-  $("conn-retry").hidden = !(status.state === "reconnecting" && status.retryIn > 0) && status.state !== "offline";
   if (status.state !== "live") synced = false;
   renderControls(now());
 }

@@ -248,3 +248,30 @@ export async function api(path, { method = "GET", token = null, body = undefined
 export function errorMessage(result) {
   return (result.body && result.body.error && result.body.error.message) || `HTTP ${result.status}`;
 }
+
+const CONNECTION_TEXT = {
+  connecting: "conn_connecting",
+  syncing: "conn_syncing",
+  live: "conn_live",
+  offline: "conn_offline",
+};
+
+/**
+ * The connection pill every live page has (#connection, #conn-text, #conn-live, #conn-retry): the
+ * live stream's state in words, a retry button while waiting to reconnect or offline. `failedKey`
+ * names the text for a connection that cannot go on (the pages word it differently).
+ */
+export function showConnection(status, failedKey = "conn_failed") {
+  const el = document.getElementById("connection");
+  if (!el) return;
+  setAttr(el, "data-state", status.state);
+  let text;
+  if (status.state === "failed") text = t(failedKey);
+  else if (CONNECTION_TEXT[status.state]) text = t(CONNECTION_TEXT[status.state]);
+  else text = status.retryIn > 0 ? t("conn_reconnecting", { s: status.retryIn }) : t("conn_reconnecting_now");
+  setText(document.getElementById("conn-text"), text);
+  // screen readers hear the state change, not every tick of the retry countdown
+  setText(document.getElementById("conn-live"), status.state === "reconnecting" ? t("conn_reconnecting_now") : text);
+  document.getElementById("conn-retry").hidden =
+    !(status.state === "reconnecting" && status.retryIn > 0) && status.state !== "offline";
+}
