@@ -528,11 +528,23 @@ function languageOptions(select, languages, preferred) {
   }
 }
 
-function amendForm(x) {
+/**
+ * A language and a text sent as one command: the amend and translate forms of a text are the same
+ * form with other names. `kind` names the test ids and the CSS class; `command(language, text)`
+ * builds the command; `onLanguage` (optional) runs when the language changes; `clear` empties the
+ * text after a successful send.
+ */
+function textForm(x, { kind, idPrefix, submitKey, doneKey, command, onLanguage = null, clear = false }) {
   const id = x.id;
-  const language = h("select", { id: `amend-lang-${id}`, dataset: { testid: "amend-language" } });
-  const text = h("textarea", { id: `amend-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "amend-text" } });
-  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "amend-submit" } }, t("amend_submit"));
+  const language = h("select", { id: `${idPrefix}-lang-${id}`, dataset: { testid: `${kind}-language` } });
+  const text = h("textarea", {
+    id: `${idPrefix}-text-${id}`,
+    rows: 3,
+    maxlength: 4000,
+    dir: "auto",
+    dataset: { testid: `${kind}-text` },
+  });
+  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: `${kind}-submit` } }, t(submitKey));
   const status = h("p", { class: "control-status", role: "status" });
   const error = h("p", { class: "control-error", role: "alert" });
   const form = h(
@@ -544,6 +556,7 @@ function amendForm(x) {
     status,
     error,
   );
+  if (onLanguage) language.addEventListener("change", () => onLanguage(language, text));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const value = text.value.trim();
@@ -551,14 +564,25 @@ function amendForm(x) {
       setText(error, t("write_first"));
       return;
     }
-    const ack = await act(page, { button: submit, error, status, done: t("amend_sent") }, () =>
-      page.command({ type: "propose_amendment", demand: id, language: language.value, text: value }),
+    const ack = await act(page, { button: submit, error, status, done: t(doneKey) }, () =>
+      page.command(command(language.value, value)),
     );
-    if (ack) text.value = "";
+    if (ack && clear) text.value = "";
   });
-  const details = h("details", { class: "amend", dataset: { testid: "amend" } }, h("summary"), form);
+  const details = h("details", { class: kind, dataset: { testid: kind } }, h("summary"), form);
   details._refs = { language, text, submit, labels: form.querySelectorAll("label") };
   return details;
+}
+
+function amendForm(x) {
+  return textForm(x, {
+    kind: "amend",
+    idPrefix: "amend",
+    submitKey: "amend_submit",
+    doneKey: "amend_sent",
+    command: (language, text) => ({ type: "propose_amendment", demand: x.id, language, text }),
+    clear: true,
+  });
 }
 
 function updateAmendForm(p, details) {
@@ -571,39 +595,17 @@ function updateAmendForm(p, details) {
 }
 
 function translateForm(x) {
-  const id = x.id;
-  const language = h("select", { id: `tr-lang-${id}`, dataset: { testid: "translate-language" } });
-  const text = h("textarea", { id: `tr-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "translate-text" } });
-  const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "translate-submit" } }, t("translate_submit"));
-  const status = h("p", { class: "control-status", role: "status" });
-  const error = h("p", { class: "control-error", role: "alert" });
-  const form = h(
-    "form",
-    {},
-    h("div", { class: "field" }, h("label", { for: language.id }), language),
-    h("div", { class: "field" }, h("label", { for: text.id }), text),
-    submit,
-    status,
-    error,
-  );
-  language.addEventListener("change", () => {
-    const tx = page.model.texts.get(id);
-    text.value = tx?.translations.get(language.value)?.text || "";
+  return textForm(x, {
+    kind: "translate",
+    idPrefix: "tr",
+    submitKey: "translate_submit",
+    doneKey: "translation_saved",
+    command: (language, text) => ({ type: "translate", id: x.id, language, text }),
+    // the existing translation into the chosen language, to correct rather than retype
+    onLanguage: (language, text) => {
+      text.value = page.model.texts.get(x.id)?.translations.get(language.value)?.text || "";
+    },
   });
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const value = text.value.trim();
-    if (!value) {
-      setText(error, t("write_first"));
-      return;
-    }
-    await act(page, { button: submit, error, status, done: t("translation_saved") }, () =>
-      page.command({ type: "translate", id, language: language.value, text: value }),
-    );
-  });
-  const details = h("details", { class: "translate", dataset: { testid: "translate" } }, h("summary"), form);
-  details._refs = { language, text, submit, labels: form.querySelectorAll("label") };
-  return details;
 }
 
 function updateTranslateForm(p, details, x) {
