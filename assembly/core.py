@@ -134,13 +134,13 @@ def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[NewEven
         return [NewEvent("assembly_created", data)]
     if not state.created:
         raise _err("not_found", "no such assembly")
-    handler = _HANDLERS.get(type(command))
-    if handler is None:
+    rule = table.TABLE.get(type(command))
+    if rule is None:
         raise _err("unknown_command", f"unknown command {type(command).__name__}")
-    return handler(state, command, now)
+    return list(rule.handler(state, command, now))
 
 
-def _tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[NewEvent]:
+def tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[NewEvent]:
     f = state.floor
     if f is None or f.overtime or now < f.deadline:
         return []
@@ -154,7 +154,7 @@ def _arrived(person: str) -> NewEvent:
 
 # presence_changed carries no time: the one a first vote brings sits right before that vote's
 # "has voted", so its time would be the time of a secret vote.
-def _presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[NewEvent]:
+def presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[NewEvent]:
     p = state.person(c.person)
     if p is None:
         raise _err("unknown_person", f"no participant {c.person!r}")
@@ -163,7 +163,7 @@ def _presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[Ne
     return [NewEvent("presence_changed", {"person": c.person, "present": c.present})]
 
 
-def _raise(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEvent]:
+def raise_hand(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEvent]:
     _delegate(state, c.person)
     if c.kind not in KINDS:
         raise _err("bad_kind", f"kind must be one of {list(KINDS)}")
@@ -185,7 +185,7 @@ def _entry(state: AssemblyState, eid: int) -> Entry:
     return e
 
 
-def _lower(state: AssemblyState, c: LowerHand, now: dt.datetime) -> list[NewEvent]:
+def lower_hand(state: AssemblyState, c: LowerHand, now: dt.datetime) -> list[NewEvent]:
     e = _entry(state, c.entry)
     if c.by is not None and e.person != c.by:
         raise _err("not_your_entry", "you can only lower your own hand")
@@ -213,7 +213,7 @@ def _end(state: AssemblyState, now: dt.datetime, by: str) -> NewEvent:
     )
 
 
-def _grant(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEvent]:
+def grant_floor(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     if c.entry is None:
         order = state.order()
@@ -235,7 +235,7 @@ def _grant(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEve
     return [*events, NewEvent("floor_granted", data)]
 
 
-def _end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[NewEvent]:
+def end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[NewEvent]:
     if state.floor is None:
         raise _err("floor_empty", "nobody has the floor")
     if c.by is not None and c.by != state.floor.person:
@@ -243,7 +243,7 @@ def _end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[Ne
     return [_end(state, now, c.by or "chair")]
 
 
-def _extend(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[NewEvent]:
+def extend_time(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[NewEvent]:
     f = state.floor
     if f is None:
         raise _err("floor_empty", "nobody has the floor")
@@ -253,20 +253,20 @@ def _extend(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[NewEv
     return [NewEvent("time_extended", {"entry": f.entry, "seconds": c.seconds, "deadline": iso(deadline)})]
 
 
-def _reorder(state: AssemblyState, c: Reorder, now: dt.datetime) -> list[NewEvent]:
+def reorder(state: AssemblyState, c: Reorder, now: dt.datetime) -> list[NewEvent]:
     ids = {e.id for e in state.queue}
     if len(set(c.order)) != len(c.order) or not set(c.order) <= ids:
         raise _err("bad_order", "the order must list entries in the queue, each once")
     return [NewEvent("queue_reordered", {"order": list(c.order), "at": iso(now)})]
 
 
-def _list_open(state: AssemblyState, c: SetListOpen, now: dt.datetime) -> list[NewEvent]:
+def set_list_open(state: AssemblyState, c: SetListOpen, now: dt.datetime) -> list[NewEvent]:
     if state.list_open == c.open:
         return []
     return [NewEvent("list_reopened" if c.open else "list_closed", {"at": iso(now)})]
 
 
-def _floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime) -> list[NewEvent]:
+def set_floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime) -> list[NewEvent]:
     _language(state, c.language)
     if c.by is not None and (state.floor is None or state.floor.person != c.by):
         raise _err("not_speaking", "only the speaker or the chair sets the floor language")
@@ -275,7 +275,7 @@ def _floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime)
     return [NewEvent("floor_language_set", {"language": c.language, "by": c.by or "chair"})]
 
 
-def _propose(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[NewEvent]:
+def propose_demand(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[NewEvent]:
     _delegate(state, c.person)
     data = {
         "id": f"d{state.next_demand}",
@@ -287,7 +287,7 @@ def _propose(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[N
     return [NewEvent("demand_proposed", data)]
 
 
-def _amend(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[NewEvent]:
+def propose_amendment(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[NewEvent]:
     _delegate(state, c.person)
     d = _text(state, c.demand)
     if d.demand is not None:
@@ -305,7 +305,7 @@ def _amend(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[
     return [NewEvent("amendment_proposed", data)]
 
 
-def _edit(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]:
+def edit_text(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]:
     t = _text(state, c.target)
     if c.by is not None and c.by != t.proposer:
         raise _err("not_yours", "only the proposer or the chair can edit this text")
@@ -318,7 +318,7 @@ def _edit(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]
     return [NewEvent("text_edited", data)]
 
 
-def _translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[NewEvent]:
+def translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[NewEvent]:
     t = _text(state, c.target)
     _language(state, c.language)
     if c.language == t.language:
@@ -390,7 +390,7 @@ def _secret_opening(state: AssemblyState, secret: bool, accept: bool) -> dict[st
     return {"weight_risk": _risk_record(state, risk)}
 
 
-def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
+def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     t = _text(state, c.target)
     if t.status not in OPEN_STATUSES:
@@ -416,7 +416,7 @@ def _open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[
     return [NewEvent("ballot_opened", data)]
 
 
-def _open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[NewEvent]:
+def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[NewEvent]:
     adopted = [t.id for t in state.texts.values() if t.demand is None and t.status == "adopted"]
     candidates = list(c.candidates) if c.candidates is not None else adopted
     if len(candidates) < 2 or len(set(candidates)) != len(candidates):
@@ -452,7 +452,7 @@ def normalised_choice(b: Ballot, choice: Any) -> Any:
         raise _err("bad_choice", f"bad ranking: {e}") from None
 
 
-def _vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]:
+def vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]:
     b = _ballot(state, c.ballot)
     if b.secret:
         raise _err("secret_ballot", "this ballot is secret; vote through the secret path")
@@ -467,7 +467,7 @@ def _vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]
     return [*events, NewEvent("vote_cast", data)]
 
 
-def _secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> list[NewEvent]:
+def secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> list[NewEvent]:
     b = _ballot(state, c.ballot)
     if not b.secret:
         raise _err("open_ballot", "this ballot is open; send the choice itself")
@@ -489,7 +489,7 @@ def _present_weight(state: AssemblyState, b: Ballot) -> Fraction:
     return sum((Fraction(p.weight) for pid in who if (p := state.person(pid)) and p.role == "delegate"), Fraction(0))
 
 
-def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEvent]:
+def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEvent]:
     b = _ballot(state, c.ballot)
     if b.secret and c.secret_totals is None:
         raise _err("internal", "a secret ballot is closed with its totals")
@@ -556,7 +556,7 @@ def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEv
     return [NewEvent("ballot_closed", base | {"result": result | {"present_weight": plain(present)}})]
 
 
-def _add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[NewEvent]:
+def add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[NewEvent]:
     if c.person.id in state.people:
         raise _err("person_exists", f"{c.person.id!r} is already a participant")
     for language in (c.person.language, c.person.booth):
@@ -575,7 +575,7 @@ def _add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[Ne
     return [NewEvent("person_added", data)]
 
 
-def _revoke(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEvent]:
+def revoke_link(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEvent]:
     if c.person not in state.people:
         raise _err("unknown_person", f"no participant {c.person!r}")
     version = state.link_versions.get(c.person, 0) + 1
@@ -603,7 +603,7 @@ def _booth_set(state: AssemblyState, booth: str, pid: str | None, by: str | None
     return NewEvent("booth_active_set", data)
 
 
-def _take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[NewEvent]:
+def take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[NewEvent]:
     booth = _interpreter(state, c.by)
     active = state.booths.get(booth)
     if active == c.by:
@@ -613,7 +613,7 @@ def _take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[Ne
     return [_booth_set(state, booth, c.by, c.by, now)]
 
 
-def _hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewEvent]:
+def hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewEvent]:
     booth = _interpreter(state, c.by)
     if state.booths.get(booth) != c.by:
         raise _err("not_active", f"only the interpreter live in the {booth} booth can hand over")
@@ -629,14 +629,14 @@ def _hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewE
     return [_booth_set(state, booth, to, c.by, now)]
 
 
-def _leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[NewEvent]:
+def leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[NewEvent]:
     booth = _interpreter(state, c.by)
     if state.booths.get(booth) != c.by:
         raise _err("not_active", f"you are not live in the {booth} booth")
     return [_booth_set(state, booth, None, c.by, now)]
 
 
-def _dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEvent]:
+def dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEvent]:
     """A participant whose browser went away: nobody may stay live in a booth or on the floor
     with nobody behind the microphone. The chair is told (participant_dropped)."""
     events: list[NewEvent] = []
@@ -659,7 +659,7 @@ def _dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEven
     return [*events, NewEvent("participant_dropped", data)]
 
 
-def _set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewEvent]:
+def set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewEvent]:
     assert state.definition is not None
     if c.booth not in state.definition.languages:
         raise _err("unknown_booth", f"{c.booth!r} is not one of {list(state.definition.languages)}")
@@ -672,36 +672,10 @@ def _set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewE
     return [_booth_set(state, c.booth, c.interpreter, None, now)]
 
 
-_HANDLERS: dict[type, Any] = {
-    Tick: _tick,
-    SetPresence: _presence,
-    RaiseHand: _raise,
-    LowerHand: _lower,
-    GrantFloor: _grant,
-    EndSpeech: _end_speech,
-    ExtendTime: _extend,
-    Reorder: _reorder,
-    SetListOpen: _list_open,
-    SetFloorLanguage: _floor_language,
-    ProposeDemand: _propose,
-    ProposeAmendment: _amend,
-    EditText: _edit,
-    Translate: _translate,
-    OpenBallot: _open_ballot,
-    OpenRanking: _open_ranking,
-    CastVote: _vote,
-    CastSecretVote: _secret_vote,
-    CloseBallot: _close,
-    AddPerson: _add_person,
-    RevokeLink: _revoke,
-    TakeBooth: _take_booth,
-    HandOver: _hand_over,
-    LeaveBooth: _leave_booth,
-    SetBooth: _set_booth,
-    Dropped: _dropped,
-}
-
-
 def next_deadline(state: AssemblyState) -> dt.datetime | None:
     f = state.floor
     return None if f is None or f.overtime else f.deadline
+
+
+# The table (assembly/decide.py) names the handlers above; imported last, as it imports this module.
+from assembly import decide as table  # noqa: E402

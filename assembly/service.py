@@ -141,7 +141,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
             choice = core.normalised_choice(ballot, v.choice)
             previous = None
             if v.previous is not None:
-                previous = (core.normalised_choice(ballot, v.previous[0]), v.previous[1])
+                previous = (core.normalised_choice(ballot, v.previous.choice), v.previous.nonce)
         except DomainError as e:
             raise refused(e) from None
         write = secret.vote_write(

@@ -1,0 +1,92 @@
+"""The assembly's one table: command class -> (roles that may send it, handler that decides it).
+
+Adding a command: a class in assembly/commands.py (tagged with its wire name if a client sends
+it, and listed in WIRE_CLASSES), its event(s) in assembly/events.py with a ``case`` in
+assembly/state.py's ``evolve``, a handler in assembly/core.py, and a row here (docs/architecture.md §3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assembly import core
+from assembly.commands import (
+    AddPerson,
+    CastSecretVote,
+    CastVote,
+    CloseBallot,
+    Command,
+    Dropped,
+    EditText,
+    EndSpeech,
+    ExtendTime,
+    GrantFloor,
+    HandOver,
+    LeaveBooth,
+    LowerHand,
+    OpenBallot,
+    OpenRanking,
+    ProposeAmendment,
+    ProposeDemand,
+    RaiseHand,
+    Reorder,
+    RevokeLink,
+    SetBooth,
+    SetFloorLanguage,
+    SetListOpen,
+    SetPresence,
+    TakeBooth,
+    Tick,
+    Translate,
+)
+
+CHAIR, DELEGATE, INTERPRETER, VIEWER = "chair", "delegate", "interpreter", "viewer"
+ROLES = (CHAIR, DELEGATE, INTERPRETER, VIEWER)
+
+CHAIRS, DELEGATES, INTERPRETERS = frozenset({CHAIR}), frozenset({DELEGATE}), frozenset({INTERPRETER})
+SHELL = frozenset[str]()  # nobody: the shell sends it
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]  # who may send it (a delegate's and an interpreter's act for themselves); none: the shell
+    handler: Callable[[Any, Any, dt.datetime], Sequence[Any]]
+
+
+# CreateAssembly is the one command outside the table: it is decided before an assembly exists.
+TABLE: dict[type[Command], Rule] = {
+    SetPresence: Rule(CHAIRS | DELEGATES, core.presence),
+    RaiseHand: Rule(CHAIRS | DELEGATES, core.raise_hand),
+    LowerHand: Rule(CHAIRS | DELEGATES, core.lower_hand),
+    GrantFloor: Rule(CHAIRS, core.grant_floor),
+    EndSpeech: Rule(CHAIRS | DELEGATES, core.end_speech),
+    ExtendTime: Rule(CHAIRS, core.extend_time),
+    Reorder: Rule(CHAIRS, core.reorder),
+    SetListOpen: Rule(CHAIRS, core.set_list_open),
+    SetFloorLanguage: Rule(CHAIRS | DELEGATES, core.set_floor_language),
+    ProposeDemand: Rule(DELEGATES, core.propose_demand),
+    ProposeAmendment: Rule(DELEGATES, core.propose_amendment),
+    EditText: Rule(CHAIRS | DELEGATES, core.edit_text),
+    Translate: Rule(DELEGATES | INTERPRETERS, core.translate),
+    OpenBallot: Rule(CHAIRS, core.open_ballot),
+    OpenRanking: Rule(CHAIRS, core.open_ranking),
+    CastVote: Rule(DELEGATES, core.vote),
+    CloseBallot: Rule(CHAIRS, core.close_ballot),
+    AddPerson: Rule(CHAIRS, core.add_person),
+    RevokeLink: Rule(CHAIRS, core.revoke_link),
+    TakeBooth: Rule(INTERPRETERS, core.take_booth),
+    HandOver: Rule(INTERPRETERS, core.hand_over),
+    LeaveBooth: Rule(INTERPRETERS, core.leave_booth),
+    SetBooth: Rule(CHAIRS, core.set_booth),
+    Tick: Rule(SHELL, core.tick),
+    CastSecretVote: Rule(SHELL, core.secret_vote),
+    Dropped: Rule(SHELL, core.dropped),
+}
+
+
+def rule_of(wire: type[Command]) -> Rule:
+    """The rule for a command class as sent (a wire-only shape follows the command it becomes)."""
+    return TABLE[wire.decides or wire]
