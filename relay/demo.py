@@ -10,9 +10,9 @@ from typing import Any
 
 import pytz
 
-from relay.baton import next_deadline
 from relay.service import RelayService
 from relay.spec import load_text, parse_spec
+from relay.state import next_deadline
 
 log = logging.getLogger("mayday.demo")
 DEMO_NAME = "Mayday demo relay (live, short legs)"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import icalendar
 
-from relay.baton import RelayState
+from relay.state import RelayState
 
 
 def relay_calendar(

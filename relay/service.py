@@ -9,12 +9,14 @@ from typing import Any
 from mayday.clock import Clock
 from mayday.hub import Hub
 from mayday.links import Grant, Links
-from mayday.log import EventLog, NewEvent
+from mayday.log import EventLog
 from mayday.streams import StreamService
-from relay.baton import CreateRelay, RelayState, Tick, decide, evolve, next_deadline
-from relay.commands import COORDINATOR, SITE, VIEWER
+from relay.commands import COORDINATOR, SITE, VIEWER, CreateRelay, Tick
+from relay.decide import decide
+from relay.events import Event
 from relay.plan import Plan
 from relay.spec import RelaySpec
+from relay.state import RelayState, evolve, next_deadline
 
 
 def stream_of(relay_id: str) -> str:
@@ -39,7 +41,7 @@ class RelayService(StreamService[RelayState]):
     def evolve(self, state: RelayState, type_: str, data: dict[str, Any]) -> RelayState:
         return evolve(state, type_, data)
 
-    def decide(self, state: RelayState, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
+    def decide(self, state: RelayState, command: Any, now: dt.datetime) -> Sequence[Event]:  # type: ignore[override]
         return decide(state, command, now)
 
     def next_deadline(self, state: RelayState) -> dt.datetime | None:

@@ -6,20 +6,11 @@ import datetime as dt
 
 import pytest
 
-from relay.baton import (
-    CheckIn,
-    CreateRelay,
-    DomainError,
-    PostDispatch,
-    RelayState,
-    RotateSiteLink,
-    Tick,
-    deadlines,
-    decide,
-    evolve,
-    next_deadline,
-)
+from mayday.errors import DomainError
+from relay.commands import CheckIn, CreateRelay, PostDispatch, RotateSiteLink, Tick
+from relay.decide import decide
 from relay.spec import parse_spec
+from relay.state import RelayState, deadlines, evolve, next_deadline
 
 T0 = dt.datetime(2027, 5, 1, 0, 0, tzinfo=dt.UTC)
 S = dt.timedelta(seconds=1)
@@ -171,13 +162,13 @@ def test_checkin_is_idempotent_and_pinned_to_the_right_leg():
 
 def test_dispatch_limits_and_rotation():
     state = created()
-    state, ev = run(state, PostDispatch("a", "  Picket up at gate 3  "), T0)
-    assert ev[0].data["text"] == "Picket up at gate 3" and state.dispatches[-1]["site"] == "a"
+    state, ev = run(state, PostDispatch(site="a", text="  Picket up at gate 3  "), T0)
+    assert ev[0].data["text"] == "Picket up at gate 3" and state.dispatches[-1].site == "a"
     for text, code in (("", "empty_dispatch"), ("x" * 501, "dispatch_too_long")):
         with pytest.raises(DomainError) as e:
-            decide(state, PostDispatch("a", text), T0)
+            decide(state, PostDispatch(site="a", text=text), T0)
         assert e.value.code == code
-    assert decide(state, PostDispatch(None, "x" * 500), T0)[0].data["site"] is None
+    assert decide(state, PostDispatch(site=None, text="x" * 500), T0)[0].data["site"] is None
     state, _ = run(state, RotateSiteLink("b"), T0)
     state, _ = run(state, RotateSiteLink("b"), T0)
     assert state.link_version("b") == 2 and state.link_version("a") == 0

@@ -11,9 +11,11 @@ import icalendar
 import pytest
 
 from mayday.definitions import SpecError
-from relay.baton import CreateRelay, RelayState, decide, evolve
+from relay.commands import CreateRelay
+from relay.decide import decide
 from relay.ical import relay_calendar
 from relay.spec import load_spec
+from relay.state import RelayState, evolve
 
 NOW = dt.datetime(2027, 4, 20, 9, 30, tzinfo=dt.UTC)
 

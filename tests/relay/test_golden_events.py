@@ -14,9 +14,10 @@ from typing import Any
 
 from mayday.errors import ApiError, DomainError
 from mayday.links import Grant
-from relay.baton import CreateRelay, RelayState, Tick, decide, evolve, next_deadline, state_to_json
-from relay.commands import parse_and_authorise
+from relay.commands import CreateRelay, Tick
+from relay.decide import decide, parse_and_authorise
 from relay.spec import parse_spec
+from relay.state import RelayState, evolve, next_deadline, state_to_json
 
 GOLDEN = Path(__file__).with_name("golden_events.json")
 T0 = dt.datetime(2027, 5, 1, 0, 0, tzinfo=dt.UTC)

@@ -12,9 +12,10 @@ from mayday.clock import ManualClock, SystemClock
 from mayday.hub import Hub
 from mayday.links import Links
 from mayday.log import open_log
-from relay.baton import CheckIn, next_deadline
+from relay.commands import CheckIn
 from relay.service import RelayService, stream_of
 from relay.spec import parse_spec
+from relay.state import next_deadline
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 LINKS = Links("test-secret")
