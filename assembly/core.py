@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from assembly import events as E
 from assembly.commands import (
     AddPerson,
     CastSecretVote,
@@ -59,7 +60,6 @@ from assembly.tally import plain, tally_motion
 from mayday.clock import iso
 from mayday.definitions import seconds
 from mayday.errors import DomainError
-from mayday.log import NewEvent
 
 MAX_TEXT = 4000
 CHOICES = ("yes", "no", "abstain")
@@ -125,13 +125,12 @@ def _ballot(state: AssemblyState, bid: int) -> Ballot:
 OPEN_STATUSES = ("proposed", "no_quorum")  # a text that can still be amended, edited and voted on
 
 
-def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[NewEvent]:
+def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[E.Event]:
     """The events ``command`` produces at ``now``; raises DomainError to refuse (nothing appended)."""
     if isinstance(command, CreateAssembly):
         if state.created:
             raise _err("assembly_exists", "this assembly already exists")
-        data = {"assembly": command.assembly_id, "definition": assembly_to_json(command.definition)}
-        return [NewEvent("assembly_created", data)]
+        return [E.AssemblyCreated(assembly=command.assembly_id, definition=assembly_to_json(command.definition))]
     if not state.created:
         raise _err("not_found", "no such assembly")
     rule = table.TABLE.get(type(command))
@@ -140,30 +139,30 @@ def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[NewEven
     return list(rule.handler(state, command, now))
 
 
-def tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[NewEvent]:
+def tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[E.Event]:
     f = state.floor
     if f is None or f.overtime or now < f.deadline:
         return []
-    return [NewEvent("floor_overtime", {"entry": f.entry, "person": f.person, "at": iso(now)})]
+    return [E.FloorOvertime(entry=f.entry, person=f.person, at=iso(now))]
 
 
-def _arrived(person: str) -> NewEvent:
+def _arrived(person: str) -> E.Event:
     """An absent delegate who raises a hand or votes is present from now on."""
-    return NewEvent("presence_changed", {"person": person, "present": True})
+    return E.PresenceChanged(person=person, present=True)
 
 
 # presence_changed carries no time: the one a first vote brings sits right before that vote's
 # "has voted", so its time would be the time of a secret vote.
-def presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[NewEvent]:
+def presence(state: AssemblyState, c: SetPresence, now: dt.datetime) -> list[E.Event]:
     p = state.person(c.person)
     if p is None:
         raise _err("unknown_person", f"no participant {c.person!r}")
     if (c.person in state.present) == c.present:
         return []
-    return [NewEvent("presence_changed", {"person": c.person, "present": c.present})]
+    return [E.PresenceChanged(person=c.person, present=c.present)]
 
 
-def raise_hand(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[NewEvent]:
+def raise_hand(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[E.Event]:
     _delegate(state, c.person)
     if c.kind not in KINDS:
         raise _err("bad_kind", f"kind must be one of {list(KINDS)}")
@@ -174,8 +173,8 @@ def raise_hand(state: AssemblyState, c: RaiseHand, now: dt.datetime) -> list[New
     events = []
     if c.person not in state.present:
         events.append(_arrived(c.person))
-    data = {"entry": state.next_entry, "person": c.person, "kind": c.kind, "at": iso(now)}
-    return [*events, NewEvent("hand_raised", data)]
+    event = E.HandRaised(entry=state.next_entry, person=c.person, kind=c.kind, at=iso(now))
+    return [*events, event]
 
 
 def _entry(state: AssemblyState, eid: int) -> Entry:
@@ -185,35 +184,32 @@ def _entry(state: AssemblyState, eid: int) -> Entry:
     return e
 
 
-def lower_hand(state: AssemblyState, c: LowerHand, now: dt.datetime) -> list[NewEvent]:
+def lower_hand(state: AssemblyState, c: LowerHand, now: dt.datetime) -> list[E.Event]:
     e = _entry(state, c.entry)
     if c.by is not None and e.person != c.by:
         raise _err("not_your_entry", "you can only lower your own hand")
-    return [NewEvent("hand_lowered", {"entry": e.id, "person": e.person, "by": c.by or "chair", "at": iso(now)})]
+    return [E.HandLowered(entry=e.id, person=e.person, by=c.by or "chair", at=iso(now))]
 
 
-def _end(state: AssemblyState, now: dt.datetime, by: str) -> NewEvent:
+def _end(state: AssemblyState, now: dt.datetime, by: str) -> E.Event:
     f = state.floor
     assert f is not None and state.definition is not None
     p = state.person(f.person)
     seconds = round((now - f.started).total_seconds(), 1)
-    return NewEvent(
-        "speech_ended",
-        {
-            "entry": f.entry,
-            "person": f.person,
-            "region": p.region if p else None,
-            "kind": f.kind,
-            "started": iso(f.started),
-            "at": iso(now),
-            "seconds": seconds,
-            "overtime": now > f.deadline,
-            "by": by,
-        },
+    return E.SpeechEnded(
+        entry=f.entry,
+        person=f.person,
+        region=p.region if p else None,
+        kind=f.kind,
+        started=iso(f.started),
+        at=iso(now),
+        seconds=seconds,
+        overtime=now > f.deadline,
+        by=by,
     )
 
 
-def grant_floor(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[NewEvent]:
+def grant_floor(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[E.Event]:
     assert state.definition is not None
     if c.entry is None:
         order = state.order()
@@ -224,18 +220,18 @@ def grant_floor(state: AssemblyState, c: GrantFloor, now: dt.datetime) -> list[N
         e = _entry(state, c.entry)
     events = [_end(state, now, "chair")] if state.floor else []
     allowed = state.definition.speaking_time[e.kind]
-    data = {
-        "entry": e.id,
-        "person": e.person,
-        "kind": e.kind,
-        "at": iso(now),
-        "seconds": seconds(allowed),
-        "deadline": iso(now + allowed),
-    }
-    return [*events, NewEvent("floor_granted", data)]
+    event = E.FloorGranted(
+        entry=e.id,
+        person=e.person,
+        kind=e.kind,
+        at=iso(now),
+        seconds=seconds(allowed),
+        deadline=iso(now + allowed),
+    )
+    return [*events, event]
 
 
-def end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[NewEvent]:
+def end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[E.Event]:
     if state.floor is None:
         raise _err("floor_empty", "nobody has the floor")
     if c.by is not None and c.by != state.floor.person:
@@ -243,69 +239,69 @@ def end_speech(state: AssemblyState, c: EndSpeech, now: dt.datetime) -> list[New
     return [_end(state, now, c.by or "chair")]
 
 
-def extend_time(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[NewEvent]:
+def extend_time(state: AssemblyState, c: ExtendTime, now: dt.datetime) -> list[E.Event]:
     f = state.floor
     if f is None:
         raise _err("floor_empty", "nobody has the floor")
     if not 5 <= c.seconds <= 3600:
         raise _err("bad_extension", "extend by 5 s to 1 h")
     deadline = max(f.deadline, now) + dt.timedelta(seconds=c.seconds)
-    return [NewEvent("time_extended", {"entry": f.entry, "seconds": c.seconds, "deadline": iso(deadline)})]
+    return [E.TimeExtended(entry=f.entry, seconds=c.seconds, deadline=iso(deadline))]
 
 
-def reorder(state: AssemblyState, c: Reorder, now: dt.datetime) -> list[NewEvent]:
+def reorder(state: AssemblyState, c: Reorder, now: dt.datetime) -> list[E.Event]:
     ids = {e.id for e in state.queue}
     if len(set(c.order)) != len(c.order) or not set(c.order) <= ids:
         raise _err("bad_order", "the order must list entries in the queue, each once")
-    return [NewEvent("queue_reordered", {"order": list(c.order), "at": iso(now)})]
+    return [E.QueueReordered(order=list(c.order), at=iso(now))]
 
 
-def set_list_open(state: AssemblyState, c: SetListOpen, now: dt.datetime) -> list[NewEvent]:
+def set_list_open(state: AssemblyState, c: SetListOpen, now: dt.datetime) -> list[E.Event]:
     if state.list_open == c.open:
         return []
-    return [NewEvent("list_reopened" if c.open else "list_closed", {"at": iso(now)})]
+    return [E.ListReopened(at=iso(now)) if c.open else E.ListClosed(at=iso(now))]
 
 
-def set_floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime) -> list[NewEvent]:
+def set_floor_language(state: AssemblyState, c: SetFloorLanguage, now: dt.datetime) -> list[E.Event]:
     _language(state, c.language)
     if c.by is not None and (state.floor is None or state.floor.person != c.by):
         raise _err("not_speaking", "only the speaker or the chair sets the floor language")
     if state.floor_language == c.language:
         return []
-    return [NewEvent("floor_language_set", {"language": c.language, "by": c.by or "chair"})]
+    return [E.FloorLanguageSet(language=c.language, by=c.by or "chair")]
 
 
-def propose_demand(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[NewEvent]:
+def propose_demand(state: AssemblyState, c: ProposeDemand, now: dt.datetime) -> list[E.Event]:
     _delegate(state, c.person)
-    data = {
-        "id": f"d{state.next_demand}",
-        "proposer": c.person,
-        "language": _language(state, c.language),
-        "text": _text_arg(c.text),
-        "at": iso(now),
-    }
-    return [NewEvent("demand_proposed", data)]
+    event = E.DemandProposed(
+        id=f"d{state.next_demand}",
+        proposer=c.person,
+        language=_language(state, c.language),
+        text=_text_arg(c.text),
+        at=iso(now),
+    )
+    return [event]
 
 
-def propose_amendment(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[NewEvent]:
+def propose_amendment(state: AssemblyState, c: ProposeAmendment, now: dt.datetime) -> list[E.Event]:
     _delegate(state, c.person)
     d = _text(state, c.demand)
     if d.demand is not None:
         raise _err("bad_target", "amend a demand, not an amendment")
     if d.status not in OPEN_STATUSES:
         raise _err("not_open", f"{d.id} is {d.status}; only proposed demands can be amended")
-    data = {
-        "id": f"a{state.next_amendment}",
-        "demand": d.id,
-        "proposer": c.person,
-        "language": _language(state, c.language),
-        "text": _text_arg(c.text),
-        "at": iso(now),
-    }
-    return [NewEvent("amendment_proposed", data)]
+    event = E.AmendmentProposed(
+        id=f"a{state.next_amendment}",
+        demand=d.id,
+        proposer=c.person,
+        language=_language(state, c.language),
+        text=_text_arg(c.text),
+        at=iso(now),
+    )
+    return [event]
 
 
-def edit_text(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEvent]:
+def edit_text(state: AssemblyState, c: EditText, now: dt.datetime) -> list[E.Event]:
     t = _text(state, c.target)
     if c.by is not None and c.by != t.proposer:
         raise _err("not_yours", "only the proposer or the chair can edit this text")
@@ -314,11 +310,11 @@ def edit_text(state: AssemblyState, c: EditText, now: dt.datetime) -> list[NewEv
     text = _text_arg(c.text)
     if text == t.text:
         return []
-    data = {"id": t.id, "rev": t.rev + 1, "text": text, "by": c.by or "chair", "at": iso(now)}
-    return [NewEvent("text_edited", data)]
+    event = E.TextEdited(id=t.id, rev=t.rev + 1, text=text, by=c.by or "chair", at=iso(now))
+    return [event]
 
 
-def translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[NewEvent]:
+def translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[E.Event]:
     t = _text(state, c.target)
     _language(state, c.language)
     if c.language == t.language:
@@ -326,15 +322,15 @@ def translate(state: AssemblyState, c: Translate, now: dt.datetime) -> list[NewE
     p = state.person(c.by)
     if p is None or not (p.role == "interpreter" or c.by == t.proposer):
         raise _err("not_translator", "interpreters and the proposer add translations")
-    data = {
-        "id": t.id,
-        "language": c.language,
-        "text": _text_arg(c.text, "translation"),
-        "source_rev": t.rev,
-        "by": c.by,
-        "at": iso(now),
-    }
-    return [NewEvent("translation_added", data)]
+    event = E.TranslationAdded(
+        id=t.id,
+        language=c.language,
+        text=_text_arg(c.text, "translation"),
+        source_rev=t.rev,
+        by=c.by,
+        at=iso(now),
+    )
+    return [event]
 
 
 # Weights that reveal choices. A secret ballot publishes, per choice (per pair of candidates for a
@@ -390,7 +386,7 @@ def _secret_opening(state: AssemblyState, secret: bool, accept: bool) -> dict[st
     return {"weight_risk": _risk_record(state, risk)}
 
 
-def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[NewEvent]:
+def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[E.Event]:
     assert state.definition is not None
     t = _text(state, c.target)
     if t.status not in OPEN_STATUSES:
@@ -402,21 +398,21 @@ def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[N
     quorum = state.definition.quorum if c.quorum is None else c.quorum
     if not (quorum.is_finite() and 0 <= quorum <= 1):
         raise _err("bad_quorum", "quorum is a share between 0 and 1")
-    data = {
-        "ballot": state.next_ballot,
-        "kind": "motion",
-        "target": t.id,
-        "candidates": [],
-        "majority": c.majority,
-        "secret": c.secret,
-        "quorum": str(quorum),
-        "at": iso(now),
+    event = E.BallotOpened(
+        ballot=state.next_ballot,
+        kind="motion",
+        target=t.id,
+        candidates=[],
+        majority=c.majority,
+        secret=c.secret,
+        quorum=str(quorum),
+        at=iso(now),
         **_secret_opening(state, c.secret, c.accept_weight_risk),
-    }
-    return [NewEvent("ballot_opened", data)]
+    )
+    return [event]
 
 
-def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[NewEvent]:
+def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[E.Event]:
     adopted = [t.id for t in state.texts.values() if t.demand is None and t.status == "adopted"]
     candidates = list(c.candidates) if c.candidates is not None else adopted
     if len(candidates) < 2 or len(set(candidates)) != len(candidates):
@@ -426,18 +422,18 @@ def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list
             raise _err("bad_candidates", f"{cid} is not an adopted demand")
     if any(b.status == "open" and b.kind == "ranking" for b in state.ballots.values()):
         raise _err("ballot_open", "a ranking ballot is already open")
-    data = {
-        "ballot": state.next_ballot,
-        "kind": "ranking",
-        "target": None,
-        "candidates": candidates,
-        "majority": "schulze",
-        "secret": c.secret,
-        "quorum": "0",
-        "at": iso(now),
+    event = E.BallotOpened(
+        ballot=state.next_ballot,
+        kind="ranking",
+        target=None,
+        candidates=candidates,
+        majority="schulze",
+        secret=c.secret,
+        quorum="0",
+        at=iso(now),
         **_secret_opening(state, c.secret, c.accept_weight_risk),
-    }
-    return [NewEvent("ballot_opened", data)]
+    )
+    return [event]
 
 
 def normalised_choice(b: Ballot, choice: Any) -> Any:
@@ -452,7 +448,7 @@ def normalised_choice(b: Ballot, choice: Any) -> Any:
         raise _err("bad_choice", f"bad ranking: {e}") from None
 
 
-def vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]:
+def vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[E.Event]:
     b = _ballot(state, c.ballot)
     if b.secret:
         raise _err("secret_ballot", "this ballot is secret; vote through the secret path")
@@ -463,11 +459,11 @@ def vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[NewEvent]:
     events = []
     if c.voter not in state.present:
         events.append(_arrived(c.voter))
-    data = {"ballot": b.id, "voter": c.voter, "choice": choice, "weight": str(p.weight)}
-    return [*events, NewEvent("vote_cast", data)]
+    event = E.VoteCast(ballot=b.id, voter=c.voter, choice=choice, weight=str(p.weight))
+    return [*events, event]
 
 
-def secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> list[NewEvent]:
+def secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> list[E.Event]:
     b = _ballot(state, c.ballot)
     if not b.secret:
         raise _err("open_ballot", "this ballot is open; send the choice itself")
@@ -480,7 +476,7 @@ def secret_vote(state: AssemblyState, c: CastSecretVote, now: dt.datetime) -> li
     if c.voter not in state.present:
         events.append(_arrived(c.voter))
     # No time, no choice, no weight: only who has voted (the order of events is all the log keeps).
-    return [*events, NewEvent("ballot_voted", {"ballot": b.id, "voter": c.voter})]
+    return [*events, E.BallotVoted(ballot=b.id, voter=c.voter)]
 
 
 def _present_weight(state: AssemblyState, b: Ballot) -> Fraction:
@@ -489,7 +485,7 @@ def _present_weight(state: AssemblyState, b: Ballot) -> Fraction:
     return sum((Fraction(p.weight) for pid in who if (p := state.person(pid)) and p.role == "delegate"), Fraction(0))
 
 
-def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[NewEvent]:
+def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[E.Event]:
     b = _ballot(state, c.ballot)
     if b.secret and c.secret_totals is None:
         raise _err("internal", "a secret ballot is closed with its totals")
@@ -509,27 +505,24 @@ def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list
             majority=b.majority, quorum=Fraction(b.quorum), total_weight=present or 1,
         )  # fmt: skip
         outcome = result.to_json() | {"present_weight": plain(present)}
-        events = [NewEvent("ballot_closed", base | {"result": outcome})]
+        events: list[E.Event] = [E.BallotClosed(**base, result=outcome)]
         assert b.target is not None
         t = state.texts[b.target]
         # adopted | rejected | no_quorum: a ballot without quorum decided nothing, and the text may
         # be amended, edited and put to a new ballot as if it had not been voted on.
         status = result.outcome
-        events.append(NewEvent("text_decided", {"id": t.id, "status": status, "ballot": b.id}))
+        events.append(E.TextDecided(id=t.id, status=status, ballot=b.id))
         if t.demand is not None and status == "adopted":
             d = state.texts[t.demand]
             events.append(
-                NewEvent(
-                    "text_edited",
-                    {
-                        "id": d.id,
-                        "rev": d.rev + 1,
-                        "text": t.text,
-                        "language": t.language,
-                        "by": "amendment " + t.id,
-                        "amendment": t.id,
-                        "at": iso(now),
-                    },
+                E.TextEdited(
+                    id=d.id,
+                    rev=d.rev + 1,
+                    text=t.text,
+                    language=t.language,
+                    by="amendment " + t.id,
+                    amendment=t.id,
+                    at=iso(now),
                 )
             )
         return events
@@ -553,16 +546,16 @@ def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list
         "strongest_paths": paths,
         "path_opposition": opposition,
     }
-    return [NewEvent("ballot_closed", base | {"result": result | {"present_weight": plain(present)}})]
+    return [E.BallotClosed(**base, result=result | {"present_weight": plain(present)})]
 
 
-def add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[NewEvent]:
+def add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[E.Event]:
     if c.person.id in state.people:
         raise _err("person_exists", f"{c.person.id!r} is already a participant")
     for language in (c.person.language, c.person.booth):
         if language is not None:
             _language(state, language)
-    data = {"role": c.person.role, **person_to_json(c.person), "at": iso(now)}
+    risk: dict[str, Any] = {}
     if c.person.role == "delegate" and any(b.secret and b.status == "open" for b in state.ballots.values()):
         # A delegate added now may vote in the open secret ballot: their weight must not make a
         # class the opening did not account for (or join one already at risk).
@@ -571,15 +564,15 @@ def add_person(state: AssemblyState, c: AddPerson, now: dt.datetime) -> list[New
         if {w for w, _ in after} - before or c.person.weight in {w for w, _ in after}:
             if not c.accept_weight_risk:
                 raise _risk_refusal(state, after, "a secret ballot is open and this weight would reveal choices")
-            data["weight_risk"] = _risk_record(state, after)
-    return [NewEvent("person_added", data)]
+            risk["weight_risk"] = _risk_record(state, after)
+    return [E.PersonAdded(role=c.person.role, **person_to_json(c.person), at=iso(now), **risk)]
 
 
-def revoke_link(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[NewEvent]:
+def revoke_link(state: AssemblyState, c: RevokeLink, now: dt.datetime) -> list[E.Event]:
     if c.person not in state.people:
         raise _err("unknown_person", f"no participant {c.person!r}")
     version = state.link_versions.get(c.person, 0) + 1
-    events = [NewEvent("link_revoked", {"person": c.person, "version": version, "at": iso(now)})]
+    events = [E.LinkRevoked(person=c.person, version=version, at=iso(now))]
     # An interpreter cut off mid-shift leaves the booth with their link: listeners get the floor.
     booth = next((b for b, pid in state.booths.items() if pid == c.person), None)
     if booth is not None:
@@ -598,12 +591,11 @@ def _interpreter(state: AssemblyState, pid: str) -> str:
     return p.booth
 
 
-def _booth_set(state: AssemblyState, booth: str, pid: str | None, by: str | None, now: dt.datetime) -> NewEvent:
-    data = {"booth": booth, "interpreter": pid, "previous": state.booths.get(booth), "by": by, "at": iso(now)}
-    return NewEvent("booth_active_set", data)
+def _booth_set(state: AssemblyState, booth: str, pid: str | None, by: str | None, now: dt.datetime) -> E.Event:
+    return E.BoothActiveSet(booth=booth, interpreter=pid, previous=state.booths.get(booth), by=by, at=iso(now))
 
 
-def take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[NewEvent]:
+def take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[E.Event]:
     booth = _interpreter(state, c.by)
     active = state.booths.get(booth)
     if active == c.by:
@@ -613,7 +605,7 @@ def take_booth(state: AssemblyState, c: TakeBooth, now: dt.datetime) -> list[New
     return [_booth_set(state, booth, c.by, c.by, now)]
 
 
-def hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewEvent]:
+def hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[E.Event]:
     booth = _interpreter(state, c.by)
     if state.booths.get(booth) != c.by:
         raise _err("not_active", f"only the interpreter live in the {booth} booth can hand over")
@@ -629,17 +621,17 @@ def hand_over(state: AssemblyState, c: HandOver, now: dt.datetime) -> list[NewEv
     return [_booth_set(state, booth, to, c.by, now)]
 
 
-def leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[NewEvent]:
+def leave_booth(state: AssemblyState, c: LeaveBooth, now: dt.datetime) -> list[E.Event]:
     booth = _interpreter(state, c.by)
     if state.booths.get(booth) != c.by:
         raise _err("not_active", f"you are not live in the {booth} booth")
     return [_booth_set(state, booth, None, c.by, now)]
 
 
-def dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEvent]:
+def dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[E.Event]:
     """A participant whose browser went away: nobody may stay live in a booth or on the floor
     with nobody behind the microphone. The chair is told (participant_dropped)."""
-    events: list[NewEvent] = []
+    events: list[E.Event] = []
     booth = next((b for b, pid in state.booths.items() if pid == c.person), None)
     handed_to = None
     if booth is not None:
@@ -655,11 +647,13 @@ def dropped(state: AssemblyState, c: Dropped, now: dt.datetime) -> list[NewEvent
         events.append(_end(state, now, "dropped"))
     if not events:
         return []
-    data = {"person": c.person, "booth": booth, "handed_to": handed_to, "floor_ended": floor_ended, "at": iso(now)}
-    return [*events, NewEvent("participant_dropped", data)]
+    event = E.ParticipantDropped(
+        person=c.person, booth=booth, handed_to=handed_to, floor_ended=floor_ended, at=iso(now)
+    )
+    return [*events, event]
 
 
-def set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[NewEvent]:
+def set_booth(state: AssemblyState, c: SetBooth, now: dt.datetime) -> list[E.Event]:
     assert state.definition is not None
     if c.booth not in state.definition.languages:
         raise _err("unknown_booth", f"{c.booth!r} is not one of {list(state.definition.languages)}")

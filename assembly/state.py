@@ -1,17 +1,67 @@
-"""The assembly's state and ``evolve(state, event) -> state``: a fold of the log, nothing else.
+"""The assembly's state and ``evolve``: a fold of the log (assembly/events.py), nothing else.
 
-Frozen dataclasses; the dict fields are replaced, never mutated, so a state once built never changes.
+Frozen dataclasses whose maps are FrozenDicts: a dict that refuses change (``put`` makes a new
+one), so a state once built never changes. A FrozenDict is a dict subclass, not a mapping proxy,
+so the maps the routes send as they are stay JSON (assembly/routes.py: ``region_time``), and
+reading costs what a dict's does (the vote bench folds thousands of events a second). What a
+state keeps of an event's own data (a ballot's result and weight risk, a text's history, the
+speeches) is frozen the same way, dicts at every depth; lists inside it (a ranking's tiers, a
+result's ranking) stay lists, as the core compares them with the lists it builds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from msgspec import UNSET
+
+from assembly import events as E
 from assembly.definition import AssemblyDef, Person, parse_assembly
 from assembly.queue import speaking_order
+
+K, V = TypeVar("K"), TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A dict that refuses change; ``put`` gives a new one with one more (or another) value."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a state's map never changes: build a new one (FrozenDict.put)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def put(self, key: K, value: V) -> FrozenDict[K, V]:
+        new: FrozenDict[K, V] = FrozenDict(self)
+        dict.__setitem__(new, key, value)
+        return new
+
+    def without(self, key: K) -> FrozenDict[K, V]:
+        new: FrozenDict[K, V] = FrozenDict(self)
+        dict.pop(new, key, None)
+        return new
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+    def __reduce__(self) -> Any:
+        return (FrozenDict, (dict(self),))
+
+
+EMPTY: FrozenDict[Any, Any] = FrozenDict()
+
+
+def frozen(value: Any) -> Any:
+    """Event data as the state keeps it: every dict, at any depth, a FrozenDict."""
+    if isinstance(value, dict):
+        return FrozenDict({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [frozen(v) for v in value]
+    return value
 
 
 def parse_iso(text: str) -> dt.datetime:
@@ -56,8 +106,8 @@ class Text:
     rev: int = 1
     status: str = "proposed"  # proposed | adopted | rejected | no_quorum (can be voted on again)
     demand: str | None = None
-    history: tuple[dict[str, Any], ...] = ()
-    translations: dict[str, Translation] = field(default_factory=dict)
+    history: tuple[FrozenDict[str, Any], ...] = ()
+    translations: FrozenDict[str, Translation] = EMPTY
 
     def stale(self, language: str) -> bool:
         t = self.translations.get(language)
@@ -75,19 +125,19 @@ class Ballot:
     quorum: Decimal
     opened: str
     status: str = "open"  # open | closed
-    votes: dict[str, Any] = field(default_factory=dict)  # open ballots only: voter -> choice
+    votes: FrozenDict[str, Any] = EMPTY  # open ballots only: voter -> choice
     voters: frozenset[str] = frozenset()
-    result: dict[str, Any] | None = None
+    result: FrozenDict[str, Any] | None = None
     # secret ballots the chair opened although weights could reveal choices: {k, classes}
-    weight_risk: dict[str, Any] | None = None
+    weight_risk: FrozenDict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class AssemblyState:
     assembly_id: str | None = None
     definition: AssemblyDef | None = None
-    people: dict[str, Person] = field(default_factory=dict)
-    link_versions: dict[str, int] = field(default_factory=dict)
+    people: FrozenDict[str, Person] = EMPTY
+    link_versions: FrozenDict[str, int] = EMPTY
     present: frozenset[str] = frozenset()
     queue: tuple[Entry, ...] = ()
     manual: tuple[int, ...] = ()
@@ -95,15 +145,15 @@ class AssemblyState:
     next_entry: int = 1
     floor: Floor | None = None
     floor_language: str | None = None
-    booths: dict[str, str] = field(default_factory=dict)  # booth language -> the interpreter live in it
+    booths: FrozenDict[str, str] = EMPTY  # booth language -> the interpreter live in it
     last_region: str | None = None
-    spoken: dict[str, int] = field(default_factory=dict)
-    region_spent: dict[str, float] = field(default_factory=dict)
-    speeches: tuple[dict[str, Any], ...] = ()
-    texts: dict[str, Text] = field(default_factory=dict)
+    spoken: FrozenDict[str, int] = EMPTY
+    region_spent: FrozenDict[str, float] = EMPTY
+    speeches: tuple[FrozenDict[str, Any], ...] = ()
+    texts: FrozenDict[str, Text] = EMPTY
     next_demand: int = 1
     next_amendment: int = 1
-    ballots: dict[int, Ballot] = field(default_factory=dict)
+    ballots: FrozenDict[int, Ballot] = EMPTY
     next_ballot: int = 1
 
     @property
@@ -118,184 +168,138 @@ class AssemblyState:
         return speaking_order(self)
 
 
-def _person_from(data: dict[str, Any]) -> Person:
+def _person_from(e: E.PersonAdded) -> Person:
     return Person(
-        id=data["id"],
-        role=data["role"],
-        name=data["name"],
-        language=data["language"],
-        site=data.get("site"),
-        region=data.get("region"),
-        weight=Decimal(data.get("weight", "0")),
-        booth=data.get("booth"),
-        understands=tuple(data.get("understands", ())),
+        id=e.id,
+        role=e.role,
+        name=e.name,
+        language=e.language,
+        site=e.site or None,
+        region=e.region or None,
+        weight=Decimal(e.weight or "0"),
+        booth=e.booth or None,
+        understands=tuple(e.understands or ()),
     )
-
-
-def _set_text(state: AssemblyState, t: Text) -> AssemblyState:
-    return replace(state, texts=state.texts | {t.id: t})
-
-
-def evolve(state: AssemblyState, type_: str, data: dict[str, Any]) -> AssemblyState:
-    """Fold one event. Unknown types are ignored so an older server can replay a newer log."""
-    fn = _EVOLVERS.get(type_)
-    return fn(state, data) if fn else state
-
-
-def _ev_created(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    definition = parse_assembly(d["definition"])
-    return replace(s, assembly_id=d["assembly"], definition=definition, people=dict(definition.by_id))
-
-
-def _ev_presence(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    present = s.present | {d["person"]} if d["present"] else s.present - {d["person"]}
-    return replace(s, present=present)
-
-
-def _ev_raised(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    e = Entry(d["entry"], d["person"], d["kind"], d["at"])
-    return replace(s, queue=(*s.queue, e), next_entry=d["entry"] + 1)
 
 
 def _drop_entry(s: AssemblyState, eid: int) -> AssemblyState:
     return replace(s, queue=tuple(e for e in s.queue if e.id != eid), manual=tuple(i for i in s.manual if i != eid))
 
 
-def _ev_lowered(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    return _drop_entry(s, d["entry"])
+def _set_text(s: AssemblyState, t: Text) -> AssemblyState:
+    return replace(s, texts=s.texts.put(t.id, t))
 
 
-def _ev_granted(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    s = _drop_entry(s, d["entry"])
-    floor = Floor(d["entry"], d["person"], d["kind"], parse_iso(d["at"]), parse_iso(d["deadline"]))
-    return replace(s, floor=floor)
+def _set_ballot(s: AssemblyState, b: Ballot) -> AssemblyState:
+    return replace(s, ballots=s.ballots.put(b.id, b))
 
 
-def _ev_ended(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    region = d.get("region")
-    spent = dict(s.region_spent)
-    if region:
-        spent[region] = spent.get(region, 0.0) + d["seconds"]
-    spoken = s.spoken | {d["person"]: s.spoken.get(d["person"], 0) + 1}
-    return replace(s, floor=None, last_region=region, spoken=spoken, region_spent=spent, speeches=(*s.speeches, d))
+def evolve(state: AssemblyState, type_: str, data: dict[str, Any]) -> AssemblyState:
+    """Fold one stored event (the shell's call). Unknown types are ignored so an older server can
+    replay a newer log."""
+    event = E.decode(type_, data)
+    return state if event is None else apply(state, event)
 
 
-def _ev_extended(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    assert s.floor is not None
-    return replace(s, floor=replace(s.floor, deadline=parse_iso(d["deadline"]), overtime=False))
-
-
-def _ev_overtime(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    assert s.floor is not None
-    return replace(s, floor=replace(s.floor, overtime=True))
-
-
-def _ev_text(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    t = Text(
-        id=d["id"],
-        proposer=d["proposer"],
-        language=d["language"],
-        text=d["text"],
-        demand=d.get("demand"),
-        history=({"rev": 1, "text": d["text"], "language": d["language"], "by": d["proposer"], "at": d["at"]},),
-    )
-    s = _set_text(s, t)
-    if t.demand is None:
-        return replace(s, next_demand=s.next_demand + 1)
-    return replace(s, next_amendment=s.next_amendment + 1)
-
-
-def _ev_edited(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    t = s.texts[d["id"]]
-    language = d.get("language", t.language)
-    entry = {"rev": d["rev"], "text": d["text"], "language": language, "by": d["by"], "at": d["at"]}
-    # An adopted amendment may be written in another language: it becomes the original, and a
-    # translation into that language would now stand beside it, so it goes.
-    translations = {k: v for k, v in t.translations.items() if k != language}
-    t = replace(t, text=d["text"], rev=d["rev"], language=language, history=(*t.history, entry))
-    return _set_text(s, replace(t, translations=translations))
-
-
-def _ev_translated(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    t = s.texts[d["id"]]
-    tr = Translation(d["language"], d["text"], d["source_rev"], d["by"], d["at"])
-    return _set_text(s, replace(t, translations=t.translations | {d["language"]: tr}))
-
-
-def _ev_decided(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    return _set_text(s, replace(s.texts[d["id"]], status=d["status"]))
-
-
-def _ev_ballot_opened(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    b = Ballot(
-        id=d["ballot"],
-        kind=d["kind"],
-        target=d["target"],
-        candidates=tuple(d["candidates"]),
-        majority=d["majority"],
-        secret=d["secret"],
-        quorum=Decimal(d["quorum"]),
-        opened=d["at"],
-        weight_risk=d.get("weight_risk"),
-    )
-    return replace(s, ballots=s.ballots | {b.id: b}, next_ballot=b.id + 1)
-
-
-def _ev_vote(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    b = s.ballots[d["ballot"]]
-    b = replace(b, votes=b.votes | {d["voter"]: d["choice"]}, voters=b.voters | {d["voter"]})
-    return replace(s, ballots=s.ballots | {b.id: b})
-
-
-def _ev_voted(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    b = s.ballots[d["ballot"]]
-    return replace(s, ballots=s.ballots | {b.id: replace(b, voters=b.voters | {d["voter"]})})
-
-
-def _ev_closed(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    b = s.ballots[d["ballot"]]
-    return replace(s, ballots=s.ballots | {b.id: replace(b, status="closed", result=d["result"])})
-
-
-def _ev_person(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    p = _person_from(d)
-    return replace(s, people=s.people | {p.id: p})
-
-
-def _ev_revoked(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    return replace(s, link_versions=s.link_versions | {d["person"]: d["version"]})
-
-
-def _ev_booth(s: AssemblyState, d: dict[str, Any]) -> AssemblyState:
-    booths = {b: pid for b, pid in s.booths.items() if b != d["booth"]}
-    if d["interpreter"] is not None:
-        booths[d["booth"]] = d["interpreter"]
-    return replace(s, booths=booths)
-
-
-_EVOLVERS = {
-    "assembly_created": _ev_created,
-    "presence_changed": _ev_presence,
-    "hand_raised": _ev_raised,
-    "hand_lowered": _ev_lowered,
-    "floor_granted": _ev_granted,
-    "speech_ended": _ev_ended,
-    "time_extended": _ev_extended,
-    "floor_overtime": _ev_overtime,
-    "queue_reordered": lambda s, d: replace(s, manual=tuple(d["order"])),
-    "list_closed": lambda s, d: replace(s, list_open=False),
-    "list_reopened": lambda s, d: replace(s, list_open=True),
-    "floor_language_set": lambda s, d: replace(s, floor_language=d["language"]),
-    "demand_proposed": _ev_text,
-    "amendment_proposed": _ev_text,
-    "text_edited": _ev_edited,
-    "translation_added": _ev_translated,
-    "text_decided": _ev_decided,
-    "ballot_opened": _ev_ballot_opened,
-    "vote_cast": _ev_vote,
-    "ballot_voted": _ev_voted,
-    "ballot_closed": _ev_closed,
-    "person_added": _ev_person,
-    "link_revoked": _ev_revoked,
-    "booth_active_set": _ev_booth,
-}
+def apply(s: AssemblyState, event: E.Event) -> AssemblyState:
+    """Fold one typed event."""
+    match event:
+        case E.AssemblyCreated(assembly=aid, definition=raw):
+            definition = parse_assembly(raw)
+            return replace(s, assembly_id=aid, definition=definition, people=FrozenDict(definition.by_id))
+        case E.PresenceChanged(person=person, present=present):
+            return replace(s, present=s.present | {person} if present else s.present - {person})
+        case E.HandRaised(entry=entry, person=person, kind=kind, at=at):
+            return replace(s, queue=(*s.queue, Entry(entry, person, kind, at)), next_entry=entry + 1)
+        case E.HandLowered(entry=entry):
+            return _drop_entry(s, entry)
+        case E.FloorGranted():
+            s = _drop_entry(s, event.entry)
+            floor = Floor(event.entry, event.person, event.kind, parse_iso(event.at), parse_iso(event.deadline))
+            return replace(s, floor=floor)
+        case E.SpeechEnded(person=person, seconds=secs):
+            region = event.region or None  # absent (UNSET) or null: no region
+            spent = s.region_spent.put(region, s.region_spent.get(region, 0.0) + secs) if region else s.region_spent
+            return replace(
+                s,
+                floor=None,
+                last_region=region,
+                spoken=s.spoken.put(person, s.spoken.get(person, 0) + 1),
+                region_spent=spent,
+                speeches=(*s.speeches, frozen(event.data)),
+            )
+        case E.TimeExtended(deadline=deadline):
+            assert s.floor is not None
+            return replace(s, floor=replace(s.floor, deadline=parse_iso(deadline), overtime=False))
+        case E.FloorOvertime():
+            assert s.floor is not None
+            return replace(s, floor=replace(s.floor, overtime=True))
+        case E.QueueReordered(order=order):
+            return replace(s, manual=tuple(order))
+        case E.ListClosed():
+            return replace(s, list_open=False)
+        case E.ListReopened():
+            return replace(s, list_open=True)
+        case E.FloorLanguageSet(language=language):
+            return replace(s, floor_language=language)
+        case E.DemandProposed() | E.AmendmentProposed():
+            demand = event.demand if isinstance(event, E.AmendmentProposed) else None
+            first = {"rev": 1, "text": event.text, "language": event.language, "by": event.proposer, "at": event.at}
+            t = Text(event.id, event.proposer, event.language, event.text, demand=demand, history=(frozen(first),))
+            s = _set_text(s, t)
+            if demand is None:
+                return replace(s, next_demand=s.next_demand + 1)
+            return replace(s, next_amendment=s.next_amendment + 1)
+        case E.TextEdited():
+            t = s.texts[event.id]
+            language = t.language if event.language is UNSET else event.language
+            entry = {"rev": event.rev, "text": event.text, "language": language, "by": event.by, "at": event.at}
+            # An adopted amendment may be written in another language: it becomes the original, and a
+            # translation into that language would now stand beside it, so it goes.
+            t = replace(
+                t,
+                text=event.text,
+                rev=event.rev,
+                language=language,
+                history=(*t.history, frozen(entry)),
+                translations=t.translations.without(language),
+            )
+            return _set_text(s, t)
+        case E.TranslationAdded():
+            t = s.texts[event.id]
+            tr = Translation(event.language, event.text, event.source_rev, event.by, event.at)
+            return _set_text(s, replace(t, translations=t.translations.put(event.language, tr)))
+        case E.TextDecided(id=tid, status=status):
+            return _set_text(s, replace(s.texts[tid], status=status))
+        case E.BallotOpened():
+            b = Ballot(
+                id=event.ballot,
+                kind=event.kind,
+                target=event.target,
+                candidates=tuple(event.candidates),
+                majority=event.majority,
+                secret=event.secret,
+                quorum=Decimal(event.quorum),
+                opened=event.at,
+                weight_risk=None if event.weight_risk is UNSET else frozen(event.weight_risk),
+            )
+            return replace(s, ballots=s.ballots.put(b.id, b), next_ballot=b.id + 1)
+        case E.VoteCast(ballot=bid, voter=voter, choice=choice):
+            b = s.ballots[bid]
+            return _set_ballot(s, replace(b, votes=b.votes.put(voter, frozen(choice)), voters=b.voters | {voter}))
+        case E.BallotVoted(ballot=bid, voter=voter):
+            b = s.ballots[bid]
+            return _set_ballot(s, replace(b, voters=b.voters | {voter}))
+        case E.BallotClosed(ballot=bid, result=result):
+            return _set_ballot(s, replace(s.ballots[bid], status="closed", result=frozen(result)))
+        case E.PersonAdded():
+            p = _person_from(event)
+            return replace(s, people=s.people.put(p.id, p))
+        case E.LinkRevoked(person=person, version=version):
+            return replace(s, link_versions=s.link_versions.put(person, version))
+        case E.BoothActiveSet(booth=booth, interpreter=interpreter):
+            booths = s.booths.without(booth) if interpreter is None else s.booths.put(booth, interpreter)
+            return replace(s, booths=booths)
+        case E.ParticipantDropped():
+            return s  # a record for the chair; the booth and floor changes are their own events
+    return s
