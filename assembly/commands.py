@@ -49,9 +49,16 @@ class Command(msgspec.Struct, frozen=True, tag_field="type"):
     decides: ClassVar[type[Command] | None] = None  # the command this wire shape becomes (None: itself)
     nulls: ClassVar[frozenset[str]] = frozenset()  # fields where a JSON null is a value, not "absent"
 
+    # fields a wire command needs although the Python constructor defaults them to UNSET (they
+    # follow the actor field, which the link fills, and a field with a default cannot precede one without)
+    needs: ClassVar[tuple[str, ...]] = ()
+
     def checked(self) -> Command:
         """The command to decide, once decoded: checks the types cannot express (or builds the
         command a wire-only shape stands for). Raises ValueError to refuse (a bad_command)."""
+        for f in self.needs:
+            if getattr(self, f) is UNSET:
+                raise ValueError(f"{self.__struct_config__.tag} needs {f}")
         return self
 
 
@@ -169,9 +176,7 @@ class ProposeDemand(Command, frozen=True, tag="propose_demand"):
     language: Language | UnsetType = UNSET
     text: str | UnsetType = UNSET
     actor = {"person": "me"}
-
-    def checked(self) -> Command:
-        return _require(self, "language", "text")
+    needs = ("language", "text")
 
 
 class ProposeAmendment(Command, frozen=True, tag="propose_amendment"):
@@ -180,9 +185,7 @@ class ProposeAmendment(Command, frozen=True, tag="propose_amendment"):
     language: Language | UnsetType = UNSET
     text: str | UnsetType = UNSET
     actor = {"person": "me"}
-
-    def checked(self) -> Command:
-        return _require(self, "language", "text")
+    needs = ("language", "text")
 
 
 class EditText(Command, frozen=True, tag="edit_text"):
@@ -190,9 +193,7 @@ class EditText(Command, frozen=True, tag="edit_text"):
     text: str | UnsetType = UNSET
     by: str | None = None  # None: the chair
     actor = {"by": "by"}
-
-    def checked(self) -> Command:
-        return _require(self, "text")
+    needs = ("text",)
 
 
 class Translate(Command, frozen=True, tag="translate"):
@@ -201,9 +202,7 @@ class Translate(Command, frozen=True, tag="translate"):
     text: str | UnsetType = UNSET
     by: str = ""
     actor = {"by": "me"}
-
-    def checked(self) -> Command:
-        return _require(self, "language", "text")
+    needs = ("language", "text")
 
 
 class OpenBallot(Command, frozen=True, tag="open_ballot"):
@@ -318,15 +317,6 @@ class SetBooth(Command, frozen=True, tag="set_booth"):
     booth: Language
     interpreter: PersonId | None  # required: an id, or null to clear the booth
     nulls = frozenset({"interpreter"})
-
-
-def _require(command: Command, *fields: str) -> Command:
-    """Fields a wire command needs although the Python constructor gives them a default (they
-    follow the actor field, which the link fills)."""
-    for f in fields:
-        if getattr(command, f) is UNSET:
-            raise ValueError(f"{command.__struct_config__.tag} needs {f}")
-    return command
 
 
 WIRE_CLASSES: tuple[type[Command], ...] = (

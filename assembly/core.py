@@ -17,6 +17,8 @@ from fractions import Fraction
 from typing import Any
 
 from assembly import events as E
+
+# The command classes, also as core.<Command> for the shell and tests.
 from assembly.commands import (
     AddPerson,
     CastSecretVote,
@@ -64,6 +66,24 @@ from mayday.errors import DomainError
 MAX_TEXT = 4000
 CHOICES = ("yes", "no", "abstain")
 MILLI = 1000  # tallies are integers in thousandths of a vote
+
+
+# A secret ballot's counters in the log's secret store (assembly/secret.py moves them; the close
+# reads their totals): the one place their names are made.
+
+
+def counter_prefix(ballot: int) -> str:
+    return f"b{ballot}:"
+
+
+def choice_counter(ballot: int, choice: str) -> str:
+    """A motion's counter: the weight (in thousandths) that chose ``choice``."""
+    return f"{counter_prefix(ballot)}{choice}"
+
+
+def pair_counter(ballot: int, above: str, below: str) -> str:
+    """A ranking's counter: the weight that ranked ``above`` over ``below``."""
+    return f"{counter_prefix(ballot)}{above}>{below}"
 
 
 def milli(weight: Decimal) -> int:
@@ -495,7 +515,7 @@ def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list
         totals = dict.fromkeys(CHOICES, Fraction(0))
         if b.secret:
             for choice in CHOICES:
-                totals[choice] = Fraction(c.secret_totals.get(f"b{b.id}:{choice}", 0), MILLI)  # type: ignore[union-attr]
+                totals[choice] = Fraction(c.secret_totals.get(choice_counter(b.id, choice), 0), MILLI)  # type: ignore[union-attr]
         else:
             for voter, choice in b.votes.items():
                 p = state.person(voter)
@@ -529,7 +549,7 @@ def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list
     names = list(b.candidates)
     if b.secret:
         d = {
-            x: {y: plain(Fraction(c.secret_totals.get(f"b{b.id}:{x}>{y}", 0), MILLI)) for y in names if y != x}  # type: ignore[union-attr]
+            x: {y: plain(Fraction(c.secret_totals.get(pair_counter(b.id, x, y), 0), MILLI)) for y in names if y != x}  # type: ignore[union-attr]
             for x in names
         }
     else:

@@ -16,14 +16,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assembly.core import CHOICES
+from assembly.core import CHOICES, choice_counter, counter_prefix, pair_counter
 from mayday.log import SecretWrite
 
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
 def prefix(ballot: int) -> str:
-    return f"b{ballot}:"
+    return counter_prefix(ballot)
 
 
 def receipt(ballot: int, nonce: str, choice: Any, weight_milli: int) -> str:
@@ -35,8 +35,8 @@ def counters(ballot: int, kind: str, candidates: Sequence[str]) -> tuple[str, ..
     """Every counter a ballot can move, sorted: one per choice of a motion; one per ordered pair
     of different candidates (x above y) for a ranking."""
     if kind == "motion":
-        return tuple(sorted(f"{prefix(ballot)}{c}" for c in CHOICES))
-    return tuple(sorted(f"{prefix(ballot)}{x}>{y}" for x in candidates for y in candidates if x != y))
+        return tuple(sorted(choice_counter(ballot, c) for c in CHOICES))
+    return tuple(sorted(pair_counter(ballot, x, y) for x in candidates for y in candidates if x != y))
 
 
 def open_write(ballot: int, kind: str, candidates: Sequence[str]) -> SecretWrite:
@@ -50,12 +50,12 @@ def increments(ballot: int, kind: str, candidates: tuple[str, ...], choice: Any,
     """Counter moves for one vote: one counter for a motion; for a ranking, one per ordered pair
     (x above y), the pairwise matrix that the Schulze count needs and no more."""
     if kind == "motion":
-        return {f"{prefix(ballot)}{choice}": sign * w}
+        return {choice_counter(ballot, choice): sign * w}
     level = {name: len(choice) for name in candidates}  # unranked: below every ranked one
     for i, tier in enumerate(choice):
         for name in tier:
             level[name] = i
-    return {f"{prefix(ballot)}{x}>{y}": sign * w for x in candidates for y in candidates if level[x] < level[y]}
+    return {pair_counter(ballot, x, y): sign * w for x in candidates for y in candidates if level[x] < level[y]}
 
 
 def vote_write(

@@ -11,6 +11,7 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+from assembly_driver import DEFINITION as BASE
 from assembly_driver import Driver
 
 from assembly import core
@@ -20,20 +21,9 @@ from assembly.minutes import minutes_json
 GOLDEN = Path(__file__).with_name("golden_events.json")
 GOLDEN_FOLD = Path(__file__).with_name("golden_fold.json")  # the minutes of the final state: pins evolve
 
-DEFINITION = {
+DEFINITION = BASE | {
     "title": "Golden assembly",
     "languages": ["en", "es", "fr", "pt"],
-    "speaking_time": {"speech": "2m", "reply": "1m", "point_of_order": "30s"},
-    "queue": {"first_time_first": True, "region_rotation": True},
-    "quorum": 0.5,
-    "chairs": [{"id": "ama", "name": "Ama"}],
-    "delegates": [
-        {"id": "ngozi", "name": "Ngozi", "site": "lag", "region": "africa", "weight": 2, "language": "en"},
-        {"id": "kwame", "name": "Kwame", "site": "acc", "region": "africa", "language": "fr"},
-        {"id": "rosa", "name": "Rosa", "site": "lpb", "region": "americas", "language": "es"},
-        {"id": "joao", "name": "João", "site": "sao", "region": "americas", "weight": 1.5, "language": "pt"},
-        {"id": "maria", "name": "Maria", "site": "mnl", "region": "asia", "language": "en"},
-    ],
     "interpreters": [
         {"id": "lucia", "name": "Lucía", "booth": "es", "understands": ["en", "pt"]},
         {"id": "pablo", "name": "Pablo", "booth": "es", "understands": ["en"]},
