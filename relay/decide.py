@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from mayday.clock import iso
 from mayday.errors import DomainError, bad_request, forbidden
@@ -130,7 +131,7 @@ def _tick(state: RelayState, command: Tick, now: dt.datetime) -> list[Event]:
                 None if h.from_leg is None else state.legs[h.from_leg].acting,
                 None if incoming is None else incoming.acting,
                 *_timing(h.at, now),
-                checkin_by=utc_iso(incoming.start + grace) if incoming and incoming.checked_in_at is None else None,
+                checkin_by=utc_iso(incoming.start + grace) if incoming and incoming.checked_in_at is None else UNSET,
             )
             if d.index + 1 < len(state.plan.handoffs):
                 heapq.heappush(pending, Deadline.of(state.plan.handoffs[d.index + 1].at, HANDOFF, d.index + 1))
@@ -140,7 +141,7 @@ def _tick(state: RelayState, command: Tick, now: dt.datetime) -> list[Event]:
             backup_at = leg.start + 2 * grace
             takes_over = bool(backup) and backup_at < leg.end
             event = CheckinMissed(
-                d.index, leg.acting, backup, *_timing(d.at, now), backup_at=utc_iso(backup_at) if takes_over else None
+                d.index, leg.acting, backup, *_timing(d.at, now), backup_at=utc_iso(backup_at) if takes_over else UNSET
             )
             if takes_over:
                 heapq.heappush(pending, Deadline.of(backup_at, BACKUP, d.index))

@@ -3,8 +3,8 @@
 Each event has a ``type`` (a class constant) and ``data`` (the JSON object stored in the log,
 docs/protocol.md §7), so the shell appends it as it would a ``NewEvent``. ``decode(type, data)``
 reads stored data back: unknown types give ``None`` and unknown fields are ignored, so an older
-server replays a newer log; fields added later (``by``, ``at`` on ``relay_created``) are optional
-and stay absent when absent.
+server replays a newer log; keys stored only sometimes (``checkin_by``, ``backup_at``, and ``by``
+and ``at`` that older logs lack) default to UNSET and stay absent when absent.
 """
 
 from __future__ import annotations
@@ -15,19 +15,21 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan_to_json, utc_iso
 from relay.plan import plan as make_plan
 from relay.spec import RelaySpec, parse_spec, spec_to_json
 
 
-class _Event(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Fields in the order they are stored; an optional field left at its default is not stored."""
+class _Event(msgspec.Struct, frozen=True, dict=True):
+    """Fields in the order they are stored; a field left UNSET is absent from the data."""
 
     type: ClassVar[str]
 
-    @property
+    @functools.cached_property
     def data(self) -> dict[str, Any]:
+        """The data as stored (built once: the shell reads it to check, fold and append)."""
         return msgspec.to_builtins(self)
 
     @classmethod
@@ -46,7 +48,7 @@ class BatonPassed(_Event, frozen=True):
     at: str
     late_s: float
     late: bool
-    checkin_by: str | None = None  # only while the incoming leg has not checked in
+    checkin_by: str | UnsetType = UNSET  # only while the incoming leg has not checked in
 
 
 class CheckinMissed(_Event, frozen=True):
@@ -58,7 +60,7 @@ class CheckinMissed(_Event, frozen=True):
     at: str
     late_s: float
     late: bool
-    backup_at: str | None = None  # only when a backup will take over
+    backup_at: str | UnsetType = UNSET  # only when a backup will take over
 
 
 class BackupTookLeg(_Event, frozen=True):
@@ -78,15 +80,15 @@ class CheckedIn(_Event, frozen=True):
     site: str
     at: str
     late_s: float
-    by: str | None = None  # "site" or "coordinator"; absent in logs older than it
+    by: str | UnsetType = UNSET  # "site" or "coordinator"; absent in logs older than it
 
 
 class DispatchPosted(_Event, frozen=True):
     type = "dispatch_posted"
     site: str | None  # None: from the coordinators
     text: str
-    at: str | None = None  # always written; tolerated absent in a hand-made log, as before
-    by: str | None = None  # "site" or "coordinator"; absent in logs older than it
+    at: str | UnsetType = UNSET  # always written; tolerated absent in a hand-made log, as before
+    by: str | UnsetType = UNSET  # "site" or "coordinator"; absent in logs older than it
 
 
 class SiteLinkRotated(_Event, frozen=True):
