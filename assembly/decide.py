@@ -12,36 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assembly import commands as cmd
 from assembly import core
-from assembly.commands import (
-    AddPerson,
-    CastSecretVote,
-    CastVote,
-    CloseBallot,
-    Command,
-    Dropped,
-    EditText,
-    EndSpeech,
-    ExtendTime,
-    GrantFloor,
-    HandOver,
-    LeaveBooth,
-    LowerHand,
-    OpenBallot,
-    OpenRanking,
-    ProposeAmendment,
-    ProposeDemand,
-    RaiseHand,
-    Reorder,
-    RevokeLink,
-    SetBooth,
-    SetFloorLanguage,
-    SetListOpen,
-    SetPresence,
-    TakeBooth,
-    Tick,
-    Translate,
-)
+from assembly.commands import Command
 
 CHAIR, DELEGATE, INTERPRETER, VIEWER = "chair", "delegate", "interpreter", "viewer"
 ROLES = (CHAIR, DELEGATE, INTERPRETER, VIEWER)
@@ -58,32 +31,32 @@ class Rule:
 
 # CreateAssembly is the one command outside the table: it is decided before an assembly exists.
 TABLE: dict[type[Command], Rule] = {
-    SetPresence: Rule(CHAIRS | DELEGATES, core.presence),
-    RaiseHand: Rule(CHAIRS | DELEGATES, core.raise_hand),
-    LowerHand: Rule(CHAIRS | DELEGATES, core.lower_hand),
-    GrantFloor: Rule(CHAIRS, core.grant_floor),
-    EndSpeech: Rule(CHAIRS | DELEGATES, core.end_speech),
-    ExtendTime: Rule(CHAIRS, core.extend_time),
-    Reorder: Rule(CHAIRS, core.reorder),
-    SetListOpen: Rule(CHAIRS, core.set_list_open),
-    SetFloorLanguage: Rule(CHAIRS | DELEGATES, core.set_floor_language),
-    ProposeDemand: Rule(DELEGATES, core.propose_demand),
-    ProposeAmendment: Rule(DELEGATES, core.propose_amendment),
-    EditText: Rule(CHAIRS | DELEGATES, core.edit_text),
-    Translate: Rule(DELEGATES | INTERPRETERS, core.translate),
-    OpenBallot: Rule(CHAIRS, core.open_ballot),
-    OpenRanking: Rule(CHAIRS, core.open_ranking),
-    CastVote: Rule(DELEGATES, core.vote),
-    CloseBallot: Rule(CHAIRS, core.close_ballot),
-    AddPerson: Rule(CHAIRS, core.add_person),
-    RevokeLink: Rule(CHAIRS, core.revoke_link),
-    TakeBooth: Rule(INTERPRETERS, core.take_booth),
-    HandOver: Rule(INTERPRETERS, core.hand_over),
-    LeaveBooth: Rule(INTERPRETERS, core.leave_booth),
-    SetBooth: Rule(CHAIRS, core.set_booth),
-    Tick: Rule(SHELL, core.tick),
-    CastSecretVote: Rule(SHELL, core.secret_vote),
-    Dropped: Rule(SHELL, core.dropped),
+    cmd.SetPresence: Rule(CHAIRS | DELEGATES, core.presence),
+    cmd.RaiseHand: Rule(CHAIRS | DELEGATES, core.raise_hand),
+    cmd.LowerHand: Rule(CHAIRS | DELEGATES, core.lower_hand),
+    cmd.GrantFloor: Rule(CHAIRS, core.grant_floor),
+    cmd.EndSpeech: Rule(CHAIRS | DELEGATES, core.end_speech),
+    cmd.ExtendTime: Rule(CHAIRS, core.extend_time),
+    cmd.Reorder: Rule(CHAIRS, core.reorder),
+    cmd.SetListOpen: Rule(CHAIRS, core.set_list_open),
+    cmd.SetFloorLanguage: Rule(CHAIRS | DELEGATES, core.set_floor_language),
+    cmd.ProposeDemand: Rule(DELEGATES, core.propose_demand),
+    cmd.ProposeAmendment: Rule(DELEGATES, core.propose_amendment),
+    cmd.EditText: Rule(CHAIRS | DELEGATES, core.edit_text),
+    cmd.Translate: Rule(DELEGATES | INTERPRETERS, core.translate),
+    cmd.OpenBallot: Rule(CHAIRS, core.open_ballot),
+    cmd.OpenRanking: Rule(CHAIRS, core.open_ranking),
+    cmd.CastVote: Rule(DELEGATES, core.vote),
+    cmd.CloseBallot: Rule(CHAIRS, core.close_ballot),
+    cmd.AddPerson: Rule(CHAIRS, core.add_person),
+    cmd.RevokeLink: Rule(CHAIRS, core.revoke_link),
+    cmd.TakeBooth: Rule(INTERPRETERS, core.take_booth),
+    cmd.HandOver: Rule(INTERPRETERS, core.hand_over),
+    cmd.LeaveBooth: Rule(INTERPRETERS, core.leave_booth),
+    cmd.SetBooth: Rule(CHAIRS, core.set_booth),
+    cmd.Tick: Rule(SHELL, core.tick),
+    cmd.CastSecretVote: Rule(SHELL, core.secret_vote),
+    cmd.Dropped: Rule(SHELL, core.dropped),
 }
 
 
