@@ -169,17 +169,17 @@ def _known_site(state: RelayState, site: str | None) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
+class Rule:
     roles: frozenset[str]  # the link roles that may send it; a site link only for its own site
     handler: Callable[[RelayState, Any, dt.datetime], list[Event]]
 
 
-TABLE: dict[type, Row] = {
-    CreateRelay: Row(SHELL, _create),
-    Tick: Row(SHELL, _tick),
-    CheckIn: Row(frozenset({COORDINATOR, SITE}), _check_in),
-    PostDispatch: Row(frozenset({COORDINATOR, SITE}), _dispatch),
-    RotateSiteLink: Row(frozenset({COORDINATOR}), _rotate),
+TABLE: dict[type, Rule] = {
+    CreateRelay: Rule(SHELL, _create),
+    Tick: Rule(SHELL, _tick),
+    CheckIn: Rule(frozenset({COORDINATOR, SITE}), _check_in),
+    PostDispatch: Rule(frozenset({COORDINATOR, SITE}), _dispatch),
+    RotateSiteLink: Rule(frozenset({COORDINATOR}), _rotate),
 }
 
 # What each role may send, by wire type (derived from the table).
