@@ -349,12 +349,13 @@ def real_baton_frame() -> str:
     from mayday.hub import encode_event
     from mayday.log import Record
     from mayday.log.base import encode_data
-    from relay.baton import CreateRelay, Tick, decide, evolve
+    from relay.commands import CreateRelay, Tick
+    from relay.decide import decide
     from relay.spec import parse_spec
+    from relay.state import RelayState, evolve
 
     first = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
     spec = parse_spec(relay_definition(first, 3))
-    from relay.baton import RelayState
 
     state = RelayState()
     for e in decide(state, CreateRelay("AbCdEfGh", spec), first):

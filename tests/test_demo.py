@@ -19,7 +19,7 @@ from helpers import token_of
 from mayday.app import Settings
 from mayday.clock import ManualClock
 from relay import demo as relay_demo
-from relay.baton import next_deadline
+from relay.state import next_deadline
 
 
 def mayday(*args: str) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,7 @@ import mayday.ws
 from mayday.app import Settings, create_app, server_config
 from mayday.clock import ManualClock
 from mayday.hub import CLOSE_TOO_SLOW
-from relay.baton import PostDispatch
+from relay.commands import PostDispatch
 from relay.service import stream_of
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
