@@ -14,20 +14,11 @@ server replays a newer log. The core builds events with keywords.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 
-import msgspec
 from msgspec import UNSET, UnsetType
 
-
-class Event(msgspec.Struct, frozen=True, dict=True):
-    type: ClassVar[str]
-
-    @cached_property
-    def data(self) -> dict[str, Any]:
-        """The event's data as stored (built once: the shell reads it to check, fold and append)."""
-        return msgspec.to_builtins(self)
+from mayday.events import Event, Registry
 
 
 class AssemblyCreated(Event, frozen=True):
@@ -247,18 +238,17 @@ class ParticipantDropped(Event, frozen=True):
     at: str | UnsetType = UNSET
 
 
-EVENTS: dict[str, Any] = {
-    cls.type: cls
-    for cls in (
+REGISTRY = Registry(
+    (
         AssemblyCreated, PresenceChanged, HandRaised, HandLowered, FloorGranted, SpeechEnded, TimeExtended,
         FloorOvertime, QueueReordered, ListClosed, ListReopened, FloorLanguageSet, DemandProposed,
         AmendmentProposed, TextEdited, TranslationAdded, TextDecided, BallotOpened, VoteCast, BallotVoted,
         BallotClosed, PersonAdded, LinkRevoked, BoothActiveSet, ParticipantDropped,
     )
-}  # fmt: skip
+)  # fmt: skip
+EVENTS = REGISTRY.by_type
 
 
 def decode(type_: str, data: dict[str, Any]) -> Event | None:
     """The event stored as (type_, data); None for a type this version does not know."""
-    cls = EVENTS.get(type_)
-    return None if cls is None else msgspec.convert(data, cls)
+    return REGISTRY.decode(type_, data)

@@ -17,24 +17,11 @@ from typing import Any, ClassVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from mayday.events import Event as _Event  # the shared base: type, data, from_data
+from mayday.events import Registry
 from relay.plan import Handoff, Leg, Plan, Span, parse_utc, plan_to_json, utc_iso
 from relay.plan import plan as make_plan
 from relay.spec import RelaySpec, parse_spec, spec_to_json
-
-
-class _Event(msgspec.Struct, frozen=True, dict=True):
-    """Fields in the order they are stored; a field left UNSET is absent from the data."""
-
-    type: ClassVar[str]
-
-    @functools.cached_property
-    def data(self) -> dict[str, Any]:
-        """The data as stored (built once: the shell reads it to check, fold and append)."""
-        return msgspec.to_builtins(self)
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Any:
-        return msgspec.convert(data, cls)
 
 
 class BatonPassed(_Event, frozen=True):
@@ -128,16 +115,15 @@ class RelayCreated:
 
 
 Event = RelayCreated | BatonPassed | CheckinMissed | BackupTookLeg | CheckedIn | DispatchPosted | SiteLinkRotated
-EVENT_TYPES: dict[str, Any] = {
-    cls.type: cls
-    for cls in (RelayCreated, BatonPassed, CheckinMissed, BackupTookLeg, CheckedIn, DispatchPosted, SiteLinkRotated)
-}
+REGISTRY = Registry(
+    (RelayCreated, BatonPassed, CheckinMissed, BackupTookLeg, CheckedIn, DispatchPosted, SiteLinkRotated)
+)
+EVENT_TYPES = REGISTRY.by_type
 
 
 def decode(type_: str, data: dict[str, Any]) -> Event | None:
     """The typed event for stored (type, data); None for a type this server does not know."""
-    cls = EVENT_TYPES.get(type_)
-    return None if cls is None else cls.from_data(data)
+    return REGISTRY.decode(type_, data)
 
 
 def _plan_from_event(spec: RelaySpec, stored: dict[str, Any]) -> Plan:
