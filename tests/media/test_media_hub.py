@@ -139,7 +139,7 @@ async def test_the_floor_switches_with_the_speaker_without_renegotiation(server,
 
 
 async def test_a_booth_handover_keeps_the_channel_flowing(server, assembly):
-    _, client = assembly
+    aid, client = assembly
     chair, ngozi = await client("ama"), await client("ngozi")
     claire, denis, viewer = await client("claire"), await client("denis"), await client("viewer")
     await ngozi.join(ToneTrack(NGOZI))
@@ -151,14 +151,18 @@ async def test_a_booth_handover_keeps_the_channel_flowing(server, assembly):
     await give_floor(chair, "ngozi")
     assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
     await fr.wait_for(CLAIRE)
+    room = server.app.state.media.rooms[aid]
+    skipped_before = room.skipped
     fr.reset()
     assert (await claire.command({"type": "hand_over"}))["type"] == "ack"
     await fr.wait_for(DENIS)
-    # No cut: across the handover every 20 ms frame carried sound (the two voices crossfade).
     # No cut: the channel's packets kept coming on one timeline through the handover (the mix
-    # crossfades the two voices; tests/media/test_mixing.py checks the fade itself).
+    # crossfades the two voices; tests/media/test_mixing.py checks the fade itself). A tick that
+    # fell more than MAX_LATE behind (a stalled machine, not the handover) skips ahead by design:
+    # those ticks, which the room counts, are allowed as a gap.
+    skipped = room.skipped - skipped_before
     steps = [b - a for a, b in zip(fr.pts, fr.pts[1:], strict=False)]
-    assert steps and all(0 < step <= 960 * 5 for step in steps), steps
+    assert steps and all(0 < step <= 960 * (5 + skipped) for step in steps), (steps, skipped)
     assert (await denis.command({"type": "leave_booth"}))["type"] == "ack"
     await fr.wait_for(None)
 
