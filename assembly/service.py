@@ -14,12 +14,10 @@ from assembly import core, secret
 from assembly.definition import AssemblyDef
 from assembly.protocol import CHAIR, DELEGATE, INTERPRETER, VIEWER, VoteRequest
 from assembly.state import evolve
-from mayday.clock import Clock
 from mayday.errors import ApiError, DomainError, bad_request, refused
-from mayday.hub import Hub
-from mayday.links import Grant, Links
-from mayday.log import EventLog, NewEvent, ReceiptMissing, SecretWrite
-from mayday.streams import StreamService
+from mayday.links import Grant
+from mayday.log import NewEvent, ReceiptMissing, SecretWrite
+from mayday.streams import Domain, StreamService
 
 logger = logging.getLogger("assembly.service")
 
@@ -56,19 +54,13 @@ def _opens(events: Sequence[NewEvent]) -> tuple[int, str, tuple[str, ...]] | Non
     return None
 
 
+ASSEMBLY: Domain[core.AssemblyState] = Domain(
+    "assembly", core.AssemblyState, evolve, core.decide, core.next_deadline, core.Tick()
+)
+
+
 class AssemblyService(StreamService[core.AssemblyState]):
-    kind = "assembly"
-    tick_command = core.Tick()
-
-    def __init__(self, log: EventLog, hub: Hub, links: Links, clock: Clock, *, timers: bool = True) -> None:
-        super().__init__(log, hub, clock, timers=timers)
-        self.links = links
-
-    def initial(self) -> core.AssemblyState:
-        return core.AssemblyState()
-
-    def evolve(self, state: core.AssemblyState, type_: str, data: dict[str, Any]) -> core.AssemblyState:
-        return evolve(state, type_, data)
+    domain = ASSEMBLY
 
     def decide(self, state: core.AssemblyState, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
         if isinstance(command, _SecretOpening):
@@ -77,9 +69,6 @@ class AssemblyService(StreamService[core.AssemblyState]):
                 raise _OpeningMoved
             return events
         return core.decide(state, command, now)
-
-    def next_deadline(self, state: core.AssemblyState) -> dt.datetime | None:
-        return core.next_deadline(state)
 
     async def start(self) -> None:
         await super().start()

@@ -15,12 +15,14 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from mayday.aggregate import Aggregate
 from mayday.clock import Clock
 from mayday.errors import DomainError, not_found, refused
 from mayday.hub import Hub
+from mayday.links import Links
 from mayday.log import EventLog, NewEvent, Record
 from mayday.timers import DeadlineTimers, backoff
 
@@ -40,12 +42,25 @@ class Created(Protocol):
 S = TypeVar("S", bound=Created)
 
 
-class StreamService(Generic[S]):
-    kind = "stream"  # "relay" -> streams "relay:<id>", index "relays"
-    tick_command: Any = None  # the command the timer sends
+@dataclass(frozen=True)
+class Domain(Generic[S]):
+    """A domain's pure core, as the shell needs it: the whole of what differs between a relay's
+    and an assembly's stream service (each names its Domain; nothing else to override)."""
 
-    def __init__(self, log: EventLog, hub: Hub, clock: Clock, *, timers: bool = True) -> None:
-        self.log, self.hub, self.clock = log, hub, clock
+    kind: str  # "relay" -> streams "relay:<id>", index "relays"
+    initial: Callable[[], S]
+    evolve: Callable[[S, str, dict[str, Any]], S]
+    decide: Callable[[S, Any, dt.datetime], Sequence[Any]]
+    next_deadline: Callable[[S], dt.datetime | None] = lambda state: None
+    tick: Any = None  # the command the timer sends (None: the domain has no deadlines)
+
+
+class StreamService(Generic[S]):
+    domain: Domain[S]  # set by each kind of stream
+
+    def __init__(self, log: EventLog, hub: Hub, links: Links, clock: Clock, *, timers: bool = True) -> None:
+        self.log, self.hub, self.links, self.clock = log, hub, links, clock
+        self.kind, self.tick_command = self.domain.kind, self.domain.tick
         self.scheduler = DeadlineTimers(self.tick) if timers else None
         self._opening: dict[str, asyncio.Task[Aggregate[S]]] = {}
         self._loaded: dict[str, Aggregate[S]] = {}
@@ -53,19 +68,19 @@ class StreamService(Generic[S]):
         self._to_arm: set[str] = set()
         self._lagging: dict[str, str] = {}  # streams whose follower is waiting to try again: why
 
-    # the domain: overridden by each kind ---------------------------------------------------
+    # the domain's pure core --------------------------------------------------------------------
 
     def initial(self) -> S:
-        raise NotImplementedError
+        return self.domain.initial()
 
     def evolve(self, state: S, type_: str, data: dict[str, Any]) -> S:
-        raise NotImplementedError
+        return self.domain.evolve(state, type_, data)
 
     def decide(self, state: S, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
-        raise NotImplementedError
+        return self.domain.decide(state, command, now)
 
     def next_deadline(self, state: S) -> dt.datetime | None:
-        return None
+        return self.domain.next_deadline(state)
 
     # names -----------------------------------------------------------------------------------
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from mayday.clock import Clock
-from mayday.hub import Hub
-from mayday.links import Grant, Links
-from mayday.log import EventLog
-from mayday.streams import StreamService
+from mayday.links import Grant
+from mayday.streams import Domain, StreamService
 from relay.commands import COORDINATOR, SITE, VIEWER, CreateRelay, Tick
 from relay.decide import decide
-from relay.events import Event
 from relay.plan import Plan
 from relay.spec import RelaySpec
 from relay.state import RelayState, evolve, next_deadline
@@ -27,25 +21,11 @@ def scope_of(relay_id: str) -> str:
     return f"relay:{relay_id}"
 
 
+RELAY: Domain[RelayState] = Domain("relay", RelayState, evolve, decide, next_deadline, Tick())
+
+
 class RelayService(StreamService[RelayState]):
-    kind = "relay"
-    tick_command = Tick()
-
-    def __init__(self, log: EventLog, hub: Hub, links: Links, clock: Clock, *, timers: bool = True) -> None:
-        super().__init__(log, hub, clock, timers=timers)
-        self.links = links
-
-    def initial(self) -> RelayState:
-        return RelayState()
-
-    def evolve(self, state: RelayState, type_: str, data: dict[str, Any]) -> RelayState:
-        return evolve(state, type_, data)
-
-    def decide(self, state: RelayState, command: Any, now: dt.datetime) -> Sequence[Event]:  # type: ignore[override]
-        return decide(state, command, now)
-
-    def next_deadline(self, state: RelayState) -> dt.datetime | None:
-        return next_deadline(state)
+    domain = RELAY
 
     async def create_relay(self, spec: RelaySpec, planned: Plan | None = None) -> str:
         return await self.create(lambda relay_id: CreateRelay(relay_id, spec, planned))
