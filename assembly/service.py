@@ -68,7 +68,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
             if _opens(events) != command.opens:
                 raise _OpeningMoved
             return events
-        return core.decide(state, command, now)
+        return super().decide(state, command, now)
 
     async def start(self) -> None:
         await super().start()
@@ -168,9 +168,7 @@ class AssemblyService(StreamService[core.AssemblyState]):
         counters it moved: make it forget. Waits COMPACT_WAIT_S at most (a Redis rewrite goes on
         in the background); a failure is logged and never fails the close. A changed vote needs no
         compaction of its own: it is one more write of the same ballot, and this one covers them all."""
-        task = asyncio.create_task(self._compact(assembly_id, ballot_id, "closed"))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._spawn(self._compact(assembly_id, ballot_id, "closed"))
         await asyncio.wait({task}, timeout=COMPACT_WAIT_S)  # never cancels it
 
     async def _compact(self, assembly_id: str, ballot_id: int, when: str) -> None:

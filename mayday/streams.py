@@ -112,10 +112,12 @@ class StreamService(Generic[S]):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """A task this service owns: kept until done, cancelled at stop."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _tail_index(self, after: int) -> None:
         async def follow(after: int) -> int:
