@@ -73,13 +73,3 @@ def decode_wire(raw: dict[str, Any]) -> WireCommand:
         return msgspec.convert({k: v for k, v in raw.items() if k != "by"}, WireCommand)  # type: ignore[arg-type]
     except msgspec.ValidationError as e:
         raise bad_request("bad_command", f"{raw.get('type')}: {e}") from None
-
-
-def __getattr__(name: str) -> Any:
-    # Parse-and-authorise needs the table in relay/decide.py, which imports this module: re-exported
-    # lazily for relay/routes.py and the fault tests.
-    if name in ("parse_and_authorise", "ALLOWED"):
-        from relay import decide
-
-        return getattr(decide, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

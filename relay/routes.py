@@ -15,7 +15,8 @@ from mayday.errors import ApiError, bad_request, unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
-from relay.commands import COORDINATOR, parse_and_authorise
+from relay.commands import COORDINATOR
+from relay.decide import parse_and_authorise
 from relay.ical import relay_calendar
 from relay.plan import Plan, plan, plan_to_json
 from relay.service import RelayService, scope_of, stream_of

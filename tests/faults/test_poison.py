@@ -24,7 +24,7 @@ from mayday.clock import ManualClock
 from mayday.errors import ApiError
 from mayday.log import NewEvent, open_log
 from mayday.log.base import storable
-from relay.commands import ALLOWED as RELAY_ALLOWED
+from relay.decide import ALLOWED as RELAY_ALLOWED
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 EXAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "assembly.yaml").read_text()
