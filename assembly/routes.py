@@ -10,9 +10,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from assembly.core import weight_classes_at_risk
-from assembly.definition import AssemblyDef, load_assembly, person_to_json
-from assembly.media.signalling import MediaEndpoint
+from assembly.core import MAX_TEXT, weight_classes_at_risk
+from assembly.definition import MAX_PLACE, AssemblyDef, load_assembly, person_to_json
+from assembly.definition import MAX_TEXT as MAX_NAME
+from assembly.media.signalling import MAX_CHAT, MediaEndpoint
 from assembly.minutes import minutes_json, minutes_language, minutes_markdown
 from assembly.protocol import CHAIR, INTERPRETER, parse
 from assembly.service import AssemblyService, scope_of
@@ -59,7 +60,7 @@ def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dic
 
 
 async def create_assembly(request: Request) -> Response:
-    limit_writes(request)
+    await limit_writes(request)
     require_admin(request)
     body = await read_body(request, MAX_BODY)
     definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
@@ -104,7 +105,7 @@ def preview_json(definition: AssemblyDef) -> dict[str, Any]:
 
 async def preview_assembly(request: Request) -> Response:
     """Parse a definition without creating anything: the admin page's preview."""
-    limit_writes(request)
+    await limit_writes(request)
     require_admin(request)
     body = await read_body(request, MAX_BODY)
     definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
@@ -195,7 +196,7 @@ async def get_links(request: Request) -> Response:
 
 
 async def post_command(request: Request) -> Response:
-    limit_writes(request)
+    await limit_writes(request)
     service = _service(request)
     assembly_id = request.path_params["assembly_id"]
     agg = await service.get(assembly_id)
@@ -280,6 +281,7 @@ async def assembly_socket(websocket: WebSocket) -> None:
             now=now,
             revoked=revoked,
             extension=media,
+            limits={"text": MAX_TEXT, "name": MAX_NAME, "place": MAX_PLACE, "chat": MAX_CHAT},
         )
     finally:
         for person in counted:

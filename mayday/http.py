@@ -87,8 +87,9 @@ class RateLimiter:
         self._buckets[client] = (tokens - 1, now)
 
 
-def limit_writes(request: Request) -> None:
-    """The per-client REST write limit (app.state.limiter), checked before any work is done."""
+async def limit_writes(request: Request) -> None:
+    """The per-client REST write limit (app.state.limiter), checked before any work is done.
+    Awaited: a limit shared across processes lives in the store they share."""
     request.app.state.limiter.check(request.client.host if request.client else "?")
 
 

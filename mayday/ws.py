@@ -124,9 +124,12 @@ async def serve_stream(
     now: Callable[[], str],
     revoked: Callable[[Session], bool] = lambda session: False,
     extension: Extension | None = None,
+    limits: dict[str, int] | None = None,
 ) -> None:
     """Serve one client: hello, history, live events, commands. ``revoked(session)`` is asked
-    before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001)."""
+    before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001).
+    ``limits`` go out in ``welcome``: the sizes the server holds commands to, which pages apply
+    to their fields instead of keeping copies of their own."""
     await websocket.accept()
     try:
         hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
@@ -174,6 +177,7 @@ async def serve_stream(
                 subject=grant.subject if grant else None,
                 offset=max(last, end),
                 now=now(),
+                limits=limits or {},
             )
         )
         for start in range(0, len(history), HISTORY_BATCH):

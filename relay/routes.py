@@ -16,7 +16,7 @@ from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_defi
 from mayday.links import Grant
 from mayday.ws import Session, serve_stream
 from relay.commands import COORDINATOR
-from relay.decide import parse_and_authorise
+from relay.decide import MAX_DISPATCH, parse_and_authorise
 from relay.ical import relay_calendar
 from relay.plan import Plan, plan, plan_to_json
 from relay.service import RelayService, scope_of, stream_of
@@ -61,7 +61,7 @@ def _parse_and_plan(body: bytes) -> tuple[RelaySpec, Plan]:
 
 
 async def create_relay(request: Request) -> Response:
-    limit_writes(request)
+    await limit_writes(request)
     require_admin(request)
     body = await read_body(request, MAX_BODY)
     spec, planned = await request.app.state.worker.run(_parse_and_plan, body)
@@ -90,7 +90,7 @@ async def list_relays(request: Request) -> Response:
 async def plan_only(request: Request) -> Response:
     """Plan a definition without creating anything: the create form's preview (admin only, rate
     limited, planned in the worker pool like a creation)."""
-    limit_writes(request)
+    await limit_writes(request)
     require_admin(request)
     body = await read_body(request, MAX_BODY)
     _, planned = await request.app.state.worker.run(_parse_and_plan, body)
@@ -133,7 +133,7 @@ async def get_links(request: Request) -> Response:
 
 
 async def post_command(request: Request) -> Response:
-    limit_writes(request)
+    await limit_writes(request)
     service = _service(request)
     relay_id = request.path_params["relay_id"]
     agg = await service.get(relay_id)
@@ -189,6 +189,7 @@ async def relay_socket(websocket: WebSocket) -> None:
         handle=handle,
         now=lambda: iso(service.clock.now()),
         revoked=revoked,
+        limits={"dispatch": MAX_DISPATCH},
     )
 
 
