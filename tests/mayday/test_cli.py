@@ -13,7 +13,7 @@ from app_server import running_app
 
 from mayday.app import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "may-day-2027.yaml"
 
 
