@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[2] / "static"
 EXPECTED_SERVED = ["en", "es", "fr", "pt", "ar", "sw", "fil", "hi"]
 CATEGORIES = {"zero", "one", "two", "few", "many", "other"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
