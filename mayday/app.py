@@ -31,11 +31,12 @@ from assembly.service import AssemblyService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
 from mayday.errors import STORAGE_ERRORS, ApiError, not_found, unavailable
-from mayday.http import RateLimiter, error_response
+from mayday.http import error_response
 from mayday.hub import DEFAULT_QUEUE, Hub
 from mayday.links import Grant, Links
 from mayday.log import EventLog, open_log
 from mayday.pages import render as render_page
+from mayday.ratelimits import REST_RATE, RestLimit
 from mayday.work import Worker
 from relay import routes as relay_routes
 from relay.service import RelayService
@@ -104,9 +105,11 @@ class Settings:
     timers: bool = True  # False in tests that drive the clock and send ticks themselves
     queue_size: int = DEFAULT_QUEUE
     demo: bool = False
-    # REST writes per client address: (per second, burst). A whole hall behind one NAT shares an
-    # address, so this is generous; live pages use the WebSocket, limited per connection.
-    rest_rate: tuple[float, float] = (20.0, 100.0)
+    # REST writes per client address: (per second, burst), counted as "burst per burst / rate
+    # seconds" (mayday/ratelimits.py), on Redis when redis_url is set (one budget for every
+    # process). A whole hall behind one NAT shares an address, so this is generous; live pages use
+    # the WebSocket, limited per connection.
+    rest_rate: tuple[float, float] = REST_RATE
     # /api/health answers 503 when a deadline (a handoff, a check-in grace, a speech's end) is
     # late by more than this many seconds: the timer retries failed ticks well within it.
     health_grace: float = 30.0
@@ -175,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies = relays, assemblies
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
-        app.state.limiter = RateLimiter(*settings.rest_rate)
+        app.state.limiter = RestLimit(*settings.rest_rate, redis_url=settings.redis_url)
         app.state.worker = Worker()
         app.state.assembly_presence = Presence(assemblies, settings.drop_grace)
         app.state.admin_token = admin_token(links)
@@ -198,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.worker.close()
             await assemblies.stop()
             await relays.stop()
+            await app.state.limiter.close()
             await event_log.close()
 
     def page(name: str) -> Any:

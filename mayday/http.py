@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -69,28 +68,11 @@ def error_response(e: ApiError) -> JSONResponse:
     return JSONResponse({"error": e.to_json()}, status_code=e.status)
 
 
-class RateLimiter:
-    """Per-client token buckets for REST writes; the WebSocket shell has its own per connection."""
-
-    def __init__(self, rate: float = 5.0, burst: float = 20.0, max_clients: int = 10_000) -> None:
-        self.rate, self.burst, self.max_clients = rate, burst, max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def check(self, client: str) -> None:
-        now = time.monotonic()
-        tokens, at = self._buckets.get(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        if tokens < 1:
-            raise ApiError("rate_limited", "too many requests; slow down", 429)
-        if len(self._buckets) >= self.max_clients and client not in self._buckets:
-            self._buckets.clear()  # bounded memory beats perfect fairness under a flood
-        self._buckets[client] = (tokens - 1, now)
-
-
 async def limit_writes(request: Request) -> None:
-    """The per-client REST write limit (app.state.limiter), checked before any work is done.
-    Awaited: a limit shared across processes lives in the store they share."""
-    request.app.state.limiter.check(request.client.host if request.client else "?")
+    """The per-client REST write limit (app.state.limiter, a mayday.ratelimits.RestLimit), checked
+    before any work is done. Awaited: a limit shared across processes lives in the Redis they share."""
+    if not await request.app.state.limiter.allow(request.client.host if request.client else "?"):
+        raise ApiError("rate_limited", "too many requests; slow down", 429)
 
 
 async def events_after(request: Request, log: Any, stream: str) -> JSONResponse:

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,14 +25,13 @@ from mayday.errors import STORAGE_ERRORS, ApiError, unavailable
 from mayday.hub import CLOSE_TOO_SLOW, Hub, Item, Subscriber, encode_batch, frame_of
 from mayday.links import Grant
 from mayday.log import EventLog
+from mayday.ratelimits import FrameLimit
 
 log = logging.getLogger("mayday.ws")
 HISTORY_BATCH = 256  # events per frame when catching a client up
 MAX_FRAME = 8 * 1024  # a command is small; the transport itself refuses frames over 64 KiB (1009)
 OUTBOX = 256  # frames an extension may have waiting for one client before the client is dropped
 HELLO_TIMEOUT = 10.0
-RATE_PER_S = 10.0
-RATE_BURST = 30.0
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_NOT_FOUND = 4004
 CLOSE_POLICY = 1008
@@ -66,20 +64,6 @@ class Extension(Protocol):
 
 Authenticate = Callable[[str | None], Awaitable[Grant | None]]  # raises ApiError to refuse
 HandleCommand = Callable[[Session, Any], Awaitable[int]]  # returns the log offset after the command
-
-
-class TokenBucket:
-    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
-        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 def _size(text: str, limit: int) -> int:
@@ -332,7 +316,7 @@ async def _read(
     extension: Extension | None,
     push: Push,
 ) -> None:
-    bucket = TokenBucket()
+    frames = FrameLimit()  # in memory, this connection's own: it goes when the connection does
     limit = max(MAX_FRAME, extension.max_frame) if extension else MAX_FRAME
     strikes = 0
     while True:
@@ -341,7 +325,7 @@ async def _read(
             return
         # Every frame counts against the rate, binary ones too; 50 refusals in a row end the session
         # (a client that slows down starts afresh).
-        if not bucket.take():
+        if not await frames.take():
             strikes += 1
             await websocket.send_text(_error("rate_limited", "too many messages; slow down"))
             if strikes > 50:
