@@ -1,5 +1,6 @@
 """The assembly's commands: what a chair, delegate or interpreter asks for, and what the shell
-itself sends (CreateAssembly, Tick, CastSecretVote, Dropped). Authorised and dispatched by the one
+itself sends (CreateAssembly, Tick, Dropped) and the forms a vote is decided as (CastVote,
+CastSecretVote). Authorised and dispatched by the one
 table in assembly/decide.py; decided in assembly/core.py.
 
 Every command is a frozen msgspec Struct. Those a client sends are tagged with their wire name
@@ -34,6 +35,8 @@ from assembly.definition import (
     parse_understands,
     parse_weight,
 )
+from assembly.secret import NONCE
+from assembly.secret import prefix as secret_prefix
 
 PersonId = Annotated[str, msgspec.Meta(pattern=PERSON_ID.pattern)]
 Language = Annotated[str, msgspec.Meta(pattern=LANGUAGE.pattern)]
@@ -233,8 +236,8 @@ class Previous(msgspec.Struct, frozen=True):
 
 
 class Vote(Command, frozen=True, tag="vote"):
-    """A vote before the shell knows whether its ballot is open (CastVote) or secret
-    (CastSecretVote, with the choice going to the secret store)."""
+    """A delegate's vote as sent: decided as an open vote (CastVote) or, on a secret ballot, as
+    "has voted" (CastSecretVote) with the choice going to the side store (``core.cast``)."""
 
     ballot: int
     choice: Any
@@ -242,14 +245,28 @@ class Vote(Command, frozen=True, tag="vote"):
     previous: Previous | None = None
     voter: str = ""
     actor = {"voter": "me"}
-    decides = CastVote
     nulls = frozenset({"choice"})
+
+    def checked(self) -> Command:
+        for nonce in (self.nonce, self.previous.nonce if self.previous else None):
+            if nonce is not None and not NONCE.match(nonce):
+                raise ValueError("a nonce is 16-128 URL-safe characters")
+        return self
 
 
 class CloseBallot(Command, frozen=True, tag="close_ballot"):
+    """Decided on the ballot's counters too when it is secret: the shell reads them at the
+    state's offset (mayday.events.ReadsSide) and decides ``with_side(counters)``."""
+
     ballot: int
-    secret_totals: dict[str, int] | None = None  # from the log's counters, for a secret ballot (never sent)
+    secret_totals: dict[str, int] | None = None  # from the side store, for a secret ballot (never sent)
     actor = {"secret_totals": "none"}
+
+    def side_prefix(self) -> str | None:
+        return secret_prefix(self.ballot)
+
+    def with_side(self, counters: dict[str, int]) -> CloseBallot:
+        return msgspec.structs.replace(self, secret_totals=counters)
 
 
 class AddPersonFields(Command, frozen=True, tag="add_person"):

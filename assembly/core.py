@@ -3,9 +3,10 @@ clock, I/O or loop. The commands are in assembly/commands.py; the state and ``ev
 in assembly/state.py.
 
 It holds the speaker queue and the floor, the interpretation booths (who is live in each),
-demands with their translations and amendments, and ballots. Secret ballots never reach this
-module with a choice: the shell writes the choice to the log's secret counters
-(assembly/secret.py) and the core sees only "X has voted", then the totals.
+demands with their translations and amendments, and ballots. A secret ballot's choices never
+reach the log: a secret vote's handler returns "X has voted" as its event and the choice as a
+side write of counters (assembly/secret.py), which the shell commits with it; the close is
+decided on the counters' totals, which the shell reads at the state's offset.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from assembly import events as E
+from assembly import secret
 
 # The command classes, also as core.<Command> for the shell and tests.
 from assembly.commands import (
@@ -47,6 +49,7 @@ from assembly.commands import (
     TakeBooth,
     Tick,
     Translate,
+    Vote,
 )
 from assembly.definition import KINDS, Person, assembly_to_json, person_to_json
 from assembly.schulze import (
@@ -57,37 +60,15 @@ from assembly.schulze import (
     ranking_from_paths,
     strongest_paths,
 )
+from assembly.secret import choice_counter, pair_counter
 from assembly.state import AssemblyState, Ballot, Entry, Text
-from assembly.tally import plain, tally_motion
+from assembly.tally import CHOICES, MILLI, milli, plain, tally_motion
 from mayday.clock import iso
 from mayday.definitions import seconds
 from mayday.errors import DomainError
+from mayday.events import Decided
 
 MAX_TEXT = 4000
-CHOICES = ("yes", "no", "abstain")
-MILLI = 1000  # tallies are integers in thousandths of a vote
-
-
-# A secret ballot's counters in the log's secret store (assembly/secret.py moves them; the close
-# reads their totals): the one place their names are made.
-
-
-def counter_prefix(ballot: int) -> str:
-    return f"b{ballot}:"
-
-
-def choice_counter(ballot: int, choice: str) -> str:
-    """A motion's counter: the weight (in thousandths) that chose ``choice``."""
-    return f"{counter_prefix(ballot)}{choice}"
-
-
-def pair_counter(ballot: int, above: str, below: str) -> str:
-    """A ranking's counter: the weight that ranked ``above`` over ``below``."""
-    return f"{counter_prefix(ballot)}{above}>{below}"
-
-
-def milli(weight: Decimal) -> int:
-    return int(weight * MILLI)
 
 
 def _err(code: str, message: str) -> DomainError:
@@ -145,8 +126,9 @@ def _ballot(state: AssemblyState, bid: int) -> Ballot:
 OPEN_STATUSES = ("proposed", "no_quorum")  # a text that can still be amended, edited and voted on
 
 
-def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[E.Event]:
-    """The events ``command`` produces at ``now``; raises DomainError to refuse (nothing appended)."""
+def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[E.Event] | Decided:
+    """The events ``command`` produces at ``now`` (with a side write for a secret ballot's
+    opening, vote and close); raises DomainError to refuse (nothing appended)."""
     if isinstance(command, CreateAssembly):
         if state.created:
             raise _err("assembly_exists", "this assembly already exists")
@@ -156,7 +138,7 @@ def decide(state: AssemblyState, command: Any, now: dt.datetime) -> list[E.Event
     rule = table.TABLE.get(type(command))
     if rule is None:
         raise _err("unknown_command", f"unknown command {type(command).__name__}")
-    return list(rule.handler(state, command, now))
+    return rule.handler(state, command, now)
 
 
 def tick(state: AssemblyState, c: Tick, now: dt.datetime) -> list[E.Event]:
@@ -406,7 +388,15 @@ def _secret_opening(state: AssemblyState, secret: bool, accept: bool) -> dict[st
     return {"weight_risk": _risk_record(state, risk)}
 
 
-def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[E.Event]:
+def _opened(event: E.BallotOpened) -> list[E.Event] | Decided:
+    """A secret ballot's opening creates all its counters at 0 in the same write (see
+    assembly/secret.py): no vote then creates one, and the store's layout keeps no order."""
+    if not event.secret:
+        return [event]
+    return Decided([event], secret.open_write(event.ballot, event.kind, event.candidates))
+
+
+def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[E.Event] | Decided:
     assert state.definition is not None
     t = _text(state, c.target)
     if t.status not in OPEN_STATUSES:
@@ -429,10 +419,10 @@ def open_ballot(state: AssemblyState, c: OpenBallot, now: dt.datetime) -> list[E
         at=iso(now),
         **_secret_opening(state, c.secret, c.accept_weight_risk),
     )
-    return [event]
+    return _opened(event)
 
 
-def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[E.Event]:
+def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list[E.Event] | Decided:
     adopted = [t.id for t in state.texts.values() if t.demand is None and t.status == "adopted"]
     candidates = list(c.candidates) if c.candidates is not None else adopted
     if len(candidates) < 2 or len(set(candidates)) != len(candidates):
@@ -453,7 +443,7 @@ def open_ranking(state: AssemblyState, c: OpenRanking, now: dt.datetime) -> list
         at=iso(now),
         **_secret_opening(state, c.secret, c.accept_weight_risk),
     )
-    return [event]
+    return _opened(event)
 
 
 def normalised_choice(b: Ballot, choice: Any) -> Any:
@@ -466,6 +456,24 @@ def normalised_choice(b: Ballot, choice: Any) -> Any:
         return normalise_ranking(choice, list(b.candidates))
     except (BallotError, TypeError, ValueError) as e:
         raise _err("bad_choice", f"bad ranking: {e}") from None
+
+
+def cast(state: AssemblyState, c: Vote, now: dt.datetime) -> list[E.Event] | Decided:
+    """A delegate's vote: the choice itself on an open ballot; on a secret one, "X has voted"
+    in the log and the choice as counter moves and a receipt in the side store. A changed secret
+    vote presents the earlier choice and nonce: the store must hold that receipt, or nothing is
+    written (``bad_receipt``)."""
+    b = _ballot(state, c.ballot)
+    if not b.secret:
+        return vote(state, CastVote(c.ballot, c.voter, c.choice), now)
+    voter = _delegate(state, c.voter)
+    if c.nonce is None:
+        raise _err("bad_command", "a secret vote needs a nonce (16-128 URL-safe characters)")
+    choice = normalised_choice(b, c.choice)
+    previous = None if c.previous is None else (normalised_choice(b, c.previous.choice), c.previous.nonce)
+    events = secret_vote(state, CastSecretVote(b.id, c.voter, change=previous is not None), now)
+    write = secret.vote_write(b.id, b.kind, b.candidates, milli(voter.weight), choice, c.nonce, previous)
+    return Decided(events, write, token_missing=_err("bad_receipt", "that is not the receipt of your earlier vote"))
 
 
 def vote(state: AssemblyState, c: CastVote, now: dt.datetime) -> list[E.Event]:
@@ -505,7 +513,15 @@ def _present_weight(state: AssemblyState, b: Ballot) -> Fraction:
     return sum((Fraction(p.weight) for pid in who if (p := state.person(pid)) and p.role == "delegate"), Fraction(0))
 
 
-def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[E.Event]:
+def close_ballot(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[E.Event] | Decided:
+    events = _close(state, c, now)
+    if not _ballot(state, c.ballot).secret:
+        return events
+    # The totals go into the log; the counters and receipts are no longer needed.
+    return Decided(events, secret.close_write(c.ballot))
+
+
+def _close(state: AssemblyState, c: CloseBallot, now: dt.datetime) -> list[E.Event]:
     b = _ballot(state, c.ballot)
     if b.secret and c.secret_totals is None:
         raise _err("internal", "a secret ballot is closed with its totals")

@@ -26,11 +26,10 @@ from fractions import Fraction
 from typing import Any
 
 from assembly.schulze import BallotError, Ranking, normalise_ranking, schulze
-from assembly.tally import exact, plain, tally_motion
+from assembly.tally import CHOICES, exact, plain, tally_motion
 from mayday.definitions import load_text
 
 KINDS = ("ranked", "motion")
-CHOICES = ("yes", "no", "abstain")
 RANKED_KEYS = {"kind", "candidates", "ballots"}
 RANKED_BALLOT_KEYS = {"ranking", "count", "weight"}
 MOTION_KEYS = {"kind", "majority", "quorum", "total_weight", "ballots"}

@@ -15,6 +15,7 @@ from typing import Any
 from assembly import commands as cmd
 from assembly import core
 from assembly.commands import Command
+from mayday.events import Decided
 
 CHAIR, DELEGATE, INTERPRETER, VIEWER = "chair", "delegate", "interpreter", "viewer"
 ROLES = (CHAIR, DELEGATE, INTERPRETER, VIEWER)
@@ -26,7 +27,7 @@ SHELL = frozenset[str]()  # nobody: the shell sends it
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]  # who may send it (a delegate's and an interpreter's act for themselves); none: the shell
-    handler: Callable[[Any, Any, dt.datetime], Sequence[Any]]
+    handler: Callable[[Any, Any, dt.datetime], Sequence[Any] | Decided]  # events, or events and a side write
 
 
 # CreateAssembly is the one command outside the table: it is decided before an assembly exists.
@@ -46,7 +47,7 @@ TABLE: dict[type[Command], Rule] = {
     cmd.Translate: Rule(DELEGATES | INTERPRETERS, core.translate),
     cmd.OpenBallot: Rule(CHAIRS, core.open_ballot),
     cmd.OpenRanking: Rule(CHAIRS, core.open_ranking),
-    cmd.CastVote: Rule(DELEGATES, core.vote),
+    cmd.Vote: Rule(DELEGATES, core.cast),
     cmd.CloseBallot: Rule(CHAIRS, core.close_ballot),
     cmd.AddPerson: Rule(CHAIRS, core.add_person),
     cmd.RevokeLink: Rule(CHAIRS, core.revoke_link),
@@ -55,6 +56,7 @@ TABLE: dict[type[Command], Rule] = {
     cmd.LeaveBooth: Rule(INTERPRETERS, core.leave_booth),
     cmd.SetBooth: Rule(CHAIRS, core.set_booth),
     cmd.Tick: Rule(SHELL, core.tick),
+    cmd.CastVote: Rule(SHELL, core.vote),  # what core.cast decides a vote as
     cmd.CastSecretVote: Rule(SHELL, core.secret_vote),
     cmd.Dropped: Rule(SHELL, core.dropped),
 }

@@ -1,4 +1,5 @@
-"""REST and WebSocket routes for assemblies (all listed in docs/protocol.md)."""
+"""Assembly routes: the routes every stream has (mayday/routes.py) from the assembly's ``API``,
+plus an assembly's own: previewing a definition and the minutes (all listed in docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.websockets import WebSocket
 
 from assembly.core import MAX_TEXT, weight_classes_at_risk
@@ -16,24 +17,16 @@ from assembly.definition import MAX_TEXT as MAX_NAME
 from assembly.media.signalling import MAX_CHAT, MediaEndpoint
 from assembly.minutes import minutes_json, minutes_language, minutes_markdown
 from assembly.protocol import CHAIR, INTERPRETER, parse
-from assembly.service import AssemblyService, scope_of
+from assembly.service import AssemblyService
 from assembly.state import AssemblyState
-from mayday.access import base_url, check_current, is_revoked, links_state, require_admin, verify
+from mayday.access import base_url, require_admin
 from mayday.clock import iso
 from mayday.errors import ApiError, bad_request, unauthorized
-from mayday.http import MAX_BODY, bearer, events_after, limit_writes, parse_definition, read_body, read_json
+from mayday.http import MAX_BODY, limit_writes, parse_definition, read_body
 from mayday.links import Grant
-from mayday.ws import Session, serve_stream
+from mayday.routes import Readable, StreamApi
 
 PAGES = {"chair": "chair", "delegate": "delegate", "interpreter": "interpreter", "viewer": "watch"}
-
-
-def _service(request: Request | WebSocket) -> AssemblyService:
-    return request.app.state.assemblies
-
-
-def _grant(request: Request | WebSocket, token: str | None, assembly_id: str, state: AssemblyState) -> Grant | None:
-    return verify(request, token, scope_of(assembly_id), lambda pid: state.link_versions.get(pid, 0))
 
 
 def _may_read(state: AssemblyState, grant: Grant | None) -> None:
@@ -42,8 +35,8 @@ def _may_read(state: AssemblyState, grant: Grant | None) -> None:
         raise unauthorized("watching this assembly needs a link")
 
 
-def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dict[str, Any]:
-    base = f"{base_url(request)}/assembly/{assembly_id}"
+def links_json(root: str, assembly_id: str, links: dict[str, Any]) -> dict[str, Any]:
+    base = f"{root}/assembly/{assembly_id}"
 
     def url(page: str, token: str) -> str:
         return f"{base}/{page}#t={token}"
@@ -54,25 +47,9 @@ def links_json(request: Request, assembly_id: str, links: dict[str, Any]) -> dic
         "chairs": {pid: url("chair", t) for pid, t in links["chairs"].items()},
         "delegates": {pid: url("delegate", t) for pid, t in links["delegates"].items()},
         "interpreters": {pid: url("interpreter", t) for pid, t in links["interpreters"].items()},
-        "minutes": f"{base_url(request)}/api/assemblies/{assembly_id}/minutes.md",
+        "minutes": f"{root}/api/assemblies/{assembly_id}/minutes.md",
         "names": links["names"],
     }
-
-
-async def create_assembly(request: Request) -> Response:
-    await limit_writes(request)
-    require_admin(request)
-    body = await read_body(request, MAX_BODY)
-    definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
-    service = _service(request)
-    assembly_id = await service.create_assembly(definition)
-    agg = await service.get(assembly_id)
-    body = {
-        "id": assembly_id,
-        "title": definition.title,
-        **links_json(request, assembly_id, service.links_for(assembly_id, agg.state)),
-    }
-    return JSONResponse(body, status_code=201)
 
 
 def preview_json(definition: AssemblyDef) -> dict[str, Any]:
@@ -110,26 +87,6 @@ async def preview_assembly(request: Request) -> Response:
     body = await read_body(request, MAX_BODY)
     definition = await request.app.state.worker.run(parse_definition, body, load_assembly)
     return JSONResponse(preview_json(definition))
-
-
-async def list_assemblies(request: Request) -> Response:
-    require_admin(request)
-    service = _service(request)
-    out = []
-    for assembly_id in service.ids():
-        state = service.current(assembly_id)
-        if state is not None and state.definition is not None:
-            out.append({"id": assembly_id, "title": state.definition.title})
-    return JSONResponse({"assemblies": out})
-
-
-async def _readable(request: Request) -> tuple[AssemblyService, str, AssemblyState, int, Grant | None]:
-    service = _service(request)
-    assembly_id = request.path_params["assembly_id"]
-    agg = await service.get(assembly_id)
-    grant = _grant(request, bearer(request), assembly_id, agg.state)
-    _may_read(agg.state, grant)
-    return service, assembly_id, agg.state, agg.offset, grant
 
 
 def snapshot(state: AssemblyState, offset: int) -> dict[str, Any]:
@@ -176,48 +133,11 @@ def snapshot(state: AssemblyState, offset: int) -> dict[str, Any]:
     }
 
 
-async def get_assembly(request: Request) -> Response:
-    service, _, state, offset, _ = await _readable(request)
-    return JSONResponse(snapshot(state, offset) | {"now": iso(service.clock.now())})
-
-
-async def get_events(request: Request) -> Response:
-    service, assembly_id, _, _, _ = await _readable(request)
-    return await events_after(request, service.log, service.stream_of(assembly_id))
-
-
-async def get_links(request: Request) -> Response:
-    """Every link of the assembly: for its chairs, and for the server's admin."""
-    service, assembly_id = _service(request), request.path_params["assembly_id"]
-    state = await links_state(
-        request, lambda: service.get(assembly_id), lambda: _readable(request), CHAIR, "a chair's link"
-    )
-    return JSONResponse(links_json(request, assembly_id, service.links_for(assembly_id, state)))
-
-
-async def post_command(request: Request) -> Response:
-    await limit_writes(request)
-    service = _service(request)
-    assembly_id = request.path_params["assembly_id"]
-    agg = await service.get(assembly_id)
-    grant = _grant(request, bearer(request), assembly_id, agg.state)
-    raw = await read_json(request)
-    offset = await service.run(assembly_id, parse(grant, raw))
-    body: dict[str, Any] = {"offset": offset}
-    if raw.get("type") in ("add_person", "revoke_link"):
-        agg = await service.get(assembly_id)
-        pid = raw.get("id") or raw.get("person")
-        person = agg.state.person(pid)
-        if person is not None:
-            token = service.link(assembly_id, agg.state, person.role, pid)
-            body["link"] = f"{base_url(request)}/assembly/{assembly_id}/{PAGES[person.role]}#t={token}"
-    return JSONResponse(body)
-
-
 async def minutes(request: Request) -> Response:
     """The record: ``.json`` (language-neutral) or ``.md?lang=xx`` in any served language
     (default: the assembly's first language if served, else English)."""
-    _, assembly_id, state, _, _ = await _readable(request)
+    r = await API.readable(request)
+    assembly_id, state = r.id, r.state
     fmt = request.path_params["fmt"]
     if fmt == "json":
         return JSONResponse(minutes_json(state))
@@ -237,65 +157,53 @@ async def minutes(request: Request) -> Response:
     )
 
 
-async def assembly_socket(websocket: WebSocket) -> None:
-    service = _service(websocket)
-    assembly_id = websocket.path_params["assembly_id"]
+def _new_link(request: Request, r: Readable[AssemblyState], raw: Any) -> dict[str, Any]:
+    """A person added or a link revoked: the person's (new) link comes back in the reply."""
+    if raw.get("type") not in ("add_person", "revoke_link"):
+        return {}
+    pid = raw.get("id") or raw.get("person")
+    person = r.state.person(pid)
+    if person is None:
+        return {}
+    token = r.service.link(r.id, r.state, person.role, pid)  # type: ignore[attr-defined]
+    return {"link": f"{base_url(request)}/assembly/{r.id}/{PAGES[person.role]}#t={token}"}
 
-    presence = websocket.app.state.assembly_presence
-    counted: list[str] = []
 
-    async def authenticate(token: str | None) -> Grant | None:
-        agg = await service.get(assembly_id)
-        grant = _grant(websocket, token, assembly_id, agg.state)
-        _may_read(agg.state, grant)
-        if grant is not None and grant.subject is not None:
-            presence.opened(assembly_id, grant.subject)
-            counted.append(grant.subject)
-        return grant
+async def _create(service: AssemblyService, definition: AssemblyDef) -> str:
+    return await service.create_assembly(definition)
 
-    def check(session: Session) -> None:
-        state = service.current(assembly_id)
-        if session.grant is not None and state is not None:
-            check_current(session.grant, lambda pid: state.link_versions.get(pid, 0))
 
-    def revoked(session: Session) -> bool:
-        state = service.current(assembly_id)
-        return state is not None and is_revoked(session.grant, lambda pid: state.link_versions.get(pid, 0))
+def _load(body: bytes) -> AssemblyDef:
+    return parse_definition(body, load_assembly)
 
-    async def handle(session: Session, raw: Any) -> int:
-        await service.get(assembly_id)
-        check(session)
-        return await service.run(assembly_id, parse(session.grant, raw))
 
-    now = lambda: iso(service.clock.now())  # noqa: E731
-    media = MediaEndpoint(websocket.app.state.media, assembly_id, lambda: service.current(assembly_id), now, check)
+def _media(websocket: WebSocket, assembly_id: str, service: AssemblyService, now: Any, check: Any) -> MediaEndpoint:
+    return MediaEndpoint(websocket.app.state.media, assembly_id, lambda: service.current(assembly_id), now, check)
 
-    try:
-        await serve_stream(
-            websocket,
-            stream=service.stream_of(assembly_id),
-            log=service.log,
-            hub=service.hub,
-            authenticate=authenticate,
-            handle=handle,
-            now=now,
-            revoked=revoked,
-            extension=media,
-            limits={"text": MAX_TEXT, "name": MAX_NAME, "place": MAX_PLACE, "chat": MAX_CHAT},
-        )
-    finally:
-        for person in counted:
-            presence.closed(assembly_id, person)
 
+API: StreamApi[AssemblyState, AssemblyDef] = StreamApi(
+    kind="assembly",
+    plural="assemblies",
+    service="assemblies",
+    title_key="title",
+    title=lambda state: state.definition.title if state.definition is not None else None,
+    load=_load,
+    create=_create,
+    versions=lambda state: lambda pid: state.link_versions.get(pid, 0),
+    may_read=_may_read,
+    links_json=links_json,
+    organiser=CHAIR,
+    organiser_link="a chair's link",
+    parse_command=parse,
+    snapshot=snapshot,
+    limits={"text": MAX_TEXT, "name": MAX_NAME, "place": MAX_PLACE, "chat": MAX_CHAT},
+    command_reply=_new_link,
+    presence=lambda conn: conn.app.state.assembly_presence,
+    extension=_media,
+)
 
 routes = [
-    Route("/api/assemblies", create_assembly, methods=["POST"]),
-    Route("/api/assemblies", list_assemblies, methods=["GET"]),
+    *API.routes(),
     Route("/api/assemblies/preview", preview_assembly, methods=["POST"]),
-    Route("/api/assemblies/{assembly_id}", get_assembly, methods=["GET"]),
-    Route("/api/assemblies/{assembly_id}/events", get_events, methods=["GET"]),
-    Route("/api/assemblies/{assembly_id}/links", get_links, methods=["GET"]),
-    Route("/api/assemblies/{assembly_id}/commands", post_command, methods=["POST"]),
-    Route("/api/assemblies/{assembly_id}/minutes.{fmt:str}", minutes, methods=["GET"]),
-    WebSocketRoute("/ws/assembly/{assembly_id}", assembly_socket),
+    Route("/api/assemblies/{stream_id}/minutes.{fmt:str}", minutes, methods=["GET"]),
 ]

@@ -1,4 +1,5 @@
-"""Secret ballots: what goes to the log's secret store instead of the log.
+"""Secret ballots: what goes to the stream's side store instead of the log (pure: the core's
+handlers return these writes with their events, and the shell commits both together).
 
 A vote becomes integer counter increments (thousandths of a vote) and one receipt: a hash of the
 ballot, a nonce only the voter's browser holds, the choice and the weight. To replace their vote a
@@ -16,14 +17,26 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assembly.core import CHOICES, choice_counter, counter_prefix, pair_counter
-from mayday.log import SecretWrite
+from assembly.tally import CHOICES
+from mayday.events import SideWrite
 
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
+# The counters' names: the one place they are made (the votes move them, the close reads them).
+
 
 def prefix(ballot: int) -> str:
-    return counter_prefix(ballot)
+    return f"b{ballot}:"
+
+
+def choice_counter(ballot: int, choice: str) -> str:
+    """A motion's counter: the weight (in thousandths) that chose ``choice``."""
+    return f"{prefix(ballot)}{choice}"
+
+
+def pair_counter(ballot: int, above: str, below: str) -> str:
+    """A ranking's counter: the weight that ranked ``above`` over ``below``."""
+    return f"{prefix(ballot)}{above}>{below}"
 
 
 def receipt(ballot: int, nonce: str, choice: Any, weight_milli: int) -> str:
@@ -39,11 +52,16 @@ def counters(ballot: int, kind: str, candidates: Sequence[str]) -> tuple[str, ..
     return tuple(sorted(pair_counter(ballot, x, y) for x in candidates for y in candidates if x != y))
 
 
-def open_write(ballot: int, kind: str, candidates: Sequence[str]) -> SecretWrite:
+def open_write(ballot: int, kind: str, candidates: Sequence[str]) -> SideWrite:
     """What a secret ballot's opening writes with its ``ballot_opened``: all its counters, at 0,
     created at once in sorted order. No vote then creates one, so where a counter sits in the
     store, and when it came to be, says nothing about who chose it first."""
-    return SecretWrite(init=counters(ballot, kind, candidates))
+    return SideWrite(init=counters(ballot, kind, candidates))
+
+
+def close_write(ballot: int) -> SideWrite:
+    """What the close writes with its totals: the counters and receipts are no longer needed."""
+    return SideWrite(clear_prefix=prefix(ballot))
 
 
 def increments(ballot: int, kind: str, candidates: tuple[str, ...], choice: Any, sign: int, w: int) -> dict[str, int]:
@@ -66,7 +84,7 @@ def vote_write(
     choice: Any,
     nonce: str,
     previous: tuple[Any, str] | None,
-) -> SecretWrite:
+) -> SideWrite:
     moves = increments(ballot, kind, candidates, choice, +1, weight_milli)
     remove: tuple[str, ...] = ()
     if previous is not None:
@@ -74,8 +92,8 @@ def vote_write(
         for key, by in increments(ballot, kind, candidates, old_choice, -1, weight_milli).items():
             moves[key] = moves.get(key, 0) + by
         remove = (receipt(ballot, old_nonce, old_choice, weight_milli),)
-    return SecretWrite(
+    return SideWrite(
         increments={k: v for k, v in moves.items() if v},
-        add_receipts=(receipt(ballot, nonce, choice, weight_milli),),
-        remove_receipts=remove,
+        add_tokens=(receipt(ballot, nonce, choice, weight_milli),),
+        remove_tokens=remove,
     )

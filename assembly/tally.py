@@ -14,7 +14,14 @@ from typing import Any
 
 Number = int | float | Decimal | Fraction
 MAJORITIES = ("simple", "two_thirds")
+CHOICES = ("yes", "no", "abstain")  # a motion's choices
+MILLI = 1000  # secret tallies are integers in thousandths of a vote
 OUTCOMES = ("adopted", "rejected", "no_quorum")
+
+
+def milli(weight: Decimal) -> int:
+    """A delegate's weight in a secret ballot's counters: thousandths of a vote."""
+    return int(weight * MILLI)
 
 
 def exact(value: Any, what: str = "weight") -> Fraction:

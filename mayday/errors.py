@@ -39,8 +39,9 @@ class DomainError(Exception):
 
 
 def refused(e: DomainError) -> ApiError:
-    """How the state's refusal reaches a client: 404 for a missing stream, else 409."""
-    return ApiError(e.code, e.message, 404 if e.code == "not_found" else 409)
+    """How the state's refusal reaches a client: 404 for a missing stream, 400 for a command
+    that is malformed for this state (a secret ballot's vote without a nonce), else 409."""
+    return ApiError(e.code, e.message, {"not_found": 404, "bad_command": 400}.get(e.code, 409))
 
 
 def bad_request(code: str, message: str) -> ApiError:

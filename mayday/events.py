@@ -9,11 +9,14 @@ fields are ignored, so an older server replays a newer log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import msgspec
+
+from mayday.errors import DomainError
 
 
 class Event(msgspec.Struct, frozen=True, dict=True):
@@ -40,3 +43,49 @@ class Registry:
         """The typed event for stored (type, data); None for a type this server does not know."""
         cls = self.by_type.get(type_)
         return None if cls is None else cls.from_data(data)
+
+
+@dataclass(frozen=True, slots=True)
+class SideWrite:
+    """Writes to a stream's side store that commit with the events a decision appends, or not at all.
+
+    The side store holds what must not be in the log (a secret ballot's choices): integer
+    counters (no rows, no timestamps, no writer) and an unordered set of opaque tokens that must
+    be held to be removed. ``init`` names counters to create at 0, in sorted key order whatever
+    order they are given in, before any increment; one that exists is left as it is. Backends
+    store every counter at a size that does not depend on its value, so no write ever creates,
+    moves or resizes one: the store's layout keeps no trace of which counter moved first.
+    """
+
+    increments: dict[str, int] = field(default_factory=dict)
+    add_tokens: tuple[str, ...] = ()
+    remove_tokens: tuple[str, ...] = ()  # each must be held, else the whole append is refused
+    clear_prefix: str | None = None  # drop counters and tokens under this prefix
+    init: tuple[str, ...] = ()  # counters to create at 0, in sorted order
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision that writes beside the log as well: its events, the side write that commits
+    with them, and the refusal to give if a token it removes is not held (a receipt that is
+    not the voter's). A handler that only appends events returns a plain list instead."""
+
+    events: Sequence[Any]
+    side: SideWrite | None = None
+    token_missing: DomainError | None = None
+
+
+@runtime_checkable
+class ReadsSide(Protocol):
+    """A command decided on data from the side store as well as the state (a secret ballot's
+    close needs its totals). The shell reads the counters under ``side_prefix()`` at the very
+    offset the state is at, and decides ``with_side(counters)``."""
+
+    def side_prefix(self) -> str | None: ...
+
+    def with_side(self, counters: dict[str, int]) -> Any: ...
+
+
+def unpack(decided: Sequence[Any] | Decided) -> Decided:
+    """Any handler's result as a ``Decided``."""
+    return decided if isinstance(decided, Decided) else Decided(list(decided))

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mayday.aggregate import Aggregate
 from mayday.clock import Clock
 from mayday.errors import DomainError, not_found, refused
+from mayday.events import Decided, ReadsSide
 from mayday.hub import Hub
 from mayday.links import Links
 from mayday.log import EventLog, NewEvent, Record
@@ -50,7 +51,7 @@ class Domain(Generic[S]):
     kind: str  # "relay" -> streams "relay:<id>", index "relays"
     initial: Callable[[], S]
     evolve: Callable[[S, str, dict[str, Any]], S]
-    decide: Callable[[S, Any, dt.datetime], Sequence[Any]]
+    decide: Callable[[S, Any, dt.datetime], Sequence[Any] | Decided]  # events, or events and a side write
     next_deadline: Callable[[S], dt.datetime | None] = lambda state: None
     tick: Any = None  # the command the timer sends (None: the domain has no deadlines)
 
@@ -76,7 +77,7 @@ class StreamService(Generic[S]):
     def evolve(self, state: S, type_: str, data: dict[str, Any]) -> S:
         return self.domain.evolve(state, type_, data)
 
-    def decide(self, state: S, command: Any, now: dt.datetime) -> Sequence[NewEvent]:
+    def decide(self, state: S, command: Any, now: dt.datetime) -> Sequence[Any] | Decided:
         return self.domain.decide(state, command, now)
 
     def next_deadline(self, state: S) -> dt.datetime | None:
@@ -285,17 +286,31 @@ class StreamService(Generic[S]):
         await self._open(stream_id)
         return stream_id
 
-    async def execute(self, stream_id: str, command: Any, **append: Any) -> int:
-        return await self._execute(await self.get(stream_id), stream_id, command, **append)
+    async def execute(self, stream_id: str, command: Any) -> int:
+        """The one path every command takes (a client's, the timer's, the shell's own): decided
+        by the domain against the current state, appended with group commit. Returns the offset."""
+        return await self._execute(await self.get(stream_id), stream_id, command)
 
-    async def _execute(self, agg: Aggregate[S], stream_id: str, command: Any, **append: Any) -> int:
+    async def _execute(self, agg: Aggregate[S], stream_id: str, command: Any) -> int:
         now = self.clock.now()
+        prefix = command.side_prefix() if isinstance(command, ReadsSide) else None
         try:
-            offset, _ = await agg.execute(lambda state: self.decide(state, command, now), **append)
+            if prefix is None:
+                offset, records = await agg.execute(lambda state: self.decide(state, command, now))
+            else:
+                offset, records = await agg.execute(
+                    lambda state, counters: self.decide(state, command.with_side(counters), now), reads=prefix
+                )
         except DomainError as e:
             raise refused(e) from None
         self._arm(stream_id)
+        if records:
+            await self.executed(stream_id, records)
         return offset
+
+    async def executed(self, stream_id: str, records: list[Record]) -> None:
+        """Called with what a command this process executed appended, before the caller hears of
+        it: a kind of stream may finish work outside the log here (none by default)."""
 
     async def tick(self, stream_id: str) -> None:
         """What the timer sends; also safe to call at any time (nothing due: nothing happens)."""

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mayday.events import SideWrite
+
 
 class Conflict(Exception):
     """The stream moved past the writer's expected offset; reload and decide again."""
@@ -55,44 +57,25 @@ def storable(data: dict[str, Any]) -> None:
     encode_data(data).encode("utf-8")
 
 
-class ReceiptMissing(Exception):
-    """A secret write named a receipt the store does not hold; nothing was appended or written."""
-
-
-@dataclass(frozen=True, slots=True)
-class SecretWrite:
-    """Writes to a stream's secret store that commit with the appended events, or not at all.
-
-    A secret ballot's log says only "X has voted"; the choice goes here, into integer counters
-    (no rows, no timestamps, no voter) and an unordered set of opaque receipts that let a voter,
-    and only the holder of the receipt's nonce, replace their own vote.
-
-    ``init`` names counters to create at 0 (the ballot's opening creates them all), in sorted key
-    order whatever order they are given in, before any increment; one that exists is left as it
-    is. Backends store every counter at a size that does not depend on its value, so no vote ever
-    creates, moves or resizes one: the store's layout keeps no trace of which choice came first.
-    """
-
-    increments: dict[str, int] = field(default_factory=dict)
-    add_receipts: tuple[str, ...] = ()
-    remove_receipts: tuple[str, ...] = ()  # each must be held, else ReceiptMissing
-    clear_prefix: str | None = None  # drop counters and receipts under this prefix (ballot closed)
-    init: tuple[str, ...] = ()  # counters to create at 0, in sorted order (ballot opened)
+class TokenMissing(Exception):
+    """A side write removes a token the store does not hold; nothing was appended or written."""
 
 
 class EventLog(Protocol):
     async def append(
-        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], side: SideWrite | None = None
     ) -> int:
-        """Append all events atomically after ``expected_offset``; return the new last offset.
+        """Append all events atomically after ``expected_offset``, with ``side`` written to the
+        stream's side store in the same transaction; return the new last offset.
 
         Raises Conflict when the stream's last offset is not ``expected_offset``, and
-        ReceiptMissing when ``secret`` removes a receipt that is not held; either way nothing changes.
+        TokenMissing when ``side`` removes a token that is not held; either way nothing changes.
         """
         ...
 
-    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
-        """The stream's last offset and the counters under ``prefix``, read at one instant."""
+    async def read_side(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        """The stream's last offset and its side store's counters under ``prefix``, read at one
+        instant (a decision that needs both is made only when they describe the same moment)."""
         ...
 
     async def read(self, stream: str, after: int = 0) -> list[Record]:

@@ -77,7 +77,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, NoScriptError, RedisError, ResponseError
 
-from mayday.log.base import Conflict, NewEvent, ReceiptMissing, Record, SecretWrite, encode_data
+from mayday.log.base import Conflict, NewEvent, Record, SideWrite, TokenMissing, encode_data
 
 logger = logging.getLogger(__name__)
 
@@ -353,19 +353,19 @@ class RedisLog:
     # writing ---------------------------------------------------------------------------------
 
     async def append(
-        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], side: SideWrite | None = None
     ) -> int:
         if not events:
             raise ValueError("append needs at least one event")
         packed = ""
-        if secret is not None:
+        if side is not None:
             packed = json.dumps(
                 {
-                    "incr": {k: int(v) for k, v in secret.increments.items()},
-                    "init": sorted(secret.init),
-                    "add": list(secret.add_receipts),
-                    "remove": list(secret.remove_receipts),
-                    "clear": secret.clear_prefix,
+                    "incr": {k: int(v) for k, v in side.increments.items()},
+                    "init": sorted(side.init),
+                    "add": list(side.add_tokens),
+                    "remove": list(side.remove_tokens),
+                    "clear": side.clear_prefix,
                 }
             )
         args: list[str | int] = [stream, expected_offset, packed]
@@ -376,7 +376,7 @@ class RedisLog:
         if status == 0:
             raise Conflict(stream, expected_offset, int(value))
         if status == 2:
-            raise ReceiptMissing(str(value))
+            raise TokenMissing(str(value))
         return int(value)
 
     async def _append_once(self, keys: list[str], args: list[str | int]) -> Any:
@@ -426,7 +426,7 @@ class RedisLog:
 
     # reading ---------------------------------------------------------------------------------
 
-    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+    async def read_side(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xrevrange(_key(stream), "+", "-", count=1)
             pipe.hgetall(_tally_key(stream))

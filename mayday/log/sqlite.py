@@ -15,7 +15,7 @@ current counters and the events, nothing that pairs the two.
 Nor does the file's layout keep the order of the votes. SQLite places a new cell's content in its
 page in insertion order, and rewrites a cell elsewhere when its size changes, so counters created
 by the votes that first chose them would show the first voter's choice. Instead a ballot's
-opening creates all its counters, in sorted key order (``SecretWrite.init``), and each is stored
+opening creates all its counters, in sorted key order (``SideWrite.init``), and each is stored
 as ``TALLY_BIAS + value``: an integer beyond +-2**47 always takes 8 bytes (record serial type 6),
 so every counter cell has one size whatever its value, and an update overwrites it where it is.
 """
@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from mayday.log.base import Conflict, NewEvent, ReceiptMissing, Record, SecretWrite, encode_data
+from mayday.log.base import Conflict, NewEvent, Record, SideWrite, TokenMissing, encode_data
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class SqliteLog:
         row = self._conn.execute("SELECT MAX(offset) FROM events WHERE stream = ?", (stream,)).fetchone()
         return row[0] or 0
 
-    def _append(self, stream: str, expected: int, rows: list[tuple[str, str]], secret: SecretWrite | None) -> int:
+    def _append(self, stream: str, expected: int, rows: list[tuple[str, str]], side: SideWrite | None) -> int:
         assert self._conn is not None
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
@@ -157,13 +157,13 @@ class SqliteLog:
                 "INSERT INTO events (stream, offset, type, data) VALUES (?, ?, ?, ?)",
                 [(stream, expected + i + 1, t, d) for i, (t, d) in enumerate(rows)],
             )
-            if secret is not None:
-                self._secret_write(stream, secret)
+            if side is not None:
+                self._side_write(stream, side)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        if secret is not None and self.path != ":memory:":
+        if side is not None and self.path != ":memory:":
             # The WAL now holds this vote whole: its "has voted" page next to the counters it
             # moved. Empty it now rather than at close, so a copy of the disk taken while the
             # ballot is open pairs no earlier vote with its choice. Best effort (a reader in
@@ -175,21 +175,21 @@ class SqliteLog:
                 logger.warning("sqlite: could not empty the WAL after a secret write: %s", e)
         return expected + len(rows)
 
-    def _secret_write(self, stream: str, secret: SecretWrite) -> None:
+    def _side_write(self, stream: str, side: SideWrite) -> None:
         assert self._conn is not None
         conn = self._conn
-        for receipt in secret.remove_receipts:
+        for receipt in side.remove_tokens:
             cur = conn.execute("DELETE FROM receipts WHERE stream = ? AND receipt = ?", (stream, receipt))
             if cur.rowcount != 1:
-                raise ReceiptMissing(receipt)
+                raise TokenMissing(receipt)
         conn.executemany(
-            "INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in secret.add_receipts]
+            "INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in side.add_tokens]
         )
         # Created at the opening, all at once and in key order, so their cells lie in an order
         # that says nothing about the votes; a vote then only overwrites 8 bytes in place.
         conn.executemany(
             "INSERT INTO tallies (stream, key, value) VALUES (?, ?, ?) ON CONFLICT (stream, key) DO NOTHING",
-            [(stream, k, TALLY_BIAS) for k in sorted(secret.init)],
+            [(stream, k, TALLY_BIAS) for k in sorted(side.init)],
         )
         conn.executemany(
             "INSERT INTO tallies (stream, key, value) VALUES (:stream, :key, :bias + :by) "
@@ -197,18 +197,18 @@ class SqliteLog:
             "(CASE WHEN value >= :unbiased THEN value ELSE value + :bias END) + :by",
             [
                 {"stream": stream, "key": k, "by": v, "bias": TALLY_BIAS, "unbiased": TALLY_UNBIASED_BELOW}
-                for k, v in secret.increments.items()
+                for k, v in side.increments.items()
             ],
         )
-        if secret.clear_prefix is not None:
-            n = len(secret.clear_prefix)
+        if side.clear_prefix is not None:
+            n = len(side.clear_prefix)
             for table, column in (("tallies", "key"), ("receipts", "receipt")):
                 conn.execute(
                     f"DELETE FROM {table} WHERE stream = ? AND substr({column}, 1, ?) = ?",
-                    (stream, n, secret.clear_prefix),
+                    (stream, n, side.clear_prefix),
                 )
 
-    def _read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+    def _read_side(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
         assert self._conn is not None
         cur = self._conn.execute(
             "SELECT key, value FROM tallies WHERE stream = ? AND substr(key, 1, ?) = ?",
@@ -217,16 +217,16 @@ class SqliteLog:
         counters = {k: v - TALLY_BIAS if v >= TALLY_UNBIASED_BELOW else v for k, v in cur}
         return self._last(stream), counters
 
-    async def read_secret(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
-        return await self._run(self._read_secret, stream, prefix)
+    async def read_side(self, stream: str, prefix: str) -> tuple[int, dict[str, int]]:
+        return await self._run(self._read_side, stream, prefix)
 
     async def append(
-        self, stream: str, expected_offset: int, events: Sequence[NewEvent], secret: SecretWrite | None = None
+        self, stream: str, expected_offset: int, events: Sequence[NewEvent], side: SideWrite | None = None
     ) -> int:
         if not events:
             raise ValueError("append needs at least one event")
         rows = [(e.type, encode_data(e.data)) for e in events]
-        offset = await self._run(self._append, stream, expected_offset, rows, secret)
+        offset = await self._run(self._append, stream, expected_offset, rows, side)
         wake = self._wakeups.pop(stream, None)
         if wake is not None:
             wake.set()

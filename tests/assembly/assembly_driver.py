@@ -9,6 +9,7 @@ import datetime as dt
 from assembly import core
 from assembly.definition import parse_assembly
 from assembly.state import evolve
+from mayday.events import unpack
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -40,7 +41,9 @@ class Driver:
         self(core.CreateAssembly("a1", parse_assembly(definition or DEFINITION)))
 
     def __call__(self, command) -> list:
-        events = core.decide(self.state, command, self.now)
+        decided = unpack(core.decide(self.state, command, self.now))
+        events = list(decided.events)
+        self.side = decided.side  # the last decision's side write (a secret ballot's)
         for e in events:
             self.state = evolve(self.state, e.type, e.data)
             self.log.append((e.type, e.data))

@@ -8,9 +8,8 @@ import json
 
 import httpx
 import pytest
-from app_server import recv_events, running_app, ws_hello
 from assembly_driver import DEFINITION
-from helpers import token_of
+from helpers import recv_events, token_of, ws_hello
 
 from assembly.protocol import ALLOWED, COMMAND_TYPES
 from mayday.app import Settings
@@ -62,11 +61,10 @@ def by_role(made: dict) -> dict[str, str | None]:
 
 
 @pytest.fixture
-async def server(tmp_path):
+async def server(make_app, tmp_path):
     clock = ManualClock(T0)
     settings = Settings(data_dir=str(tmp_path), secret="s3cret", clock=clock, timers=False, rest_rate=(1000, 1000))
-    async with running_app(settings) as running:
-        yield running
+    return await make_app(settings)
 
 
 async def create(server, definition=None) -> dict:
@@ -232,7 +230,7 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     # Rosa changes her vote with her receipt.
     r = await vote(server, aid, tok["rosa"], 1, "abstain", NONCES["rosa2"], {"choice": "yes", "nonce": NONCES["rosa"]})
     assert r.status_code == 200
-    _, counters = await server.app.state.log.read_secret(f"assembly:{aid}", "b1:")
+    _, counters = await server.app.state.log.read_side(f"assembly:{aid}", "b1:")
     assert counters == {"b1:yes": 1500, "b1:no": 2000, "b1:abstain": 1000}
     r = await command(server, aid, chair, {"type": "close_ballot", "ballot": 1})
     assert r.status_code == 200
@@ -243,7 +241,7 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
     for rec in records:
         if rec.type == "ballot_voted":
             assert set(rec.data) == {"ballot", "voter"}
-    assert (await server.app.state.log.read_secret(f"assembly:{aid}", "b1:"))[1] == {}  # cleared at close
+    assert (await server.app.state.log.read_side(f"assembly:{aid}", "b1:"))[1] == {}  # cleared at close
     async with httpx.AsyncClient(base_url=server.base) as http:
         md = (await http.get(f"/api/assemblies/{aid}/minutes.md")).text
         js = (await http.get(f"/api/assemblies/{aid}/minutes.json")).json()
@@ -254,31 +252,32 @@ async def test_a_secret_ballot_keeps_choices_out_of_the_log(server):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-async def test_a_restart_mid_ballot_loses_no_vote(tmp_path, request, backend):
+async def test_a_restart_mid_ballot_loses_no_vote(make_app, tmp_path, request, backend):
     clock = ManualClock(T0)
     where = (
         {"redis_url": request.getfixturevalue("redis_log_url")} if backend == "redis" else {"data_dir": str(tmp_path)}
     )
     settings = Settings(secret="s3cret", clock=clock, timers=False, **where)
-    async with running_app(settings) as server:
-        made = await create(server)
-        aid = made["id"]
-        tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
-        chair = by_role(made)["chair"]
-        await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
-        body = {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0, "accept_weight_risk": True}
-        assert (await command(server, aid, chair, body)).status_code == 200
-        await command(server, aid, chair, {"type": "propose_amendment", "demand": "d1", "language": "en", "text": "x"})
-        await vote(server, aid, tok["rosa"], 1, "yes", NONCES["rosa"])
-        await vote(server, aid, tok["ngozi"], 1, "yes", NONCES["ngozi"])
-    async with running_app(settings) as server:  # a new process on the same log
-        await vote(server, aid, tok["maria"], 1, "no", NONCES["maria"])
-        r = await vote(server, aid, tok["rosa"], 1, "no", NONCES["rosa2"], {"choice": "yes", "nonce": NONCES["rosa"]})
-        assert r.status_code == 200  # the receipt survived the restart
-        r = await command(server, aid, chair, {"type": "close_ballot", "ballot": 1})
-        assert r.status_code == 200
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            snap = (await http.get(f"/api/assemblies/{aid}")).json()
+    server = await make_app(settings)
+    made = await create(server)
+    aid = made["id"]
+    tok = {pid: token_of(url) for pid, url in made["delegates"].items()}
+    chair = by_role(made)["chair"]
+    await command(server, aid, tok["rosa"], {"type": "propose_demand", "language": "es", "text": "Salario"})
+    body = {"type": "open_ballot", "target": "d1", "secret": True, "quorum": 0, "accept_weight_risk": True}
+    assert (await command(server, aid, chair, body)).status_code == 200
+    await command(server, aid, chair, {"type": "propose_amendment", "demand": "d1", "language": "en", "text": "x"})
+    await vote(server, aid, tok["rosa"], 1, "yes", NONCES["rosa"])
+    await vote(server, aid, tok["ngozi"], 1, "yes", NONCES["ngozi"])
+    await server.stop()
+    server = await make_app(settings)  # a new process on the same log
+    await vote(server, aid, tok["maria"], 1, "no", NONCES["maria"])
+    r = await vote(server, aid, tok["rosa"], 1, "no", NONCES["rosa2"], {"choice": "yes", "nonce": NONCES["rosa"]})
+    assert r.status_code == 200  # the receipt survived the restart
+    r = await command(server, aid, chair, {"type": "close_ballot", "ballot": 1})
+    assert r.status_code == 200
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        snap = (await http.get(f"/api/assemblies/{aid}")).json()
     result = snap["ballots"]["1"]["result"]
     assert (result["yes"], result["no"], snap["ballots"]["1"]["voters"]) == (2, 2, 3)
 

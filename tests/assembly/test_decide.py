@@ -31,10 +31,11 @@ def test_the_roles_each_wire_command_is_allowed_to():
 
 def test_every_command_class_has_one_row_and_the_shells_own_commands_no_role():
     decided = {c.decides or c for c in commands.WIRE_CLASSES}
-    internal = {commands.Tick, commands.CastSecretVote, commands.Dropped}
+    # the shell's own commands, and the two forms core.cast decides a vote as
+    internal = {commands.Tick, commands.CastVote, commands.CastSecretVote, commands.Dropped}
     assert set(TABLE) == decided | internal
     assert all(TABLE[c].roles == SHELL for c in internal)
-    assert rule_of(commands.Vote) is TABLE[commands.CastVote]
+    assert rule_of(commands.Vote) is TABLE[commands.Vote]
     assert rule_of(commands.CloseList) is rule_of(commands.ReopenList) is TABLE[commands.SetListOpen]
 
 

@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 
 import httpx
-from app_server import recv_json, running_app, ws_hello
-from helpers import token_of
+from helpers import recv_json, token_of, ws_hello
 
 from assembly import core
 from assembly.commands import Dropped
@@ -18,13 +17,14 @@ from assembly.definition import load_assembly
 from assembly.state import evolve
 from mayday.app import Settings
 from mayday.clock import ManualClock
+from mayday.events import unpack
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 EXAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "assembly.yaml").read_text()
 
 
 def run(state, command, now=T0):
-    events = core.decide(state, command, now)
+    events = unpack(core.decide(state, command, now)).events
     for e in events:
         state = evolve(state, e.type, e.data)
     return state, events
@@ -66,32 +66,32 @@ def test_a_dropped_speaker_loses_the_floor_and_anyone_else_changes_nothing():
     assert run(state, Dropped("ngozi"))[1] == []  # not live anywhere: nothing to record
 
 
-async def test_a_closed_browser_frees_the_booth_after_the_grace(tmp_path):
+async def test_a_closed_browser_frees_the_booth_after_the_grace(make_app, tmp_path):
     settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False, drop_grace=0.3)
-    async with running_app(settings) as server:
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            r = await http.post("/api/assemblies", content=EXAMPLE, headers={"authorization": f"Bearer {server.admin}"})
-        made = r.json()
-        url = f"{server.ws_base}/ws/assembly/{made['id']}"
-        lucia, _ = await ws_hello(url, token_of(made["interpreters"]["lucia"]))
-        marta, _ = await ws_hello(url, token_of(made["interpreters"]["marta"]))
-        chair, _ = await ws_hello(url, token_of(made["chairs"]["ama"]))
-        await lucia.send(json.dumps({"type": "command", "id": 1, "command": {"type": "take_booth"}}))
-        while (await recv_json(lucia))["type"] != "ack":
-            pass
-        # A reconnect within the grace changes nothing.
-        await lucia.close()
-        lucia, _ = await ws_hello(url, token_of(made["interpreters"]["lucia"]))
-        await asyncio.sleep(0.6)
-        assert server.app.state.assemblies.current(made["id"]).booths["es"] == "lucia"
-        # Gone for good: after the grace, the connected partner has the booth and the chair is told.
-        await lucia.close()
-        seen = []
-        while not any(e.get("event") == "participant_dropped" for e in seen):
-            frame = await recv_json(chair, 5)
-            seen += [frame] if frame["type"] == "event" else frame.get("events", [])
-        dropped = next(e for e in seen if e.get("event") == "participant_dropped")
-        assert dropped["data"]["person"] == "lucia" and dropped["data"]["handed_to"] == "marta"
-        assert server.app.state.assemblies.current(made["id"]).booths["es"] == "marta"
-        for conn in (marta, chair):
-            await conn.close()
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.post("/api/assemblies", content=EXAMPLE, headers={"authorization": f"Bearer {server.admin}"})
+    made = r.json()
+    url = f"{server.ws_base}/ws/assembly/{made['id']}"
+    lucia, _ = await ws_hello(url, token_of(made["interpreters"]["lucia"]))
+    marta, _ = await ws_hello(url, token_of(made["interpreters"]["marta"]))
+    chair, _ = await ws_hello(url, token_of(made["chairs"]["ama"]))
+    await lucia.send(json.dumps({"type": "command", "id": 1, "command": {"type": "take_booth"}}))
+    while (await recv_json(lucia))["type"] != "ack":
+        pass
+    # A reconnect within the grace changes nothing.
+    await lucia.close()
+    lucia, _ = await ws_hello(url, token_of(made["interpreters"]["lucia"]))
+    await asyncio.sleep(0.6)
+    assert server.app.state.assemblies.current(made["id"]).booths["es"] == "lucia"
+    # Gone for good: after the grace, the connected partner has the booth and the chair is told.
+    await lucia.close()
+    seen = []
+    while not any(e.get("event") == "participant_dropped" for e in seen):
+        frame = await recv_json(chair, 5)
+        seen += [frame] if frame["type"] == "event" else frame.get("events", [])
+    dropped = next(e for e in seen if e.get("event") == "participant_dropped")
+    assert dropped["data"]["person"] == "lucia" and dropped["data"]["handed_to"] == "marta"
+    assert server.app.state.assemblies.current(made["id"]).booths["es"] == "marta"
+    for conn in (marta, chair):
+        await conn.close()

@@ -9,7 +9,8 @@ from assembly_driver import DEFINITION, Driver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assembly import core, secret
+from assembly import core
+from assembly.commands import Previous
 from assembly.definition import parse_assembly
 from mayday.errors import DomainError
 
@@ -82,8 +83,9 @@ votes = st.lists(st.tuples(st.sampled_from(DELEGATES), st.sampled_from(core.CHOI
 @settings(max_examples=200, deadline=None)
 @given(votes)
 def test_a_secret_ballot_never_puts_a_choice_beside_a_voter(cast):
-    """Drive the core and the secret writes together, as the service does; the log's events never
-    carry a choice with a voter, and the counters equal each voter's last choice times weight."""
+    """Drive secret votes through the core as the service does (each decision's events and its
+    side write); the log's events never carry a choice with a voter, and the counters equal each
+    voter's last choice times weight."""
     drive = Driver()
     definition = parse_assembly(DEFINITION)
     drive(core.ProposeDemand("rosa", "es", "x"))
@@ -94,14 +96,14 @@ def test_a_secret_ballot_never_puts_a_choice_beside_a_voter(cast):
     for n, (voter, choice) in enumerate(cast):
         nonce = f"nonce-{n:04d}-abcdefghijkl"
         previous = last.get(voter)
-        w = core.milli(definition.person(voter).weight)
-        write = secret.vote_write(1, "motion", (), w, choice, nonce, previous[::-1] if previous else None)
-        assert set(write.remove_receipts) <= receipts
-        events = drive(core.CastSecretVote(1, voter, change=previous is not None))
+        before = None if previous is None else Previous(choice=previous[1], nonce=previous[0])
+        events = drive(core.Vote(1, choice, nonce=nonce, previous=before, voter=voter))
+        write = drive.side
+        assert write is not None and set(write.remove_tokens) <= receipts
         assert not any("at" in e.data for e in events)  # nothing in a secret vote's write tells its time
         counters.update(write.increments)
-        receipts -= set(write.remove_receipts)
-        receipts |= set(write.add_receipts)
+        receipts -= set(write.remove_tokens)
+        receipts |= set(write.add_tokens)
         last[voter] = (nonce, choice)
     for type_, data in drive.log:
         if "voter" in data:

@@ -25,11 +25,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 import websockets
-from app_server import events_in, recv_json
+from helpers import events_in, recv_json, soon
 from redis.exceptions import RedisError
-from relay_defs import soon
 
-from mayday.log.base import Conflict, NewEvent, Record, SecretWrite
+from mayday.log.base import Conflict, NewEvent, Record, SideWrite
 from mayday.log.redis import BLOCK_MS, BUFFER, RedisLog
 from relay.service import stream_of
 
@@ -395,9 +394,9 @@ async def vote_and_close(log: RedisLog) -> None:
     """Per-vote counter writes, then the close that clears them (as a secret ballot does)."""
     offset = 0
     for n, choice in enumerate(["yes", "no", "yes", "abstain"]):
-        write = SecretWrite(increments={f"b1:{choice}": 1}, add_receipts=(f"b1:r:{n}",))
-        offset = await log.append("assembly:x", offset, [NewEvent("ballot_voted", {"n": n})], secret=write)
-    await log.append("assembly:x", offset, [NewEvent("ballot_closed")], secret=SecretWrite(clear_prefix="b1:"))
+        write = SideWrite(increments={f"b1:{choice}": 1}, add_tokens=(f"b1:r:{n}",))
+        offset = await log.append("assembly:x", offset, [NewEvent("ballot_voted", {"n": n})], side=write)
+    await log.append("assembly:x", offset, [NewEvent("ballot_closed")], side=SideWrite(clear_prefix="b1:"))
 
 
 def files_holding(directory: Any, needle: bytes) -> list[str]:

@@ -19,6 +19,7 @@ from assembly.media.mixer import CHUNK, Mixer
 from assembly.media.sources import AUDIO_LAG, AudioSource
 from assembly.media.tracks import AUDIO_QUEUE, VIDEO_QUEUE, PacketTrack
 from assembly.state import evolve
+from mayday.events import unpack
 
 T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
 DEFINITION = {
@@ -158,7 +159,7 @@ class Assembly:
         self(core.CreateAssembly("a1", parse_assembly(DEFINITION)))
 
     def __call__(self, command) -> None:
-        for e in core.decide(self.state, command, T0):
+        for e in unpack(core.decide(self.state, command, T0)).events:
             self.state = evolve(self.state, e.type, e.data)
 
 
