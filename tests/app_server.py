@@ -1,20 +1,21 @@
-"""Run the real app on a real loopback socket inside the test's event loop."""
+"""Going away: tests start the app with the ``make_app`` fixture (tests/conftest.py) and take the
+WebSocket helpers from helpers.py. Kept only while a test still imports it (tests/mayday/
+test_ratelimits.py, being written); new tests use the fixture."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import uvicorn
-import websockets
-from helpers import free_port
+from helpers import events_in, free_port, recv_events, recv_json, ws_hello
 from starlette.applications import Starlette
 
 from mayday.app import Settings, create_app, server_config
+
+__all__ = ["Running", "events_in", "recv_events", "recv_json", "running_app", "ws_hello"]
 
 
 @dataclass
@@ -46,33 +47,3 @@ async def running_app(settings: Settings) -> AsyncIterator[Running]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
-
-
-async def ws_hello(url: str, token: str | None = None, after: int = 0, **kw: Any) -> tuple[Any, dict]:
-    """Open a relay socket, say hello, return (connection, welcome frame)."""
-    conn = await websockets.connect(url, **kw)
-    await conn.send(json.dumps({"type": "hello", "token": token, "after": after}))
-    welcome = json.loads(await asyncio.wait_for(conn.recv(), 5))
-    return conn, welcome
-
-
-async def recv_json(conn: Any, timeout: float = 5) -> dict:
-    return json.loads(await asyncio.wait_for(conn.recv(), timeout))
-
-
-def events_in(frame: dict) -> list[dict]:
-    """The events a frame carries: one ``event``, or each of an ``events`` batch, as event frames."""
-    if frame["type"] == "event":
-        return [frame]
-    if frame["type"] == "events":
-        return [{"type": "event", **e} for e in frame["events"]]
-    return []
-
-
-async def recv_events(conn: Any, n: int, timeout: float = 5) -> list[dict]:
-    """The next ``n`` events, whether they come one to a frame or batched (other frames skipped)."""
-    out: list[dict] = []
-    while len(out) < n:
-        out += events_in(await recv_json(conn, timeout))
-    assert len(out) == n, f"wanted {n} events, a batch brought {len(out)}"
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -10,13 +11,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import redis
 from helpers import free_port
+
+if TYPE_CHECKING:
+    from mayday.app import Settings
 
 # --------------------------------------------------------------------------------------------
 # Redis: a private redis-server for the test session
@@ -107,7 +113,7 @@ def redis_log_url(redis_url: str) -> str:
 # ``make_redis()`` gives a ``RedisServer``; ``make_mayday(redis=URL)`` or ``make_mayday(data=DIR)`` a
 # ``MaydayProcess``. Both are real processes on free loopback ports; nothing here mocks Redis.
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 REDIS_READY_TIMEOUT = 15.0  # includes replaying the AOF after a restart
 MAYDAY_READY_TIMEOUT = 30.0
 
@@ -308,3 +314,63 @@ def make_mayday(tmp_path: Path) -> Iterator[Callable[..., MaydayProcess]]:
     yield make
     for proc in procs:
         proc.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# The app in the test's own event loop, on a real loopback socket
+# --------------------------------------------------------------------------------------------
+# ``make_app(Settings(...))`` serves ``create_app`` with uvicorn in the test's loop, so a test talks
+# to it over real HTTP and WebSocket connections and still reaches ``server.app.state`` (its log,
+# services, hub, clock). Use ``make_mayday`` instead when the test must kill a separate process.
+
+
+@dataclass(eq=False)
+class RunningApp:
+    """One app served on ``base`` / ``ws_base``; ``stop()`` shuts it down (its lifespan included)."""
+
+    app: Any  # starlette.applications.Starlette
+    base: str
+    ws_base: str
+    server: Any  # uvicorn.Server
+    task: asyncio.Task[None]
+
+    @property
+    def admin(self) -> str:
+        return self.app.state.admin_token
+
+    async def stop(self) -> None:
+        """Shut down and wait for it (at most 10 s); calling it again does no harm."""
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 10)
+
+
+@pytest.fixture
+async def make_app() -> AsyncIterator[Callable[[Settings], Awaitable[RunningApp]]]:
+    """``server = await make_app(Settings(...))``: the app, started (lifespan on) and listening on a
+    free loopback port. ``await server.stop()`` stops it inside the test (to check what stopping
+    leaves behind, or to start another on the same data); teardown stops any still running."""
+    import uvicorn
+
+    from mayday.app import create_app, server_config
+
+    running: list[RunningApp] = []
+
+    async def make(settings: Settings) -> RunningApp:
+        app = create_app(settings)
+        port = free_port()
+        config = server_config(app, "127.0.0.1", port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        for _ in range(500):
+            if server.started:
+                break
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        started = RunningApp(app, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", server, task)
+        running.append(started)
+        return started
+
+    yield make
+    for started in reversed(running):
+        await started.stop()

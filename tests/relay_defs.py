@@ -1,36 +1,8 @@
-"""Relay definitions for tests whose legs start a few seconds from a given instant."""
+"""Going away: ``soon`` lives in helpers.py now. Kept only while a test still imports it from here
+(tests/mayday/test_ratelimits.py, being written); new tests import it from helpers."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from helpers import soon
 
-import pytz
-
-
-def soon(
-    now: dt.datetime,
-    legs: list[tuple[str, str, float, float]],
-    grace: str = "10m",
-    backups: dict[str, str] | None = None,
-    board: str = "public",
-) -> dict[str, Any]:
-    """``legs``: (site id, zone, seconds from now to start, seconds long), written in local time."""
-    base = now.replace(microsecond=0) + dt.timedelta(seconds=1)
-    sites = []
-    for sid, zone, start_s, dur_s in legs:
-        local = (base + dt.timedelta(seconds=start_s)).astimezone(pytz.timezone(zone))
-        site: dict[str, Any] = {
-            "id": sid,
-            "name": f"Site {sid.upper()}",
-            "tz": zone,
-            "legs": {
-                "date": local.date().isoformat(),
-                "start": local.strftime("%H:%M:%S"),
-                "duration": f"{int(dur_s)}s",
-            },
-        }
-        if backups and sid in backups:
-            site["backup"] = backups[sid]
-        sites.append(site)
-    return {"name": "test relay", "checkin_grace": grace, "board": board, "sites": sites}
+__all__ = ["soon"]

@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytz
-from relay_defs import soon
+from helpers import soon
 
 from mayday.log import open_log
 from relay.service import stream_of

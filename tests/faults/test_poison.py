@@ -13,9 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from app_server import recv_json, running_app, ws_hello
-from helpers import token_of
-from relay_defs import soon
+from helpers import recv_json, soon, token_of, ws_hello
 
 from assembly.protocol import ALLOWED as ASSEMBLY_ALLOWED
 from mayday.aggregate import Aggregate
@@ -94,20 +92,20 @@ def assert_refused(r: httpx.Response, what: str) -> None:
 
 
 @pytest.fixture
-async def server(tmp_path):
+async def server(make_app, tmp_path):
     settings = Settings(
         data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False, rest_rate=(100_000, 100_000)
     )
-    async with running_app(settings) as running:
-        async with httpx.AsyncClient(base_url=running.base, timeout=20) as http:
-            admin = {"authorization": f"Bearer {running.admin}"}
-            r = await http.post("/api/relays", content=json.dumps(relay_definition()), headers=admin)
-            assert r.status_code == 201, r.text
-            relay = r.json()
-            r = await http.post("/api/assemblies", content=EXAMPLE, headers=admin)
-            assert r.status_code == 201, r.text
-            assembly = r.json()
-        yield running, relay, assembly
+    running = await make_app(settings)
+    async with httpx.AsyncClient(base_url=running.base, timeout=20) as http:
+        admin = {"authorization": f"Bearer {running.admin}"}
+        r = await http.post("/api/relays", content=json.dumps(relay_definition()), headers=admin)
+        assert r.status_code == 201, r.text
+        relay = r.json()
+        r = await http.post("/api/assemblies", content=EXAMPLE, headers=admin)
+        assert r.status_code == 201, r.text
+        assembly = r.json()
+    return running, relay, assembly
 
 
 def relay_definition() -> dict[str, Any]:

@@ -13,10 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from app_server import running_app, ws_hello
-from helpers import token_of
+from helpers import soon, token_of, ws_hello
 from media_client import MediaClient
-from relay_defs import soon
 
 from mayday.app import Settings
 
@@ -115,31 +113,31 @@ async def test_a_revoked_delegate_is_cut_off_in_every_process(make_redis, make_m
             assert at - sent < CUT_OFF_WITHIN, at - sent
 
 
-async def test_a_revoked_delegates_media_connection_goes_with_the_socket(tmp_path):
+async def test_a_revoked_delegates_media_connection_goes_with_the_socket(make_app, tmp_path):
     settings = Settings(data_dir=str(tmp_path), secret="s", rest_rate=(1000, 1000))
-    async with running_app(settings) as server:
-        async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
-            r = await http.post("/api/assemblies", content=EXAMPLE, headers={"authorization": f"Bearer {server.admin}"})
-            made = r.json()
-        aid = made["id"]
-        url = f"{server.ws_base}/ws/assembly/{aid}"
-        karim = MediaClient(url, token_of(made["delegates"]["karim"]))
-        chair = MediaClient(url, token_of(made["chairs"]["ama"]))
-        await karim.open()
-        await chair.open()
-        try:
-            assert (await karim.join())["type"] == "media_ready"
-            room = server.app.state.media.rooms[aid]
-            assert any(p.person == "karim" for p in room.peers.values())
-            sent = time.monotonic()
-            assert (await chair.command({"type": "revoke_link", "person": "karim"}))["type"] == "ack"
-            await asyncio.wait_for(karim.conn.wait_closed(), 5)  # its reader task holds recv()
-            assert karim.conn.close_code == 4001 and time.monotonic() - sent < CUT_OFF_WITHIN
-            for _ in range(50):
-                if not any(p.person == "karim" for p in room.peers.values()):
-                    break
-                await asyncio.sleep(0.02)
-            assert not any(p.person == "karim" for p in room.peers.values())
-        finally:
-            await karim.close()
-            await chair.close()
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+        r = await http.post("/api/assemblies", content=EXAMPLE, headers={"authorization": f"Bearer {server.admin}"})
+        made = r.json()
+    aid = made["id"]
+    url = f"{server.ws_base}/ws/assembly/{aid}"
+    karim = MediaClient(url, token_of(made["delegates"]["karim"]))
+    chair = MediaClient(url, token_of(made["chairs"]["ama"]))
+    await karim.open()
+    await chair.open()
+    try:
+        assert (await karim.join())["type"] == "media_ready"
+        room = server.app.state.media.rooms[aid]
+        assert any(p.person == "karim" for p in room.peers.values())
+        sent = time.monotonic()
+        assert (await chair.command({"type": "revoke_link", "person": "karim"}))["type"] == "ack"
+        await asyncio.wait_for(karim.conn.wait_closed(), 5)  # its reader task holds recv()
+        assert karim.conn.close_code == 4001 and time.monotonic() - sent < CUT_OFF_WITHIN
+        for _ in range(50):
+            if not any(p.person == "karim" for p in room.peers.values()):
+                break
+            await asyncio.sleep(0.02)
+        assert not any(p.person == "karim" for p in room.peers.values())
+    finally:
+        await karim.close()
+        await chair.close()

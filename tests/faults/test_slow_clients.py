@@ -12,9 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from app_server import events_in, recv_json, ws_hello
-from helpers import free_port, token_of
-from relay_defs import soon
+from helpers import events_in, free_port, recv_json, soon, token_of, ws_hello
 from websockets.client import ClientProtocol
 from websockets.frames import Opcode
 from websockets.http11 import Response

@@ -14,9 +14,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from app_server import events_in, recv_json, ws_hello
-from helpers import token_of
-from relay_defs import soon
+from helpers import events_in, recv_json, soon, token_of, ws_hello
 
 from mayday.log import open_log
 from mayday.timers import DeadlineTimers

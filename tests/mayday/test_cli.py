@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytz
-from app_server import running_app
 
 from mayday.app import Settings
 
@@ -95,40 +94,39 @@ def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path):
     assert r.returncode == 2 and "No such file" in r.stderr
 
 
-async def test_relay_create_against_a_running_server_prints_links(tmp_path):
-    async with running_app(Settings(data_dir=str(tmp_path), secret="cli-secret", timers=False)) as server:
-        r = await asyncio.to_thread(
-            mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", server.admin
-        )
-        assert r.returncode == 0, r.stderr
-        assert "coordinator link:" in r.stdout and r.stdout.count("#t=") == 12  # coordinator, viewer, 10 sites
-        assert "site lag" in r.stdout and ".ics" in r.stdout
-        r = await asyncio.to_thread(
-            mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", "forged"
-        )
-        assert r.returncode == 1 and "unauthorized" in r.stderr
-        assert len(server.app.state.relays.ids()) == 1
+async def test_relay_create_against_a_running_server_prints_links(make_app, tmp_path):
+    server = await make_app(Settings(data_dir=str(tmp_path), secret="cli-secret", timers=False))
+    r = await asyncio.to_thread(
+        mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", server.admin
+    )
+    assert r.returncode == 0, r.stderr
+    assert "coordinator link:" in r.stdout and r.stdout.count("#t=") == 12  # coordinator, viewer, 10 sites
+    assert "site lag" in r.stdout and ".ics" in r.stdout
+    r = await asyncio.to_thread(mayday, "relay", "create", str(EXAMPLE), "--server", server.base, "--token", "forged")
+    assert r.returncode == 1 and "unauthorized" in r.stderr
+    assert len(server.app.state.relays.ids()) == 1
 
 
-async def test_invite_admin_prints_the_same_admin_link_the_server_uses(tmp_path):
-    async with running_app(Settings(data_dir=str(tmp_path), timers=False)) as server:
-        admin = server.admin
+async def test_invite_admin_prints_the_same_admin_link_the_server_uses(make_app, tmp_path):
+    server = await make_app(Settings(data_dir=str(tmp_path), timers=False))
+    admin = server.admin
+    await server.stop()
     r = mayday("invite", "admin", "--data", str(tmp_path), "--base", "http://example.org:8000")
     assert r.returncode == 0 and r.stdout.strip() == f"http://example.org:8000/#admin={admin}"
 
 
-async def test_assembly_create_prints_every_link(tmp_path):
+async def test_assembly_create_prints_every_link(make_app, tmp_path):
     example = ROOT / "examples" / "assembly.yaml"
-    async with running_app(Settings(data_dir=str(tmp_path), secret="cli-secret", timers=False)) as server:
-        r = await asyncio.to_thread(
-            mayday, "assembly", "create", str(example), "--server", server.base, "--token", server.admin
-        )
-        assert r.returncode == 0, r.stderr
-        assert "chair ama" in r.stdout and "delegate manila-dockers-5" in r.stdout and "interpreter leila" in r.stdout
-        assert r.stdout.count("#t=") == 1 + 1 + 12 + 5  # viewer, chair, delegates, interpreters
-        bad = tmp_path / "bad.yaml"
-        bad.write_text("title: x\nlanguages: [en]\ndelegates: [{id: a, weight: -1}]\n")
-        r = await asyncio.to_thread(
-            mayday, "assembly", "create", str(bad), "--server", server.base, "--token", server.admin
-        )
-        assert r.returncode == 1 and "delegates[0] (a).weight" in r.stderr and "invalid_spec" in r.stderr
+    server = await make_app(Settings(data_dir=str(tmp_path), secret="cli-secret", timers=False))
+    r = await asyncio.to_thread(
+        mayday, "assembly", "create", str(example), "--server", server.base, "--token", server.admin
+    )
+    assert r.returncode == 0, r.stderr
+    assert "chair ama" in r.stdout and "delegate manila-dockers-5" in r.stdout and "interpreter leila" in r.stdout
+    assert r.stdout.count("#t=") == 1 + 1 + 12 + 5  # viewer, chair, delegates, interpreters
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\nlanguages: [en]\ndelegates: [{id: a, weight: -1}]\n")
+    r = await asyncio.to_thread(
+        mayday, "assembly", "create", str(bad), "--server", server.base, "--token", server.admin
+    )
+    assert r.returncode == 1 and "delegates[0] (a).weight" in r.stderr and "invalid_spec" in r.stderr

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_server import running_app
 
 from mayday.app import Settings, static_dir
 from mayday.pages import render
@@ -38,9 +37,9 @@ def test_an_unfilled_placeholder_is_an_error(tmp_path: Path):
         render(tmp_path, "p.html")
 
 
-async def test_served_pages_are_the_rendered_ones(tmp_path):
-    async with running_app(Settings(data_dir=str(tmp_path), secret="s", timers=False)) as server:
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            r = await http.get("/assembly/abc/chair")
+async def test_served_pages_are_the_rendered_ones(make_app, tmp_path):
+    server = await make_app(Settings(data_dir=str(tmp_path), secret="s", timers=False))
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.get("/assembly/abc/chair")
     assert r.status_code == 200 and r.content == render(static_dir(), "chair.html")
     assert "content-security-policy" in r.headers

@@ -13,7 +13,6 @@ import httpx
 import numpy as np
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
-from app_server import running_app
 from helpers import token_of
 from media_client import Listener, MediaClient, ToneTrack
 
@@ -45,10 +44,9 @@ def loopback_ice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def server(tmp_path):
+async def server(make_app, tmp_path):
     settings = Settings(data_dir=str(tmp_path), secret="s3cret", rest_rate=(1000, 1000))
-    async with running_app(settings) as running:
-        yield running
+    return await make_app(settings)
 
 
 @pytest.fixture
@@ -352,33 +350,34 @@ async def test_a_revoked_delegate_is_cut_off(server, assembly):
     assert "ngozi" not in room.publisher
 
 
-async def test_nothing_is_left_behind_when_participants_leave_or_the_server_stops(tmp_path):
+async def test_nothing_is_left_behind_when_participants_leave_or_the_server_stops(make_app, tmp_path):
     threads_before = {t.name for t in threading.enumerate()}
     settings = Settings(data_dir=str(tmp_path), secret="s3cret", rest_rate=(1000, 1000))
-    async with running_app(settings) as server:
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            r = await http.post(
-                "/api/assemblies", content=json.dumps(DEFINITION), headers={"authorization": f"Bearer {server.admin}"}
-            )
-        made = r.json()
-        url = f"{server.ws_base}/ws/assembly/{made['id']}"
-        hub = server.app.state.media
-        speaker = MediaClient(url, token_of(made["delegates"]["ngozi"]))
-        viewers = [MediaClient(url, token_of(made["viewer"])) for _ in range(3)]
-        for c in (speaker, *viewers):
-            await c.open()
-        await speaker.join(ToneTrack(NGOZI))
-        for v in viewers:
-            await v.join()
-        # Participants leave: one by media_leave, one by closing its socket.
-        await viewers[0].request({"type": "media_leave"}, "media_left")
-        await viewers[1].close()
-        for _ in range(100):
-            if len(hub.rooms[made["id"]].peers) == 2:
-                break
-            await asyncio.sleep(0.05)
-        assert len(hub.rooms[made["id"]].peers) == 2
-        # The server stops with a speaker and a viewer still connected.
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.post(
+            "/api/assemblies", content=json.dumps(DEFINITION), headers={"authorization": f"Bearer {server.admin}"}
+        )
+    made = r.json()
+    url = f"{server.ws_base}/ws/assembly/{made['id']}"
+    hub = server.app.state.media
+    speaker = MediaClient(url, token_of(made["delegates"]["ngozi"]))
+    viewers = [MediaClient(url, token_of(made["viewer"])) for _ in range(3)]
+    for c in (speaker, *viewers):
+        await c.open()
+    await speaker.join(ToneTrack(NGOZI))
+    for v in viewers:
+        await v.join()
+    # Participants leave: one by media_leave, one by closing its socket.
+    await viewers[0].request({"type": "media_leave"}, "media_left")
+    await viewers[1].close()
+    for _ in range(100):
+        if len(hub.rooms[made["id"]].peers) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(hub.rooms[made["id"]].peers) == 2
+    # The server stops with a speaker and a viewer still connected.
+    await server.stop()
     assert hub.rooms == {}
     for c in (speaker, viewers[0], viewers[2]):
         await c.close()

@@ -10,9 +10,7 @@ import socket
 import httpx
 import pytest
 import websockets
-from app_server import events_in, recv_events, recv_json, running_app, ws_hello
-from helpers import token_of
-from relay_defs import soon
+from helpers import events_in, recv_events, recv_json, soon, token_of, ws_hello
 
 from mayday.app import Settings
 from mayday.clock import ManualClock
@@ -27,12 +25,12 @@ def definition(board: str = "public") -> dict:
 
 
 @pytest.fixture
-async def server(tmp_path):
+async def server(make_app, tmp_path):
     clock = ManualClock(T0)
     settings = Settings(data_dir=str(tmp_path), secret="s3cret", clock=clock, timers=False, queue_size=16)
-    async with running_app(settings) as running:
-        running.clock = clock
-        yield running
+    running = await make_app(settings)
+    running.clock = clock
+    return running
 
 
 async def create(server, body: dict | None = None, board: str = "public") -> dict:
@@ -365,21 +363,19 @@ async def test_a_stalled_client_is_dropped_with_4008_and_never_delays_the_others
     await healthy.close()
 
 
-async def test_rest_writes_are_rate_limited_per_client(tmp_path):
+async def test_rest_writes_are_rate_limited_per_client(make_app, tmp_path):
     settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False, rest_rate=(0.5, 3))
-    async with running_app(settings) as server:
-        made = await create(server)
-        url = f"/api/relays/{made['id']}/commands"
-        headers = {"authorization": f"Bearer {token_of(made['coordinator'])}"}
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            statuses = [
-                (
-                    await http.post(url, content=json.dumps({"type": "dispatch", "text": "hi"}), headers=headers)
-                ).status_code
-                for _ in range(4)
-            ]
-        # The create used one token of the burst of 3; two dispatches pass, then 429.
-        assert statuses == [200, 200, 429, 429]
+    server = await make_app(settings)
+    made = await create(server)
+    url = f"/api/relays/{made['id']}/commands"
+    headers = {"authorization": f"Bearer {token_of(made['coordinator'])}"}
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        statuses = [
+            (await http.post(url, content=json.dumps({"type": "dispatch", "text": "hi"}), headers=headers)).status_code
+            for _ in range(4)
+        ]
+    # The create used one token of the burst of 3; two dispatches pass, then 429.
+    assert statuses == [200, 200, 429, 429]
 
 
 async def test_tokens_in_urls_only_for_reading_and_a_fractional_grace_survives(server):

@@ -13,8 +13,7 @@ import subprocess
 import sys
 
 import httpx
-from app_server import running_app, ws_hello
-from helpers import token_of
+from helpers import token_of, ws_hello
 
 from mayday.app import Settings
 from mayday.clock import ManualClock
@@ -57,24 +56,24 @@ async def test_serve_demo_prints_working_links_and_invite_knows_the_port(make_ma
     assert r.returncode == 0 and r.stdout.strip() == f"{server.base}/#admin={server.admin}", r.stdout
 
 
-async def test_a_fresh_demo_relay_follows_when_the_legs_run_out(tmp_path, monkeypatch):
+async def test_a_fresh_demo_relay_follows_when_the_legs_run_out(make_app, tmp_path, monkeypatch):
     monkeypatch.setattr(relay_demo, "RENEW_EVERY", 0.05)
     clock = ManualClock(dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC))
     settings = Settings(data_dir=str(tmp_path), clock=clock, timers=False, demo=True)
-    async with running_app(settings) as server:
-        relays = server.app.state.relays
-        first = server.app.state.demo_relays[0]
-        assert next_deadline(relays.current(first)) is not None
-        clock.advance(dt.timedelta(hours=2))  # every leg is over
-        await relays.tick(first)
-        assert next_deadline(relays.current(first)) is None
-        for _ in range(100):
-            if server.app.state.demo_relays[0] != first:
-                break
-            await asyncio.sleep(0.05)
-        fresh = server.app.state.demo_relays[0]
-        assert fresh != first and next_deadline(relays.current(fresh)) is not None
-        async with httpx.AsyncClient(base_url=server.base) as http:
-            r = await http.get("/demo", follow_redirects=False)
-        assert r.headers["location"] == f"/relay/{fresh}"
-        assert json.loads(json.dumps(relays.ids())).count(fresh) == 1
+    server = await make_app(settings)
+    relays = server.app.state.relays
+    first = server.app.state.demo_relays[0]
+    assert next_deadline(relays.current(first)) is not None
+    clock.advance(dt.timedelta(hours=2))  # every leg is over
+    await relays.tick(first)
+    assert next_deadline(relays.current(first)) is None
+    for _ in range(100):
+        if server.app.state.demo_relays[0] != first:
+            break
+        await asyncio.sleep(0.05)
+    fresh = server.app.state.demo_relays[0]
+    assert fresh != first and next_deadline(relays.current(fresh)) is not None
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.get("/demo", follow_redirects=False)
+    assert r.headers["location"] == f"/relay/{fresh}"
+    assert json.loads(json.dumps(relays.ids())).count(fresh) == 1

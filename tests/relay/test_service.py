@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from relay_defs import soon
+from helpers import soon
 
 from mayday.clock import ManualClock, SystemClock
 from mayday.hub import Hub
