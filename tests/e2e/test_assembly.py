@@ -26,6 +26,7 @@ from assembly import core
 from assembly.definition import parse_assembly
 from assembly.state import evolve
 from mayday.errors import DomainError
+from mayday.events import unpack
 
 pytestmark = pytest.mark.browser
 
@@ -536,7 +537,7 @@ def random_session(rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]]
     def run(command: Any) -> None:
         nonlocal state
         try:
-            events = core.decide(state, command, now)
+            events = unpack(core.decide(state, command, now)).events
         except DomainError:
             return
         for e in events:
@@ -636,7 +637,7 @@ def amendment_session() -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str
         core.CastVote(1, "ngozi", "yes"),
         core.CloseBallot(1),
     ):
-        for e in core.decide(state, command, T0):
+        for e in unpack(core.decide(state, command, T0)).events:
             state = evolve(state, e.type, e.data)
             log.append((e.type, e.data))
             states.append(project(state))
