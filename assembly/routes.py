@@ -21,18 +21,16 @@ from assembly.service import AssemblyService
 from assembly.state import AssemblyState
 from mayday.access import base_url, require_admin
 from mayday.clock import iso
-from mayday.errors import ApiError, bad_request, unauthorized
+from mayday.errors import ApiError, bad_request
 from mayday.http import MAX_BODY, limit_writes, parse_definition, read_body
-from mayday.links import Grant
 from mayday.routes import Readable, StreamApi
 
 PAGES = {"chair": "chair", "delegate": "delegate", "interpreter": "interpreter", "viewer": "watch"}
 
 
-def _may_read(state: AssemblyState, grant: Grant | None) -> None:
+def _needs_link(state: AssemblyState) -> str | None:
     assert state.definition is not None
-    if state.definition.viewers == "link" and grant is None:
-        raise unauthorized("watching this assembly needs a link")
+    return "watching this assembly needs a link" if state.definition.viewers == "link" else None
 
 
 def links_json(root: str, assembly_id: str, links: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +188,7 @@ API: StreamApi[AssemblyState, AssemblyDef] = StreamApi(
     load=_load,
     create=_create,
     versions=lambda state: lambda pid: state.link_versions.get(pid, 0),
-    may_read=_may_read,
+    needs_link=_needs_link,
     links_json=links_json,
     organiser=CHAIR,
     organiser_link="a chair's link",

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket
 
 from mayday.access import base_url, check_current, is_revoked, links_state, require_admin, verify
 from mayday.clock import iso
+from mayday.errors import unauthorized
 from mayday.http import MAX_BODY, bearer, events_after, limit_writes, read_body, read_json
 from mayday.links import Grant
 from mayday.streams import StreamService
@@ -70,7 +71,7 @@ class StreamApi(Generic[S, D]):
     load: Callable[[bytes], D]  # a definition from the request body; runs in the worker pool
     create: Callable[[Any, D], Awaitable[str]]  # (service, loaded definition) -> the new id
     versions: Callable[[S], Versions]
-    may_read: Callable[[S, Grant | None], None]  # raises for a reader without the right link
+    needs_link: Callable[[S], str | None]  # why reading needs a link (private), or None: public
     links_json: Callable[[str, str, dict[str, Any]], dict[str, Any]]  # (base URL, id, links_for)
     organiser: str  # the role whose link may list every link
     organiser_link: str  # how the error names that link
@@ -87,6 +88,11 @@ class StreamApi(Generic[S, D]):
 
     def service_of(self, conn: HTTPConnection) -> StreamService[Any]:
         return getattr(conn.app.state, self.service)
+
+    def may_read(self, state: S, grant: Grant | None) -> None:
+        why = self.needs_link(state)
+        if why is not None and grant is None:
+            raise unauthorized(why)
 
     def scope(self, stream_id: str) -> str:
         return f"{self.kind}:{stream_id}"

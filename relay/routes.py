@@ -10,9 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mayday.access import base_url, require_admin
-from mayday.errors import ApiError, bad_request, unauthorized
+from mayday.errors import ApiError, bad_request
 from mayday.http import MAX_BODY, limit_writes, parse_definition, read_body
-from mayday.links import Grant
 from mayday.routes import Readable, StreamApi
 from relay.commands import COORDINATOR
 from relay.decide import MAX_DISPATCH, parse_and_authorise
@@ -23,10 +22,9 @@ from relay.spec import RelaySpec, load_spec
 from relay.state import RelayState, state_to_json
 
 
-def _may_read(state: RelayState, grant: Grant | None) -> None:
+def _needs_link(state: RelayState) -> str | None:
     assert state.spec is not None
-    if state.spec.board == "private" and grant is None:
-        raise unauthorized("this relay's board is private: open it with a link")
+    return "this relay's board is private: open it with a link" if state.spec.board == "private" else None
 
 
 def links_json(base: str, relay_id: str, links: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +69,7 @@ API: StreamApi[RelayState, tuple[RelaySpec, Plan]] = StreamApi(
     load=_parse_and_plan,
     create=_create,
     versions=lambda state: state.link_version,
-    may_read=_may_read,
+    needs_link=_needs_link,
     links_json=links_json,
     organiser=COORDINATOR,
     organiser_link="the coordinator link",

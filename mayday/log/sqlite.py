@@ -182,9 +182,7 @@ class SqliteLog:
             cur = conn.execute("DELETE FROM receipts WHERE stream = ? AND receipt = ?", (stream, receipt))
             if cur.rowcount != 1:
                 raise TokenMissing(receipt)
-        conn.executemany(
-            "INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in side.add_tokens]
-        )
+        conn.executemany("INSERT INTO receipts (stream, receipt) VALUES (?, ?)", [(stream, r) for r in side.add_tokens])
         # Created at the opening, all at once and in key order, so their cells lie in an order
         # that says nothing about the votes; a vote then only overwrites 8 bytes in place.
         conn.executemany(
