@@ -321,7 +321,8 @@ def make_mayday(tmp_path: Path) -> Iterator[Callable[..., MaydayProcess]]:
 # --------------------------------------------------------------------------------------------
 # ``make_app(Settings(...))`` serves ``create_app`` with uvicorn in the test's loop, so a test talks
 # to it over real HTTP and WebSocket connections and still reaches ``server.app.state`` (its log,
-# services, hub, clock). Use ``make_mayday`` instead when the test must kill a separate process.
+# services, hub, clock). ``serve_asgi(app)`` does the same for a small app a test builds itself
+# (one route around a helper under test). Use ``make_mayday`` when a test must kill a process.
 
 
 @dataclass(eq=False)
@@ -345,20 +346,19 @@ class RunningApp:
 
 
 @pytest.fixture
-async def make_app() -> AsyncIterator[Callable[[Settings], Awaitable[RunningApp]]]:
-    """``server = await make_app(Settings(...))``: the app, started (lifespan on) and listening on a
-    free loopback port. ``await server.stop()`` stops it inside the test (to check what stopping
-    leaves behind, or to start another on the same data); teardown stops any still running."""
+async def serve_asgi() -> AsyncIterator[Callable[..., Awaitable[RunningApp]]]:
+    """``server = await serve_asgi(app, lifespan="off")``: an ASGI app served by uvicorn as
+    ``mayday serve`` serves Mayday (``server_config``: its WebSocket protocol and frame limit) on a
+    free loopback port. ``await server.stop()`` stops it early; teardown stops any still running."""
     import uvicorn
 
-    from mayday.app import create_app, server_config
+    from mayday.app import server_config
 
     running: list[RunningApp] = []
 
-    async def make(settings: Settings) -> RunningApp:
-        app = create_app(settings)
+    async def serve(app: Any, lifespan: str = "off") -> RunningApp:
         port = free_port()
-        config = server_config(app, "127.0.0.1", port, log_level="warning", lifespan="on")
+        config = server_config(app, "127.0.0.1", port, log_level="warning", lifespan=lifespan)
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         for _ in range(500):
@@ -371,6 +371,19 @@ async def make_app() -> AsyncIterator[Callable[[Settings], Awaitable[RunningApp]
         running.append(started)
         return started
 
-    yield make
+    yield serve
     for started in reversed(running):
         await started.stop()
+
+
+@pytest.fixture
+def make_app(serve_asgi: Callable[..., Awaitable[RunningApp]]) -> Callable[[Settings], Awaitable[RunningApp]]:
+    """``server = await make_app(Settings(...))``: the app, started (lifespan on) and listening on a
+    free loopback port. ``await server.stop()`` stops it inside the test (to check what stopping
+    leaves behind, or to start another on the same data); teardown stops any still running."""
+    from mayday.app import create_app
+
+    async def make(settings: Settings) -> RunningApp:
+        return await serve_asgi(create_app(settings), lifespan="on")
+
+    return make
