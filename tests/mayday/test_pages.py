@@ -1,8 +1,9 @@
-"""Pages as served: includes expanded (the assembly pages share their head and top bar), nothing
-left unfilled, each page with its own script."""
+"""Pages as served: includes expanded (every page shares its head, the assembly pages their top
+bar too), nothing left unfilled, each page with its own script and the modules it imports preloaded."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,10 @@ from mayday.app import Settings, static_dir
 from mayday.pages import render
 
 ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
+SHARED_HEAD = ("board", "index", *ASSEMBLY_PAGES)  # not 404.html: app.py sends it as a file, unrendered
+STYLE = {"board": "board", "index": "index"}  # and "assembly" for the others
+IMPORT = re.compile(r'^import (?:[^"]*? from )?"/static/([\w-]+)\.js";', re.M)
+PRELOAD = re.compile(r'<link rel="modulepreload" href="/static/([\w-]+)\.js">')
 
 
 @pytest.mark.parametrize("page", [*ASSEMBLY_PAGES, "board", "index", "404"])
@@ -27,6 +32,47 @@ def test_assembly_pages_share_one_head_with_their_own_script(page):
     assert f'<script type="module" src="/static/{page}.js"></script>' in html
     assert f'<body class="assembly page-{page}">' in html
     assert html.count(' id="connection"') == 1  # the shared top bar, once
+
+
+@pytest.mark.parametrize("page", SHARED_HEAD)
+def test_every_page_has_the_shared_head_with_its_own_style_and_script(page):
+    source = (static_dir() / f"{page}.html").read_text(encoding="utf-8")
+    assert "<head>" not in source and "<meta " not in source  # written once, in partials/head.html
+    head = render(static_dir(), f"{page}.html").decode().split("</head>")[0]
+    for line in ('<meta charset="utf-8">', '<meta name="referrer" content="no-referrer">', "<title>Mayday</title>"):
+        assert head.count(line) == 1
+    assert f'<link rel="stylesheet" href="/static/{STYLE.get(page, "assembly")}.css">' in head
+    assert f'<script type="module" src="/static/{page}.js"></script>' in head
+
+
+def imports(script: str) -> set[str]:
+    """The modules ``script`` loads, at any depth."""
+    seen: set[str] = set()
+    todo = [script]
+    while todo:
+        for name in IMPORT.findall((static_dir() / f"{todo.pop()}.js").read_text(encoding="utf-8")):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen - {script}
+
+
+@pytest.mark.parametrize("page", SHARED_HEAD)
+def test_a_page_preloads_exactly_the_modules_its_script_imports(page):
+    html = render(static_dir(), f"{page}.html").decode()
+    assert set(PRELOAD.findall(html)) == imports(page)
+
+
+def test_a_list_value_writes_a_line_per_item_and_a_partial_may_include_another(tmp_path: Path):
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "outer.html").write_text("<!--#include inner x={{x}} ys=a,b -->\n<p>{{x}}</p>\n")
+    (tmp_path / "partials" / "inner.html").write_text("<i>{{x}}</i>\n<b>{{ys}}</b>\n")
+    (tmp_path / "p.html").write_text("<!--#include outer x=1 -->\n<!--#include inner x=2 ys= -->\nend\n")
+    assert render(tmp_path, "p.html").decode() == "<i>1</i>\n<b>a</b>\n<b>b</b>\n<p>1</p>\n<i>2</i>\nend\n"
+    (tmp_path / "partials" / "loop.html").write_text("<!--#include loop -->\n")
+    (tmp_path / "q.html").write_text("<!--#include loop -->\n")
+    with pytest.raises(ValueError, match="nested"):
+        render(tmp_path, "q.html")
 
 
 def test_an_unfilled_placeholder_is_an_error(tmp_path: Path):
