@@ -104,6 +104,7 @@ function onWelcome(frame) {
   subject = frame.subject;
   synced = false;
   setupRole();
+  updateCount(); // the dispatch's limit came with the welcome
   scheduleRender();
   return "ok";
 }
@@ -900,10 +901,12 @@ $("coord-site").addEventListener("change", () => {
   renderControls(now());
 });
 
-const MAX_DISPATCH = 500;
+/** "12 / N": the dispatch's length against the server's limit N (welcome.limits.dispatch, which
+ * live.js also puts on the field as its maxlength). Nothing before the welcome: the form is hidden. */
 function updateCount() {
+  const max = stream.limits.dispatch;
   const n = [...$("dispatch-text").value].length;
-  setText($("dispatch-count"), t("dispatch_count", { n, max: MAX_DISPATCH }));
+  setText($("dispatch-count"), max ? t("dispatch_count", { n, max }) : "");
 }
 $("dispatch-text").addEventListener("input", updateCount);
 updateCount();

@@ -482,7 +482,7 @@ function renderTexts(p) {
 
 function editForm(x) {
   const id = x.id;
-  const text = h("textarea", { id: `edit-text-${id}`, rows: 3, maxlength: 4000, dir: "auto", dataset: { testid: "edit-text" } });
+  const text = h("textarea", { id: `edit-text-${id}`, rows: 3, maxlength: page.stream.limits.text, dir: "auto", dataset: { testid: "edit-text" } });
   const submit = h("button", { type: "submit", class: "btn", dataset: { testid: "edit-submit" } }, t("edit_submit"));
   const status = h("p", { class: "control-status", role: "status" });
   const error = h("p", { class: "control-error", role: "alert" });
@@ -540,7 +540,7 @@ function textForm(x, { kind, idPrefix, submitKey, doneKey, command, onLanguage =
   const text = h("textarea", {
     id: `${idPrefix}-text-${id}`,
     rows: 3,
-    maxlength: 4000,
+    maxlength: page.stream.limits.text,
     dir: "auto",
     dataset: { testid: `${kind}-text` },
   });

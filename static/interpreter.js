@@ -218,7 +218,7 @@ function renderTexts(p, lang) {
 
 function createItem(x) {
   const id = x.id;
-  const text = h("textarea", { id: `tr-${id}`, rows: 4, maxlength: 4000, dir: "auto", dataset: { testid: "translate-text" } });
+  const text = h("textarea", { id: `tr-${id}`, rows: 4, maxlength: page.stream.limits.text, dir: "auto", dataset: { testid: "translate-text" } });
   const submit = h("button", { type: "submit", class: "btn btn-primary", dataset: { testid: "translate-submit" } });
   const status = h("p", { class: "control-status", role: "status" });
   const error = h("p", { class: "control-error", role: "alert" });

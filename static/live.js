@@ -2,7 +2,8 @@
 // hello {token, after} -> welcome -> events in offset order (one per "event" frame, or several in
 // an "events" frame); commands -> ack | error; ping -> pong; other frames (the media signalling)
 // through request() and onFrame. Reconnects with backoff and the last applied offset, keeps the
-// server clock offset, and never puts the link token in a URL.
+// server clock offset, and never puts the link token in a URL. The welcome's `limits` (the sizes
+// the server holds commands to) are kept in `limits` and put on the page's fields (sizeFields).
 
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 15000;
@@ -73,6 +74,17 @@ export class ServerClock {
 }
 
 /**
+ * The server's limits as the fields' maxlength: every element marked data-limit="KEY" (in the
+ * page's HTML) gets limits[KEY]. A field made later takes its limit from `LiveStream.limits`.
+ */
+export function sizeFields(limits, root = document) {
+  for (const el of root.querySelectorAll("[data-limit]")) {
+    const max = limits[el.dataset.limit];
+    if (Number.isInteger(max) && max > 0) el.setAttribute("maxlength", String(max));
+  }
+}
+
+/**
  * One live stream with reconnection.
  * handlers: onWelcome(frame), onEvent(frame, receivedAt) -> "ok"|"skip"|"gap",
  * onStatus({state, retryIn, error}), afterOffset() -> int, onSynced(), onFrame(frame) (any other
@@ -94,6 +106,7 @@ export class LiveStream {
     this.queue = []; // commands waiting for a connection (retry-safe ones only)
     this.pings = new Map(); // id -> sent time
     this.welcome = null;
+    this.limits = {}; // welcome.limits, kept across reconnections: {dispatch} or {text, name, place, chat}
     this.syncedTo = null;
     this.timers = {};
     window.addEventListener("online", () => this.retryNow());
@@ -188,6 +201,10 @@ export class LiveStream {
       case "welcome":
         this.welcome = frame;
         this.lastError = null;
+        if (frame.limits) {
+          this.limits = frame.limits;
+          sizeFields(frame.limits);
+        }
         this.clock.sample(frame.now, helloAt, receivedAt);
         this.attempt = 0;
         if (this.h.onWelcome?.(frame) === "reset") {

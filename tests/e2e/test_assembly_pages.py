@@ -15,11 +15,13 @@ server:
 - the chair console on a phone: the running meeting first, booths, people and links folded away;
 - participant_dropped: an interpreter and a speaker whose browsers are gone for 30 s; the chair sees
   who dropped and what happened, the booth partner learns they are live, the speaker and the
-  interpreter learn why when they come back.
+  interpreter learn why when they come back;
+- the fields sized by the limits the server sends in its welcome, not by numbers of the pages' own.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -542,3 +544,66 @@ def test_a_dropped_interpreter_and_speaker(own_server, open_page, page_log, scre
     rosa.get_by_test_id("raise-hand").click()
     expect(chair.get_by_test_id("person-rosa")).to_have_attribute("data-dropped", "false")
     no_errors(page_log)
+
+
+# Limits --------------------------------------------------------------------------------------
+
+
+def pass_welcome(ws: Any, change: Any) -> None:
+    """A page's WebSocket through Playwright to the real server, every frame as it is, but the
+    welcome's ``limits`` replaced by ``change(limits)``."""
+    server = ws.connect_to_server()
+    ws.on_message(lambda message: server.send(message))
+
+    def from_server(message: str | bytes) -> None:
+        frame = json.loads(message) if isinstance(message, str) else None
+        if isinstance(frame, dict) and frame.get("type") == "welcome":
+            message = json.dumps({**frame, "limits": change(frame["limits"])})
+        ws.send(message)
+
+    server.on_message(from_server)
+
+
+def test_fields_take_their_limits_from_the_welcome(mayday_server, browser, page_log) -> None:
+    """No page keeps a copy of the server's limits: a delegate's text fields (the proposal, and the
+    edit form of her own text, made later), the chair's name and place fields, the interpreter's
+    chat line and translation take their maxlength from welcome.limits. The welcome is passed on with
+    other limits than the server's, and the pages follow them."""
+    asm = mayday_server.create("/api/assemblies", DEFINITION)
+    run(
+        mayday_server,
+        asm,
+        {"type": "propose_demand", "language": "en", "text": "Strike fund"},
+        asm["delegates"]["rosa"],
+    )
+    served: list[dict[str, int]] = []
+
+    def other(limits: dict[str, int]) -> dict[str, int]:
+        served.append(limits)
+        return {key: value - 7 for key, value in limits.items()}
+
+    context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]}, locale="en-GB")
+    try:
+        context.route_web_socket(re.compile(r"/ws/assembly/"), lambda ws: pass_welcome(ws, other))
+        pages = {}
+        for who, link in (
+            ("rosa", asm["delegates"]["rosa"]),
+            ("ama", asm["chairs"]["ama"]),
+            ("lucia", asm["interpreters"]["lucia"]),
+        ):
+            page = pages[who] = context.new_page()
+            page.on("pageerror", lambda e: page_log.errors.append(f"pageerror: {e}"))
+            page.goto(link)
+            live(page)
+        assert served and set(served[0]) == {"text", "name", "place", "chat"}, served  # the server's
+        limit = {key: str(value - 7) for key, value in served[0].items()}
+        rosa, ama, lucia = pages["rosa"], pages["ama"], pages["lucia"]
+        expect(rosa.get_by_test_id("propose-text")).to_have_attribute("maxlength", limit["text"])
+        expect(rosa.get_by_test_id("edit-text")).to_have_attribute("maxlength", limit["text"])
+        expect(ama.get_by_test_id("ap-name")).to_have_attribute("maxlength", limit["name"])
+        expect(ama.get_by_test_id("ap-region")).to_have_attribute("maxlength", limit["place"])
+        expect(lucia.get_by_test_id("chat-text")).to_have_attribute("maxlength", limit["chat"])
+        expect(lucia.get_by_test_id("translate-text")).to_have_attribute("maxlength", limit["text"])
+    finally:
+        context.close()
+    assert page_log.errors == [], "\n".join(page_log.errors)

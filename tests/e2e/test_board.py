@@ -3,11 +3,13 @@ and posts a dispatch that the public board shows, read-only pages have no contro
 previews and creates a relay, and no page logs an error, breaks the CSP or leaks a link token.
 Then what a person reads: who holds the baton for whom after a backup takes over, each row's real
 state, who the page acts as (and another link opened in the same tab), an unknown relay, the NOW
-label clear of the ticks, a leg's details in view on a phone, and the language picker."""
+label clear of the ticks, a leg's details in view on a phone, the language picker, and the
+dispatch field sized by the limit the server sends in its welcome."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from typing import Any
@@ -449,3 +451,55 @@ def test_language_picker_translates_the_board_and_is_remembered(mayday_server, o
     expect(page.get_by_test_id("checkin-button")).to_have_text("Thibitisha uwepo")
     expect(page.get_by_test_id("activity")).to_contain_text("Mpokezano umeundwa na awamu 1")
     assert_clean(page_log, [token_of(relay["sites"]["lpb"])])
+
+
+def test_the_dispatch_field_takes_its_limit_from_the_welcome(mayday_server, browser, page_log) -> None:
+    """The board keeps no copy of the server's limit: the dispatch field's maxlength and its counter
+    come from welcome.limits. The welcome is passed on with another limit than the server's, and
+    the page follows it."""
+    tomorrow = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+    relay = mayday_server.create(
+        "/api/relays",
+        {
+            "name": "Limits relay",
+            "sites": [{"id": "acc", "name": "Accra port", "tz": "UTC", "legs": leg_at(tomorrow, "UTC")}],
+        },
+    )
+    served: list[dict[str, int]] = []
+
+    def smaller(limits: dict[str, int]) -> dict[str, int]:
+        served.append(limits)
+        return {**limits, "dispatch": limits["dispatch"] - 123}
+
+    context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: page_log.errors.append(f"pageerror: {e}"))
+        page.route_web_socket(re.compile(r"/ws/relay/"), lambda ws: pass_welcome(ws, smaller))
+        page.goto(relay["sites"]["acc"])
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=10_000)
+        assert served and served[0]["dispatch"] > 123, served  # what the server says: {"dispatch": N}
+        limit = served[0]["dispatch"] - 123
+        field = page.get_by_test_id("dispatch-text")
+        expect(field).to_have_attribute("maxlength", str(limit))
+        expect(page.locator("#dispatch-count")).to_have_text(f"0 / {limit}")
+        field.fill("Gates shut")
+        expect(page.locator("#dispatch-count")).to_have_text(f"10 / {limit}")
+    finally:
+        context.close()
+    assert page_log.errors == [], "\n".join(page_log.errors)
+
+
+def pass_welcome(ws: Any, change: Any) -> None:
+    """A page's WebSocket through Playwright to the real server, every frame as it is, but the
+    welcome's ``limits`` replaced by ``change(limits)``."""
+    server = ws.connect_to_server()
+    ws.on_message(lambda message: server.send(message))
+
+    def from_server(message: str | bytes) -> None:
+        frame = json.loads(message) if isinstance(message, str) else None
+        if isinstance(frame, dict) and frame.get("type") == "welcome":
+            message = json.dumps({**frame, "limits": change(frame["limits"])})
+        ws.send(message)
+
+    server.on_message(from_server)

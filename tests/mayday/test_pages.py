@@ -1,5 +1,6 @@
 """Pages as served: includes expanded (every page shares its head, the assembly pages their top
-bar too), nothing left unfilled, each page with its own script and the modules it imports preloaded."""
+bar too), nothing left unfilled, each page with its own script and the modules it imports preloaded,
+no copy of the server's limits in a page."""
 
 from __future__ import annotations
 
@@ -61,6 +62,13 @@ def imports(script: str) -> set[str]:
 def test_a_page_preloads_exactly_the_modules_its_script_imports(page):
     html = render(static_dir(), f"{page}.html").decode()
     assert set(PRELOAD.findall(html)) == imports(page)
+
+
+def test_no_page_keeps_a_copy_of_the_servers_limits():
+    """The sizes the server holds commands to come in its welcome (static/live.js puts them on the
+    fields marked data-limit): a number typed into a page would drift from the server's."""
+    for path in [*static_dir().glob("*.html"), *static_dir().glob("*.js")]:
+        assert not re.search(r"maxlength[=:]\s*\"?\d", path.read_text(encoding="utf-8")), path.name
 
 
 def test_a_list_value_writes_a_line_per_item_and_a_partial_may_include_another(tmp_path: Path):
