@@ -311,3 +311,42 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "e2e screenshots")
         for path in _saved_artifacts:
             terminalreporter.write_line(str(path))
+
+
+# --------------------------------------------------------------------------------------------
+# The assembly journeys' meeting (tests/e2e/test_assembly_*.py; its helpers: assembly_meeting.py)
+# --------------------------------------------------------------------------------------------
+
+
+def _meeting(server: MaydayServer, open_page: OpenPage) -> Any:
+    from assembly_meeting import DEFINITION, DESKTOP, PHONE, Meeting, live
+    from playwright.sync_api import expect
+
+    asm = server.create("/api/assemblies", DEFINITION)
+    meeting = Meeting(
+        server,
+        asm,
+        chair=open_page(asm["chairs"]["ama"], *DESKTOP),
+        rosa=open_page(asm["delegates"]["rosa"], *PHONE),
+        ngozi=open_page(asm["delegates"]["ngozi"], *PHONE),
+        interp=open_page(asm["interpreters"]["lucia"], *DESKTOP),
+        viewer=open_page(asm["watch"], *PHONE),
+    )
+    for page in meeting.pages:
+        live(page)
+        expect(page.get_by_test_id("title")).to_have_text("E2E workers' assembly")
+    return meeting
+
+
+@pytest.fixture
+def meeting(mayday_server: MaydayServer, open_page: OpenPage) -> Any:
+    """A new assembly of ``assembly_meeting.DEFINITION`` on the session's server, with its five
+    pages open and live: the chair on a desktop, the delegates Rosa (Spanish) and Ngozi (English)
+    on phones, the interpreter on a desktop, the public page on a phone."""
+    return _meeting(mayday_server, open_page)
+
+
+@pytest.fixture
+def restartable_meeting(own_server: MaydayServer, open_page: OpenPage) -> Any:
+    """``meeting`` on this test's own server, which it may restart (``meeting.server.restart()``)."""
+    return _meeting(own_server, open_page)
