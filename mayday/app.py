@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -271,7 +271,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not request.url.path.startswith("/api/"):
             if exc.status_code == 404 and request.method in ("GET", "HEAD"):
                 # A person followed a wrong or old link: a page that says so, in their language.
-                return FileResponse(pages / "404.html", status_code=404, media_type="text/html; charset=utf-8")
+                return Response(render_page(pages, "404.html"), 404, media_type="text/html; charset=utf-8")
             return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
         return JSONResponse(
             {"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code, headers=exc.headers

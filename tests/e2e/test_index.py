@@ -187,8 +187,10 @@ def test_an_unknown_address_gets_a_page_that_says_so_in_the_readers_language(
     page = open_page(f"{mayday_server.base}/nope", *PHONE)
     expect(page.get_by_test_id("page-not-found")).to_contain_text("There is nothing at this address")
     expect(page.get_by_role("link", name="Go to the front page")).to_have_attribute("href", "/")
+    expect(page).to_have_title("Page not found")
     page.get_by_test_id("lang-picker").select_option("sw")
     expect(page.locator("html")).to_have_attribute("lang", "sw")
+    expect(page).not_to_have_title("Page not found")  # the tab says it in Swahili too
     expect(page.get_by_test_id("page-not-found")).to_contain_text("Hakuna kitu kwenye anwani hii")
     page.get_by_test_id("lang-picker").select_option("ar")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")

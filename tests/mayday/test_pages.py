@@ -14,8 +14,9 @@ from mayday.app import Settings, static_dir
 from mayday.pages import render
 
 ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
-SHARED_HEAD = ("board", "index", *ASSEMBLY_PAGES)  # not 404.html: app.py sends it as a file, unrendered
-STYLE = {"board": "board", "index": "index"}  # and "assembly" for the others
+SHARED_HEAD = ("board", "index", "404", *ASSEMBLY_PAGES)
+STYLE = {"board": "board", "index": "index", "404": "index"}  # and "assembly" for the others
+SCRIPT = {"404": "notfound"}  # the others' script is named for the page
 IMPORT = re.compile(r'^import (?:[^"]*? from )?"/static/([\w-]+)\.js";', re.M)
 PRELOAD = re.compile(r'<link rel="modulepreload" href="/static/([\w-]+)\.js">')
 
@@ -43,7 +44,7 @@ def test_every_page_has_the_shared_head_with_its_own_style_and_script(page):
     for line in ('<meta charset="utf-8">', '<meta name="referrer" content="no-referrer">', "<title>Mayday</title>"):
         assert head.count(line) == 1
     assert f'<link rel="stylesheet" href="/static/{STYLE.get(page, "assembly")}.css">' in head
-    assert f'<script type="module" src="/static/{page}.js"></script>' in head
+    assert f'<script type="module" src="/static/{SCRIPT.get(page, page)}.js"></script>' in head
 
 
 def imports(script: str) -> set[str]:
@@ -61,7 +62,7 @@ def imports(script: str) -> set[str]:
 @pytest.mark.parametrize("page", SHARED_HEAD)
 def test_a_page_preloads_exactly_the_modules_its_script_imports(page):
     html = render(static_dir(), f"{page}.html").decode()
-    assert set(PRELOAD.findall(html)) == imports(page)
+    assert set(PRELOAD.findall(html)) == imports(SCRIPT.get(page, page))
 
 
 def test_no_page_keeps_a_copy_of_the_servers_limits():
