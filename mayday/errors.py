@@ -21,9 +21,10 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (
 class ApiError(Exception):
     """Refuse a request with a documented code; nothing has been appended."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

@@ -65,14 +65,16 @@ def bearer(request: HTTPConnection) -> str | None:
 
 
 def error_response(e: ApiError) -> JSONResponse:
-    return JSONResponse({"error": e.to_json()}, status_code=e.status)
+    return JSONResponse({"error": e.to_json()}, status_code=e.status, headers=e.headers)
 
 
 async def limit_writes(request: Request) -> None:
     """The per-client REST write limit (app.state.limiter, a mayday.ratelimits.RestLimit), checked
     before any work is done. Awaited: a limit shared across processes lives in the Redis they share."""
-    if not await request.app.state.limiter.allow(request.client.host if request.client else "?"):
-        raise ApiError("rate_limited", "too many requests; slow down", 429)
+    limiter, client = request.app.state.limiter, request.client.host if request.client else "?"
+    if not await limiter.allow(client):
+        wait = await limiter.retry_after(client)
+        raise ApiError("rate_limited", "too many requests; slow down", 429, {"retry-after": str(wait)})
 
 
 async def events_after(request: Request, log: Any, stream: str) -> JSONResponse:

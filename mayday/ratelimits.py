@@ -30,6 +30,7 @@ WebSocket: a connection lives in one process, so its limit is in memory, in a st
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import redis.exceptions
@@ -125,6 +126,17 @@ class RestLimit:
             self._failing = False
             log.info("rate limit store reachable again, REST writes are limited again")
         return allowed
+
+    async def retry_after(self, client: str) -> int:
+        """Whole seconds until ``client`` may write again (the Retry-After of a 429): until the
+        sliding window has moved on far enough for one more write, at least 1."""
+        try:
+            stats = await self._limiter.get_window_stats(self.item, client)
+        except LIMIT_ERRORS:
+            return 1
+        if stats.remaining > 0:
+            return 1
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def close(self) -> None:
         if self._pool is not None:

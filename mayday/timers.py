@@ -47,7 +47,9 @@ class Failing:
 def backoff(attempt: int) -> float:
     """Seconds before retry number ``attempt`` (1, 2, ...): doubling from RETRY_FIRST, capped,
     with jitter so that many streams failing together do not retry in lockstep."""
-    base = min(RETRY_MAX, RETRY_FIRST * 2 ** (attempt - 1))
+    # The exponent is capped before it is used: 0.1 * 2**1024 is past a float (OverflowError), and
+    # a tick failing for 75 minutes would then never be tried again.
+    base = min(RETRY_MAX, RETRY_FIRST * 2 ** min(attempt - 1, 32))
     return base * random.uniform(0.75, 1.0)
 
 

@@ -17,9 +17,7 @@ import httpx
 import limits.aio.storage.memory
 import pytest
 import websockets
-from app_server import recv_json, running_app, ws_hello
-from helpers import token_of
-from relay_defs import soon
+from helpers import recv_json, soon, token_of, ws_hello
 
 from mayday import ratelimits, ws
 from mayday.app import Settings
@@ -124,9 +122,10 @@ async def test_memory_holds_at_most_two_counters_per_remembered_client():
 # ---------------------------------------------------------------------------------------------
 
 
-async def test_rest_writes_limited_per_client_then_recover(tmp_path):
+async def test_rest_writes_limited_per_client_then_recover(tmp_path, make_app):
     settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False, rest_rate=(3, 3))
-    async with running_app(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
         for _ in range(3):  # a burst that straddles a window boundary is tried again
             await window_start(1)  # 3 per 1 s
             began = time.time() // 1
@@ -179,18 +178,18 @@ async def test_a_concurrent_burst_on_redis_is_counted_not_let_through(redis_url)
 
 
 @pytest.mark.redis
-async def test_two_apps_on_one_redis_answer_429_from_a_budget_spent_on_both(tmp_path, redis_url):
+async def test_two_apps_on_one_redis_answer_429_from_a_budget_spent_on_both(tmp_path, redis_url, make_app):
     def settings(name: str) -> Settings:
         return Settings(
             data_dir=str(tmp_path / name), redis_url=redis_url, secret="s", timers=False, rest_rate=(0.05, 3)
         )
 
     client = "10.2.0.1"
-    async with running_app(settings("a")) as one, running_app(settings("b")) as two:
-        async with httpx.AsyncClient(base_url=one.base) as h1, httpx.AsyncClient(base_url=two.base) as h2:
-            seen = [(await post_plan(h, client)).status_code for h in (h1, h2, h1, h2, h1)]
-            assert seen == [401, 401, 401, 429, 429]
-            assert (await post_plan(h2, "10.3.0.1")).status_code == 401
+    one, two = await make_app(settings("a")), await make_app(settings("b"))
+    async with httpx.AsyncClient(base_url=one.base) as h1, httpx.AsyncClient(base_url=two.base) as h2:
+        seen = [(await post_plan(h, client)).status_code for h in (h1, h2, h1, h2, h1)]
+        assert seen == [401, 401, 401, 429, 429]
+        assert (await post_plan(h2, "10.3.0.1")).status_code == 401
 
 
 @pytest.mark.redis
@@ -235,10 +234,11 @@ async def test_an_unreachable_limit_store_lets_writes_through_and_says_so(make_r
 
 
 @pytest.mark.redis
-async def test_with_redis_down_a_write_gets_the_storage_error_not_the_limiters(tmp_path, make_redis):
+async def test_with_redis_down_a_write_gets_the_storage_error_not_the_limiters(tmp_path, make_redis, make_app):
     store = make_redis(appendonly=False)
     settings = Settings(data_dir=str(tmp_path), redis_url=store.url, secret="s", clock=ManualClock(T0), timers=False)
-    async with running_app(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
         spec = soon(T0, [("akl", "Pacific/Auckland", 0, 100)])
         made = await http.post("/api/relays", json=spec, headers={"authorization": f"Bearer {server.admin}"})
         assert made.status_code == 201, made.text
@@ -257,10 +257,11 @@ async def test_with_redis_down_a_write_gets_the_storage_error_not_the_limiters(t
 
 
 @pytest.fixture
-async def board(tmp_path):
+async def board(tmp_path, make_app):
     """A running app and the socket URL of a public relay board (anonymous readers welcome)."""
     settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False)
-    async with running_app(settings) as server, httpx.AsyncClient(base_url=server.base) as http:
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
         spec = soon(T0, [("akl", "Pacific/Auckland", 0, 100)])
         made = await http.post("/api/relays", json=spec, headers={"authorization": f"Bearer {server.admin}"})
         assert made.status_code == 201, made.text
