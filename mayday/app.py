@@ -28,6 +28,8 @@ from assembly.media.hub import MediaHub
 from assembly.media.room import MediaSettings
 from assembly.presence import DROP_GRACE, Presence
 from assembly.service import AssemblyService
+from circles import routes as circles_routes
+from circles.service import NetworkService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
 from mayday.errors import STORAGE_ERRORS, ApiError, not_found, unavailable
@@ -175,8 +177,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub = Hub(settings.queue_size)
         relays = RelayService(event_log, hub, links, settings.clock, timers=settings.timers)
         assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
+        networks = NetworkService(event_log, hub, links, settings.clock, timers=False)  # no deadlines
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
-        app.state.relays, app.state.assemblies = relays, assemblies
+        app.state.relays, app.state.assemblies, app.state.networks = relays, assemblies, networks
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
         app.state.limiter = RestLimit(*settings.rest_rate, redis_url=settings.redis_url)
         app.state.worker = Worker()
@@ -184,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()
+        await networks.start()
         if settings.demo:
             from assembly.demo import ensure_demo as ensure_demo_assembly
             from relay.demo import ensure_demo, keep_alive
@@ -199,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.assembly_presence.close()
             await app.state.media.close()
             app.state.worker.close()
+            await networks.stop()
             await assemblies.stop()
             await relays.stop()
             await app.state.limiter.close()
@@ -222,7 +227,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except Exception as e:
             storage = {"ok": False, "error": f"{type(e).__name__}: {e}" if str(e) else type(e).__name__}
             problems.append("storage unreachable")
-        domains = {"relays": state.relays, "assemblies": state.assemblies}
+        domains = {"relays": state.relays, "assemblies": state.assemblies, "networks": state.networks}
         streams = {name: service.health(now) for name, service in domains.items()}
         for name, info in streams.items():
             if info["timers"] is None:
@@ -291,6 +296,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/relay/{relay_id}", page("board.html")),
         *assembly_routes.routes,
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
+        *circles_routes.routes,
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
     app = Starlette(

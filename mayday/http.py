@@ -77,10 +77,13 @@ async def limit_writes(request: Request) -> None:
         raise ApiError("rate_limited", "too many requests; slow down", 429, {"retry-after": str(wait)})
 
 
-async def events_after(request: Request, log: Any, stream: str) -> JSONResponse:
+async def events_after(request: Request, log: Any, stream: str, outward: Any = None) -> JSONResponse:
     """``GET .../events?after=N``: the stream's events after offset N, for clients without a socket."""
     try:
         after = wire.offset(request.query_params.get("after", "0"))
     except wire.WireError as e:
         raise bad_request(e.code, str(e)) from None
-    return JSONResponse({"events": [r.to_json() for r in await log.read(stream, after)]})
+    records = await log.read(stream, after)
+    if outward is not None:
+        records = outward(records)  # what of each event may leave the server (Domain.outward)
+    return JSONResponse({"events": [r.to_json() for r in records]})

@@ -142,7 +142,7 @@ class StreamApi(Generic[S, D]):
 
     async def events_route(self, request: Request) -> Response:
         r = await self.readable(request)
-        return await events_after(request, r.service.log, r.service.stream_of(r.id))
+        return await events_after(request, r.service.log, r.service.stream_of(r.id), r.service.outward)
 
     async def links_route(self, request: Request) -> Response:
         """Every link: for the stream's organisers, and for the server's admin (who created it,
@@ -216,6 +216,7 @@ class StreamApi(Generic[S, D]):
                 revoked=revoked,
                 extension=extension,
                 limits=dict(self.limits),
+                outward=service.outward if service.domain.outward is not None else None,
             )
         finally:
             if presence is not None:

@@ -54,6 +54,9 @@ class Domain(Generic[S]):
     decide: Callable[[S, Any, dt.datetime], Sequence[Any] | Decided]  # events, or events and a side write
     next_deadline: Callable[[S], dt.datetime | None] = lambda state: None
     tick: Any = None  # the command the timer sends (None: the domain has no deadlines)
+    # What of a stored event leaves the server on the event stream (WebSocket and REST alike),
+    # as (type, data) -> data; None: all of it. The log and the fold keep the whole event.
+    outward: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
 
 
 class StreamService(Generic[S]):
@@ -82,6 +85,13 @@ class StreamService(Generic[S]):
 
     def next_deadline(self, state: S) -> dt.datetime | None:
         return self.domain.next_deadline(state)
+
+    def outward(self, records: list[Record]) -> list[Record]:
+        """The records as they leave the server (Domain.outward)."""
+        out = self.domain.outward
+        if out is None:
+            return records
+        return [Record(r.stream, r.offset, r.type, out(r.type, r.data)) for r in records]
 
     # names -----------------------------------------------------------------------------------
 
@@ -189,7 +199,7 @@ class StreamService(Generic[S]):
         def flush() -> None:
             nonlocal scheduled, next_at
             scheduled = False
-            batch = pending[:]
+            batch = self.outward(pending)
             pending.clear()
             started = loop.time()
             self.hub.publish(batch)

@@ -24,7 +24,7 @@ from mayday import wire
 from mayday.errors import STORAGE_ERRORS, ApiError, unavailable
 from mayday.hub import CLOSE_TOO_SLOW, Hub, Item, Subscriber, encode_batch, frame_of
 from mayday.links import Grant
-from mayday.log import EventLog
+from mayday.log import EventLog, Record
 from mayday.ratelimits import FrameLimit
 
 log = logging.getLogger("mayday.ws")
@@ -109,6 +109,7 @@ async def serve_stream(
     revoked: Callable[[Session], bool] = lambda session: False,
     extension: Extension | None = None,
     limits: dict[str, int] | None = None,
+    outward: Callable[[list[Record]], list[Record]] | None = None,
 ) -> None:
     """Serve one client: hello, history, live events, commands. ``revoked(session)`` is asked
     before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001).
@@ -149,6 +150,8 @@ async def serve_stream(
     sub = hub.subscribe(stream, on_drop=closed.set)
     try:
         history = await log.read(stream, after)
+        if outward is not None:
+            history = outward(history)
         end = await log.last_offset(stream)
         # A client ahead of the log (it was wiped, or the offset is made up) learns the real end
         # from welcome and starts over; it never waits for offsets that will not come.

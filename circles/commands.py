@@ -1,0 +1,209 @@
+"""A network's commands, one class each (docs/protocol.md "Circles"). The wire commands are msgspec
+Structs tagged on ``type``: ``decode`` validates a client's JSON object into one of them, refusing
+with ``bad_command`` and msgspec's message naming the field. ``circle`` is the acting circle: a
+circle's link fills it, never the JSON. ``CreateNetwork`` comes from the shell only. Who may send
+what is the table in circles/decide.py.
+
+Amounts, shares and rates are decimal text on the wire ("120.50", "0.10"), never JSON numbers:
+a float cannot hold 0.10, and the ledger never rounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from circles.chart import CIRCLE_ID, MAX_CIRCLE_ID
+from circles.definition import MAX_LINE, MAX_NAME, CircleDef, Language, NetworkDef
+from mayday.errors import bad_request
+
+COORDINATOR, CIRCLE, MEMBER, VIEWER = "coordinator", "circle", "member", "viewer"  # the links' roles
+ROLES = (COORDINATOR, CIRCLE, MEMBER, VIEWER)
+
+CircleId = Annotated[str, msgspec.Meta(pattern=CIRCLE_ID.pattern, max_length=MAX_CIRCLE_ID)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+Narration = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Line = Annotated[str, msgspec.Meta(max_length=MAX_LINE)]
+Url = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
+Commodity = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{1,23}$")]
+# The kinds of resource a pledge shares: money (every currency) and the non-money units.
+RESOURCES = ("money", "DAYS", "HOURS", "REACH")
+Resource = Literal["money", "DAYS", "HOURS", "REACH"]
+INCOME = Literal["dues", "donations", "settlements", "other_income"]
+SOURCE = Literal["held_for", "general", "fallout_cover"]
+HOW = Literal["human", "machine"]
+
+
+class Wire(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=False):
+    """Base of the commands a client sends."""
+
+    circle: str = ""  # the acting circle, from the link (a coordinator's commands leave it empty)
+
+
+class AddCircle(Wire, frozen=True, tag="add_circle"):
+    id: CircleId = ""
+    name: Annotated[str, msgspec.Meta(max_length=MAX_NAME)] = ""
+    tz: str = "UTC"
+    place: Line = ""
+    languages: tuple[Language, ...] = ("en",)
+    adversary: Line = ""
+
+    def definition(self) -> CircleDef:
+        return CircleDef(self.id, self.name, self.tz, self.place, self.languages, self.adversary)
+
+
+class Pair(Wire, frozen=True, tag="pair"):
+    a: CircleId = ""
+    b: CircleId = ""
+    adversary: Line = ""
+    link: Line = ""
+    settle_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 30
+    pledge: Decimal = Decimal("0.10")
+
+
+class SetPledge(Wire, frozen=True, tag="set_pledge"):
+    """The acting circle's pledge to ``twin``: a share of each kind of resource it wins (the kinds
+    not named keep their share). A new version that both sides see."""
+
+    twin: CircleId = ""
+    shares: dict[Resource, Decimal] = {}
+
+
+class RecordIncome(Wire, frozen=True, tag="record_income"):
+    """Income the circle won: each twin's pledged share is ring-fenced before the rest reaches the
+    general fund (a tithe, circles/entries.py). ``original``/``rate``/``rate_date``: the amount as
+    received in another currency, and the rate the circle used (no rate service is asked)."""
+
+    source: INCOME = "dues"
+    amount: Decimal = Decimal(0)
+    commodity: Commodity = "USD"
+    date: dt.date | None = None  # default: today in the circle's zone
+    narration: Narration = "income"
+    original: Decimal | None = None
+    original_commodity: Commodity | None = None
+    rate: Decimal | None = None
+    rate_date: dt.date | None = None
+
+
+class Deliver(Wire, frozen=True, tag="deliver"):
+    """The circle delivers to ``twin`` what it owes it (out of what it holds for it, by default)."""
+
+    twin: CircleId = ""
+    amount: Decimal = Decimal(0)
+    commodity: Commodity = "USD"
+    source: SOURCE = "held_for"
+    date: dt.date | None = None
+    narration: Narration = "delivery"
+
+
+class Exchange(Wire, frozen=True, tag="exchange"):
+    """The circle changed ``sold`` of one currency into ``bought`` of another at ``rate``."""
+
+    sold: Decimal = Decimal(0)
+    sold_commodity: Commodity = "USD"
+    bought: Decimal = Decimal(0)
+    bought_commodity: Commodity = "EUR"
+    rate: Decimal = Decimal(0)
+    rate_date: dt.date | None = None
+    date: dt.date | None = None
+    narration: Narration = "exchange"
+
+
+class Reverse(Wire, frozen=True, tag="reverse"):
+    """Correct a transaction of the circle's: a new transaction that negates it (never an edit)."""
+
+    txn: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    narration: Narration = "correction"
+    date: dt.date | None = None
+
+
+class SetVisibility(Wire, frozen=True, tag="set_visibility"):
+    """Who besides the circle (and its twins, for what flows between them) sees its amounts."""
+
+    share_with: tuple[CircleId, ...] = ()
+    public: bool = False
+
+
+class PostDispatch(Wire, frozen=True, tag="post_dispatch"):
+    """A dispatch to ``twin``: short text in ``language``, maybe a link to a stream."""
+
+    twin: CircleId = ""
+    text: Text = "-"
+    language: Language = "en"
+    stream: Url = ""
+
+
+class TranslateDispatch(Wire, frozen=True, tag="translate_dispatch"):
+    """A translation of a dispatch, by a person (``human``) or a machine (``machine``)."""
+
+    dispatch: Annotated[int, msgspec.Meta(ge=1)] = 0
+    language: Language = "en"
+    text: Text = "-"
+    how: HOW = "human"
+
+
+class RotateLinks(Wire, frozen=True, tag="rotate_links"):
+    """Revoke a circle's links (its coordinator's and its members'): new ones are signed."""
+
+    target: CircleId = ""
+
+
+WireCommand = (
+    AddCircle
+    | Pair
+    | SetPledge
+    | RecordIncome
+    | Deliver
+    | Exchange
+    | Reverse
+    | SetVisibility
+    | PostDispatch
+    | TranslateDispatch
+    | RotateLinks
+)
+WIRE_CLASSES: tuple[type[Wire], ...] = (
+    AddCircle,
+    Pair,
+    SetPledge,
+    RecordIncome,
+    Deliver,
+    Exchange,
+    Reverse,
+    SetVisibility,
+    PostDispatch,
+    TranslateDispatch,
+    RotateLinks,
+)
+BY_TAG: dict[str, type[Wire]] = {cls.__struct_config__.tag: cls for cls in WIRE_CLASSES}  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateNetwork:
+    network_id: str
+    definition: NetworkDef
+
+
+Command = CreateNetwork | WireCommand
+
+
+def decode(raw: Any) -> Wire:
+    """The typed command for a client's JSON object (``circle`` is never read from it), or
+    ApiError(bad_command)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise bad_request("bad_command", 'a command is an object with a "type"')
+    if raw["type"] not in BY_TAG:
+        raise bad_request("bad_command", f"unknown command {raw['type']!r}")
+    for key in ("amount", "original", "rate", "sold", "bought", "pledge"):
+        if isinstance(raw.get(key), int | float) and not isinstance(raw.get(key), bool):
+            raise bad_request("bad_command", f'{raw["type"]}: {key} is decimal text ("120.50"), never a number')
+    shares = raw.get("shares")
+    if isinstance(shares, dict) and any(isinstance(v, int | float) for v in shares.values()):
+        raise bad_request("bad_command", f'{raw["type"]}: shares are decimal text ("0.10"), never numbers')
+    try:
+        return msgspec.convert({k: v for k, v in raw.items() if k != "circle"}, WireCommand, strict=False)  # type: ignore[arg-type]
+    except msgspec.ValidationError as e:
+        raise bad_request("bad_command", f"{raw['type']}: {e}") from None

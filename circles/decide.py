@@ -1,0 +1,315 @@
+"""A network's one table: command class -> (roles that may send it, handler that decides it), the
+handlers beside it, and ``parse_and_authorise`` for the shell. Pure: ``decide(state, command,
+now)`` returns events or raises DomainError (nothing appended).
+
+A circle link (role ``circle``) acts for its own circle only: ``circle`` on every command is
+filled from the link. Members read; coordinators shape the network (circles, pairs, links).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytz
+
+from circles import commands as C
+from circles import events as E
+from circles.definition import check_circle, check_pair, network_to_json, pair_id
+from circles.entries import check_shares, delivery, exchange, reversal, tithe
+from circles.ledger import Ledger
+from circles.state import BOOKS_OPEN, NetworkState
+from circles.transactions import Conversion, Transaction
+from mayday.clock import iso
+from mayday.definitions import SpecError
+from mayday.errors import DomainError, bad_request, forbidden
+from mayday.links import Grant
+
+COORDINATORS, CIRCLES = frozenset({C.COORDINATOR}), frozenset({C.CIRCLE})
+MAX_DISPATCHES = 10_000
+MAX_LATE_DAYS = 1  # a date may be tomorrow in UTC (it is today somewhere), never later
+
+
+def _err(code: str, message: str) -> DomainError:
+    return DomainError(code, message)
+
+
+def _circle(state: NetworkState, circle: str) -> str:
+    if circle not in state.circles:
+        raise _err("unknown_circle", f"no circle {circle!r} in this network")
+    return circle
+
+
+def _twin(state: NetworkState, circle: str, twin: str) -> str:
+    _circle(state, twin)
+    if state.pair_of(circle, twin) is None:
+        raise _err("not_twins", f"{circle} and {twin} are not twins")
+    return twin
+
+
+def _date(state: NetworkState, circle: str, day: dt.date | None, now: dt.datetime, what: str = "date") -> dt.date:
+    """The command's date, or today in the circle's zone; never after tomorrow (UTC) nor before
+    the books open."""
+    if day is None:
+        return now.astimezone(pytz.timezone(state.circles[circle].tz)).date()
+    if day > now.date() + dt.timedelta(days=MAX_LATE_DAYS):
+        raise _err("future_date", f"the {what} {day.isoformat()} is in the future")
+    if day < BOOKS_OPEN:
+        raise _err("bad_date", f"the {what} is before {BOOKS_OPEN.isoformat()}, when the books open")
+    return day
+
+
+def _next_txn(state: NetworkState) -> str:
+    return f"t{len(state.ledger) + 1}"
+
+
+def _posted(state: NetworkState, kind: str, by: str, txn: Transaction, now: dt.datetime) -> list[E.Event]:
+    ledger: Ledger = state.ledger.post(txn)  # every rule of the ledger, and the chain's next hash
+    head = ledger.head
+    return [E.TransactionPosted(kind=kind, by=by, txn=txn.to_data(), hash=head, at=iso(now))]
+
+
+def _share_for(state: NetworkState, circle: str, twin: str, commodity: str) -> Decimal:
+    pledge = state.pledges.get((circle, twin))
+    if pledge is None:
+        return Decimal(0)
+    from circles.commodities import is_money
+
+    return pledge.shares.get("money" if is_money(commodity) else commodity, Decimal(0))
+
+
+# handlers ------------------------------------------------------------------------------------
+
+
+def add_circle(state: NetworkState, c: C.AddCircle, now: dt.datetime) -> list[E.Event]:
+    if not c.id or not c.name:
+        raise _err("bad_circle", "a circle needs an id and a name")
+    if c.id in state.circles:
+        raise _err("circle_exists", f"{c.id!r} is already a circle of this network")
+    try:
+        check_circle(c.definition(), "circle")
+    except SpecError as e:
+        raise _err("bad_circle", str(e)) from None
+    return [E.CircleAdded(circle=msgspec.to_builtins(c.definition()), at=iso(now))]
+
+
+def pair(state: NetworkState, c: C.Pair, now: dt.datetime) -> list[E.Event]:
+    from circles.definition import PairDef
+
+    p = PairDef((c.a, c.b), c.adversary, c.link, c.settle_days, c.pledge)
+    try:
+        check_pair(p, set(state.circles), "pair")
+    except SpecError as e:
+        raise _err("bad_pair", str(e)) from None
+    if p.id in state.pairs:
+        raise _err("already_twins", f"{c.a} and {c.b} are already twins")
+    a, b = sorted(p.circles)
+    at = iso(now)
+    shares = {r: str(c.pledge) for r in C.RESOURCES}
+    return [
+        E.PairMade(pair=p.id, a=a, b=b, adversary=c.adversary, link=c.link, settle_days=c.settle_days, at=at),
+        E.PledgeSet(circle=a, twin=b, shares=shares, version=1, at=at),
+        E.PledgeSet(circle=b, twin=a, shares=shares, version=1, at=at),
+    ]
+
+
+def set_pledge(state: NetworkState, c: C.SetPledge, now: dt.datetime) -> list[E.Event]:
+    _twin(state, c.circle, c.twin)
+    if not c.shares:
+        raise _err("bad_share", "name at least one resource and its share")
+    check_shares({f"{r}": v for r, v in c.shares.items()})  # each 0..1 (not summed: one per resource)
+    old = state.pledges[(c.circle, c.twin)]
+    shares = {r: str(v) for r, v in old.shares.items()} | {r: str(v) for r, v in c.shares.items()}
+    if shares == {r: str(v) for r, v in old.shares.items()}:
+        return []
+    return [E.PledgeSet(circle=c.circle, twin=c.twin, shares=shares, version=old.version + 1, at=iso(now))]
+
+
+def record_income(state: NetworkState, c: C.RecordIncome, now: dt.datetime) -> list[E.Event]:
+    day = _date(state, c.circle, c.date, now)
+    shares = {t: _share_for(state, c.circle, t, c.commodity) for t in state.twins(c.circle)}
+    conversion = None
+    given = (c.original, c.original_commodity, c.rate)
+    if any(v is not None for v in given):
+        if not all(v is not None for v in given):
+            raise _err("bad_conversion", "a converted amount needs original, original_commodity and rate")
+        rate_date = _date(state, c.circle, c.rate_date or day, now, "rate's date")
+        conversion = Conversion(c.original, c.original_commodity, c.rate, rate_date)  # type: ignore[arg-type]
+    txn = tithe(
+        id=_next_txn(state),
+        date=day,
+        narration=c.narration,
+        circle=c.circle,
+        source=c.source,
+        amount=c.amount,
+        commodity=c.commodity,
+        shares=shares,
+        conversion=conversion,
+    )
+    return _posted(state, "tithe", c.circle, txn, now)
+
+
+def deliver(state: NetworkState, c: C.Deliver, now: dt.datetime) -> list[E.Event]:
+    _twin(state, c.circle, c.twin)
+    day = _date(state, c.circle, c.date, now)
+    txn = delivery(
+        id=_next_txn(state),
+        date=day,
+        narration=c.narration,
+        circle=c.circle,
+        twin=c.twin,
+        amount=c.amount,
+        commodity=c.commodity,
+        source=c.source,
+    )
+    owed = state.ledger.balance(_due_account(c.circle, c.twin)).get(c.commodity, Decimal(0))
+    if c.amount > -owed:
+        raise _err("over_delivery", f"{c.circle} owes {c.twin} {-owed} {c.commodity}, less than {c.amount}")
+    return _posted(state, "delivery", c.circle, txn, now)
+
+
+def _due_account(circle: str, twin: str) -> str:
+    from circles.chart import account
+
+    return account(circle, "due_to", twin)
+
+
+def do_exchange(state: NetworkState, c: C.Exchange, now: dt.datetime) -> list[E.Event]:
+    day = _date(state, c.circle, c.date, now)
+    rate_date = _date(state, c.circle, c.rate_date or day, now, "rate's date")
+    txn = exchange(
+        id=_next_txn(state),
+        date=day,
+        narration=c.narration,
+        circle=c.circle,
+        sold=c.sold,
+        sold_commodity=c.sold_commodity,
+        bought=c.bought,
+        bought_commodity=c.bought_commodity,
+        rate=c.rate,
+        rate_date=rate_date,
+    )
+    return _posted(state, "exchange", c.circle, txn, now)
+
+
+def reverse(state: NetworkState, c: C.Reverse, now: dt.datetime) -> list[E.Event]:
+    original = state.ledger.transaction(c.txn)
+    if original is None:
+        raise _err("unknown_transaction", f"no transaction {c.txn!r}")
+    if state.recorded_by.get(c.txn) != c.circle:
+        raise _err("not_yours", f"{c.txn} was recorded by {state.recorded_by.get(c.txn)}; only they correct it")
+    day = _date(state, c.circle, c.date, now)
+    txn = reversal(original, id=_next_txn(state), date=max(day, original.date), narration=c.narration)
+    return _posted(state, "reversal", c.circle, txn, now)
+
+
+def set_visibility(state: NetworkState, c: C.SetVisibility, now: dt.datetime) -> list[E.Event]:
+    for other in c.share_with:
+        _circle(state, other)
+    share_with = sorted(set(c.share_with) - {c.circle})
+    return [E.VisibilitySet(circle=c.circle, share_with=share_with, public=c.public, at=iso(now))]
+
+
+def post_dispatch(state: NetworkState, c: C.PostDispatch, now: dt.datetime) -> list[E.Event]:
+    _twin(state, c.circle, c.twin)
+    if not c.text.strip():
+        raise _err("empty_text", "the dispatch is empty")
+    if len(state.dispatches) >= MAX_DISPATCHES:
+        raise _err("too_many", f"a network keeps at most {MAX_DISPATCHES} dispatches")
+    did = len(state.dispatches) + 1
+    return [
+        E.DispatchPosted(
+            id=did, circle=c.circle, twin=c.twin, text=c.text.strip(), language=c.language, stream=c.stream, at=iso(now)
+        )
+    ]
+
+
+def translate_dispatch(state: NetworkState, c: C.TranslateDispatch, now: dt.datetime) -> list[E.Event]:
+    d = state.dispatches.get(c.dispatch)
+    if d is None:
+        raise _err("unknown_dispatch", f"no dispatch {c.dispatch}")
+    if c.circle not in (d.circle, d.twin):
+        raise _err("not_yours", "only the two circles of a dispatch translate it")
+    if c.language == d.language:
+        raise _err("same_language", f"the dispatch is written in {d.language}")
+    if not c.text.strip():
+        raise _err("empty_text", "the translation is empty")
+    return [
+        E.DispatchTranslated(
+            dispatch=d.id, language=c.language, text=c.text.strip(), how=c.how, by=c.circle, at=iso(now)
+        )
+    ]
+
+
+def rotate_links(state: NetworkState, c: C.RotateLinks, now: dt.datetime) -> list[E.Event]:
+    _circle(state, c.target)
+    return [E.LinksRotated(circle=c.target, version=state.link_version(c.target) + 1, at=iso(now))]
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]  # who may send it; a circle link acts for its own circle
+    handler: Callable[[Any, Any, dt.datetime], Sequence[Any]]
+
+
+TABLE: dict[type, Rule] = {
+    C.AddCircle: Rule(COORDINATORS, add_circle),
+    C.Pair: Rule(COORDINATORS, pair),
+    C.RotateLinks: Rule(COORDINATORS, rotate_links),
+    C.SetPledge: Rule(CIRCLES, set_pledge),
+    C.RecordIncome: Rule(CIRCLES, record_income),
+    C.Deliver: Rule(CIRCLES, deliver),
+    C.Exchange: Rule(CIRCLES, do_exchange),
+    C.Reverse: Rule(CIRCLES, reverse),
+    C.SetVisibility: Rule(CIRCLES, set_visibility),
+    C.PostDispatch: Rule(CIRCLES, post_dispatch),
+    C.TranslateDispatch: Rule(CIRCLES, translate_dispatch),
+}
+
+
+def decide(state: NetworkState, command: Any, now: dt.datetime) -> list[E.Event]:
+    """The events ``command`` produces at ``now``; raises DomainError to refuse."""
+    if isinstance(command, C.CreateNetwork):
+        if state.created:
+            raise _err("network_exists", "this network already exists")
+        return [
+            E.NetworkCreated(network=command.network_id, definition=network_to_json(command.definition), at=iso(now))
+        ]
+    if not state.created:
+        raise _err("not_found", "no such network")
+    rule = TABLE.get(type(command))
+    if rule is None:
+        raise _err("unknown_command", f"unknown command {type(command).__name__}")
+    if rule.roles == CIRCLES:
+        _circle(state, command.circle)
+    return list(rule.handler(state, command, now))
+
+
+def parse_and_authorise(grant: Grant | None, raw: Any) -> C.Wire:
+    """A well-formed command this grant may send, its acting circle filled from the link, or
+    ApiError (bad_command, forbidden), before any state is touched."""
+    command = C.decode(raw)
+    role = grant.role if grant else None
+    kind = command.__struct_config__.tag
+    if role not in TABLE[type(command)].roles:
+        raise forbidden(f"{role or 'an anonymous reader'} may not send {kind}")
+    assert grant is not None
+    if role == C.CIRCLE:
+        if not grant.subject:
+            raise bad_request("bad_command", "a circle link names its circle")
+        command = msgspec.structs.replace(command, circle=grant.subject)
+    return command
+
+
+ALLOWED: dict[str, frozenset[str]] = {
+    role: frozenset(cls.__struct_config__.tag for cls in C.WIRE_CLASSES if role in TABLE[cls].roles)  # type: ignore[misc]
+    for role in C.ROLES
+}
+
+
+def pair_key(a: str, b: str) -> str:
+    return pair_id(a, b)

@@ -1,0 +1,288 @@
+"""What a reader of a network may see, and the views the pages read (pure: state and grant in,
+JSON-ready data out). docs/ledger.md "Who sees what" says the rules:
+
+* a circle's links (its coordinator's and its members') see everything of their circle;
+* the twins of a pair both see what flows between them (pledged, held, delivered, owed);
+* a circle may share its books with other circles (``share_with``) or make them public;
+* the network's coordinator and the public see the network's shape (circles, pairs, pledges'
+  shares, dispatches) and the integrity report, never an amount a circle has not made public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from circles.chart import account
+from circles.commodities import PLACES, QUANTUM
+from circles.commands import CIRCLE, MEMBER
+from circles.integrity import check
+from circles.state import NetworkState, PairState
+from circles.views import dues, statement, who_owes_whom
+from mayday.clock import iso
+from mayday.errors import forbidden, not_found
+from mayday.links import Grant
+
+
+def reader_circle(grant: Grant | None) -> str | None:
+    """The circle a link speaks for (its coordinator's or a member's), else None."""
+    if grant is not None and grant.role in (CIRCLE, MEMBER):
+        return grant.subject
+    return None
+
+
+def may_see_books(state: NetworkState, grant: Grant | None, circle: str) -> bool:
+    """May this reader see ``circle``'s own amounts (its funds, its statement)?"""
+    vis = state.visibility.get(circle)
+    if vis is not None and vis.public:
+        return True
+    mine = reader_circle(grant)
+    return mine is not None and (mine == circle or (vis is not None and mine in vis.share_with))
+
+
+def may_see_pair(state: NetworkState, grant: Grant | None, pair: PairState) -> bool:
+    """The flows between two twins: for either twin, and whom either shows its books."""
+    return any(may_see_books(state, grant, c) for c in (pair.a, pair.b))
+
+
+def _amount(v: Decimal, commodity: str | None = None) -> str:
+    """Decimal text; an amount with exactly its commodity's places ("0.00", "1.5")."""
+    if commodity is not None and commodity in PLACES:
+        v = v.quantize(QUANTUM[PLACES[commodity]])
+    return format(v, "f")
+
+
+def _pledge_json(state: NetworkState, circle: str, twin: str) -> dict[str, Any]:
+    p = state.pledges[(circle, twin)]
+    return {
+        "circle": circle,
+        "twin": twin,
+        "shares": {k: _amount(v) for k, v in p.shares.items()},
+        "version": p.version,
+        "at": p.at,
+    }
+
+
+def overdue(state: NetworkState, debtor: str, creditor: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """What ``debtor`` owes ``creditor`` and has owed longer than the pair's settle period, oldest
+    first: each amount that became due (a tithe, a cover) is settled by deliveries in the order it
+    became due (first in, first out), and what is left of it past ``settle_days`` is overdue."""
+    pair = state.pair_of(debtor, creditor)
+    if pair is None:
+        return []
+    due_account = account(debtor, "due_to", creditor)
+    open_items: dict[str, list[list[Any]]] = {}  # commodity -> [[date, left, txn id]]
+    for _, txn, p in state.ledger.circle_postings(debtor):
+        if p.account != due_account:
+            continue
+        items = open_items.setdefault(p.commodity, [])
+        if p.amount < 0:  # became due (or a delivery reversed)
+            items.append([txn.date, -p.amount, txn.id])
+            continue
+        left = p.amount  # delivered (or a due reversed): settles the oldest first
+        while left > 0 and items:
+            take = min(left, items[0][1])
+            items[0][1] -= take
+            left -= take
+            if items[0][1] == 0:
+                items.pop(0)
+    limit = now.date() - dt.timedelta(days=pair.settle_days)
+    out = []
+    for commodity, items in sorted(open_items.items()):
+        for day, left, txn in items:
+            if day < limit:
+                out.append(
+                    {
+                        "debtor": debtor,
+                        "creditor": creditor,
+                        "commodity": commodity,
+                        "amount": _amount(left, commodity),
+                        "since": day.isoformat(),
+                        "due_by": (day + dt.timedelta(days=pair.settle_days)).isoformat(),
+                        "txn": txn,
+                    }
+                )
+    return out
+
+
+def shape(state: NetworkState) -> dict[str, Any]:
+    """What anyone who may read the network sees: circles, pairs, pledges' shares, dispatches."""
+    return {
+        "network": state.network_id,
+        "name": state.name,
+        "circles": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "place": c.place,
+                "tz": c.tz,
+                "languages": list(c.languages),
+                "adversary": c.adversary,
+                "public": bool(state.visibility.get(c.id) and state.visibility[c.id].public),
+            }
+            for c in state.circles.values()
+        ],
+        "pairs": [
+            {
+                "id": p.id,
+                "a": p.a,
+                "b": p.b,
+                "adversary": p.adversary,
+                "link": p.link,
+                "settle_days": p.settle_days,
+                "since": p.since,
+                "pledges": [_pledge_json(state, p.a, p.b), _pledge_json(state, p.b, p.a)],
+            }
+            for p in state.pairs.values()
+        ],
+        "dispatches": [dispatch_json(d) for d in state.dispatches.values()],
+        "head": state.ledger.head,
+        "transactions": len(state.ledger),
+    }
+
+
+def dispatch_json(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "circle": d.circle,
+        "twin": d.twin,
+        "text": d.text,
+        "language": d.language,
+        "stream": d.stream,
+        "at": d.at,
+        "translations": {lang: {"text": t, "how": how} for lang, (t, how) in d.translations.items()},
+    }
+
+
+def circle_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.datetime) -> dict[str, Any]:
+    """A circle's page: who it is, its twins, and (to whom may see them) its funds, what it holds
+    for each twin, what is due each way and what is overdue."""
+    c = state.circles.get(circle)
+    if c is None:
+        raise not_found(f"no circle {circle!r} in this network")
+    books = may_see_books(state, grant, circle)
+    twins = []
+    for twin in state.twins(circle):
+        pair = state.pair_of(circle, twin)
+        assert pair is not None
+        row: dict[str, Any] = {
+            "twin": twin,
+            "pair": pair.id,
+            "pledge": _pledge_json(state, circle, twin),
+            "their_pledge": _pledge_json(state, twin, circle),
+        }
+        if may_see_pair(state, grant, pair):
+            row["overdue"] = overdue(state, circle, twin, now) + overdue(state, twin, circle, now)
+        twins.append(row)
+    out: dict[str, Any] = {
+        "circle": {
+            "id": c.id,
+            "name": c.name,
+            "place": c.place,
+            "tz": c.tz,
+            "languages": list(c.languages),
+            "adversary": c.adversary,
+        },
+        "twins": twins,
+        "books": books,
+        "head": state.ledger.head,
+        "now": iso(now),
+    }
+    if books:
+        balances = state.ledger.circle_balances(circle)
+        out["funds"] = {
+            "general": {k: _amount(v, k) for k, v in balances.get(account(circle, "general"), {}).items()},
+            "fallout_cover": {k: _amount(v, k) for k, v in balances.get(account(circle, "fallout_cover"), {}).items()},
+            "held_for": {
+                t: {k: _amount(v, k) for k, v in balances.get(account(circle, "held_for", t), {}).items()}
+                for t in state.twins(circle)
+            },
+        }
+        vis = state.visibility.get(circle)
+        out["visibility"] = {"share_with": list(vis.share_with) if vis else [], "public": bool(vis and vis.public)}
+    return out
+
+
+def pair_view(state: NetworkState, grant: Grant | None, pair_id: str, now: dt.datetime) -> dict[str, Any]:
+    """Pledged vs delivered each way, who owes whom and how much, and what is overdue."""
+    pair = state.pairs.get(pair_id)
+    if pair is None:
+        raise not_found(f"no pair {pair_id!r} in this network")
+    if not may_see_pair(state, grant, pair):
+        raise forbidden("what flows between two twins is for the twins (and whom they show their books)")
+    rows = [d for d in dues(state.ledger, [pair.a, pair.b]) if {d.debtor, d.creditor} == {pair.a, pair.b}]
+    nets = [n for n in who_owes_whom(state.ledger, [pair.a, pair.b]) if (n.a, n.b) == (pair.a, pair.b)]
+    return {
+        "pair": {
+            "id": pair.id,
+            "a": pair.a,
+            "b": pair.b,
+            "adversary": pair.adversary,
+            "link": pair.link,
+            "settle_days": pair.settle_days,
+            "since": pair.since,
+        },
+        "pledges": [_pledge_json(state, pair.a, pair.b), _pledge_json(state, pair.b, pair.a)],
+        "flows": [
+            {
+                "debtor": d.debtor,
+                "creditor": d.creditor,
+                "commodity": d.commodity,
+                "due": _amount(d.due, d.commodity),
+                "delivered": _amount(d.delivered, d.commodity),
+                "outstanding": _amount(d.outstanding, d.commodity),
+                "held": _amount(d.held, d.commodity),
+            }
+            for d in rows
+        ],
+        "net": [
+            {
+                "commodity": n.commodity,
+                "a_owes_b": _amount(n.a_owes_b, n.commodity),
+                "b_owes_a": _amount(n.b_owes_a, n.commodity),
+                "debtor": n.debtor,
+                "amount": _amount(n.amount, n.commodity),
+            }
+            for n in nets
+        ],
+        "overdue": overdue(state, pair.a, pair.b, now) + overdue(state, pair.b, pair.a, now),
+        "head": state.ledger.head,
+        "now": iso(now),
+    }
+
+
+def ledger_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.datetime) -> dict[str, Any]:
+    """A circle's statement: every posting to its accounts with running balances."""
+    if circle not in state.circles:
+        raise not_found(f"no circle {circle!r} in this network")
+    if not may_see_books(state, grant, circle):
+        raise forbidden(f"{circle}'s books are for its own links (and whom it shares them with)")
+    lines = statement(state.ledger, circle)
+    return {
+        "circle": circle,
+        "lines": [
+            {
+                "txn": ln.txn,
+                "kind": state.kinds.get(ln.txn),
+                "date": ln.date.isoformat(),
+                "narration": ln.narration,
+                "account": ln.account,
+                "amount": _amount(ln.amount, ln.commodity),
+                "commodity": ln.commodity,
+                "balance": _amount(ln.balance, ln.commodity),
+                "reverses": ln.reverses,
+                "reversed_by": state.ledger.reversed_by(ln.txn),
+                "hash": state.ledger.hash_of(ln.txn),
+            }
+            for ln in lines
+        ],
+        "head": state.ledger.head,
+        "now": iso(now),
+    }
+
+
+def integrity_view(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
+    """Every invariant, re-run from the transactions alone: counts and problems, no amounts."""
+    report = check(state.ledger, state.pledged(), state.hashes)
+    return report.to_json() | {"checked_at": iso(now), "head": state.ledger.head}

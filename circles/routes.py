@@ -1,0 +1,154 @@
+"""Network routes: the routes every stream has (mayday/routes.py) from the network's ``API``, plus
+a network's own: a circle's page, a pair's, a circle's ledger and its exports, the integrity
+report, and a circle's calendar of overdue pledges (all listed in docs/protocol.md "Circles").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import icalendar
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from circles import reads
+from circles.commands import COORDINATOR
+from circles.decide import parse_and_authorise
+from circles.definition import NetworkDef, load_network
+from circles.export import to_beancount, to_csv
+from circles.service import NetworkService
+from circles.state import NetworkState
+from mayday.access import base_url
+from mayday.errors import ApiError, forbidden
+from mayday.http import parse_definition
+from mayday.routes import Readable, StreamApi
+
+PAGE = "network"
+
+
+def links_json(root: str, network_id: str, links: dict[str, Any]) -> dict[str, Any]:
+    base = f"{root}/{PAGE}/{network_id}"
+    return {
+        "network": base,
+        "coordinator": f"{base}#t={links['coordinator']}",
+        "viewer": f"{base}#t={links['viewer']}",
+        "circles": {c: f"{base}/circle/{c}#t={t}" for c, t in links["circles"].items()},
+        "members": {c: f"{base}/circle/{c}#t={t}" for c, t in links["members"].items()},
+        "names": links["names"],
+    }
+
+
+def _load(body: bytes) -> NetworkDef:
+    return parse_definition(body, load_network)
+
+
+async def _create(service: NetworkService, definition: NetworkDef) -> str:
+    return await service.create_network(definition)
+
+
+def _rotated(request: Request, r: Readable[NetworkState], raw: Any) -> dict[str, Any]:
+    """A circle's links rotated: its new links come back to the coordinator who asked."""
+    if raw.get("type") != "rotate_links":
+        return {}
+    circle = raw["target"]
+    links = API.links(request, r.service, r.id, r.state)
+    return {"links": {"circle": links["circles"][circle], "member": links["members"][circle]}}
+
+
+API: StreamApi[NetworkState, NetworkDef] = StreamApi(
+    kind="network",
+    plural="networks",
+    service="networks",
+    title_key="name",
+    title=lambda state: state.name if state.created else None,
+    load=_load,
+    create=_create,
+    versions=lambda state: state.link_version,
+    # Who is twinned with whom is itself worth keeping from an employer: a network is read with a link.
+    needs_link=lambda state: "a network is read with one of its links",
+    links_json=links_json,
+    organiser=COORDINATOR,
+    organiser_link="the coordinator link",
+    parse_command=parse_and_authorise,
+    snapshot=lambda state, offset: reads.shape(state) | {"offset": offset},
+    limits={"text": 4000, "narration": 500, "name": 200, "line": 300},
+    command_reply=_rotated,
+)
+
+
+async def _read(request: Request) -> Readable[NetworkState]:
+    return await API.readable(request)
+
+
+async def get_circle(request: Request) -> Response:
+    r = await _read(request)
+    view = reads.circle_view(r.state, r.grant, request.path_params["circle"], r.service.clock.now())
+    return JSONResponse(view)
+
+
+async def get_pair(request: Request) -> Response:
+    r = await _read(request)
+    return JSONResponse(reads.pair_view(r.state, r.grant, request.path_params["pair"], r.service.clock.now()))
+
+
+async def get_ledger(request: Request) -> Response:
+    r = await _read(request)
+    circle, fmt = request.path_params["circle"], request.path_params["fmt"]
+    view = reads.ledger_view(r.state, r.grant, circle, r.service.clock.now())  # refuses a reader who may not
+    if fmt == "json":
+        return JSONResponse(view)
+    name = f"{r.id}-{circle}-ledger"
+    if fmt == "beancount":
+        text = to_beancount(r.state.ledger, [circle], title=f"{r.state.name}: {circle}")
+        media = "text/plain; charset=utf-8"
+    elif fmt == "csv":
+        text, media = to_csv(r.state.ledger, [circle]), "text/csv; charset=utf-8"
+    else:
+        raise ApiError("not_found", "a ledger comes as .json, .beancount or .csv", 404)
+    return PlainTextResponse(
+        text, media_type=media, headers={"content-disposition": f'attachment; filename="{name}.{fmt}"'}
+    )
+
+
+async def get_integrity(request: Request) -> Response:
+    r = await _read(request)
+    return JSONResponse(reads.integrity_view(r.state, r.service.clock.now()))
+
+
+async def calendar(request: Request) -> Response:
+    """A circle's pledges overdue each way, as all-day reminders (for its own links)."""
+    r = await _read(request)
+    circle = request.path_params["circle"]
+    if circle not in r.state.circles:
+        raise ApiError("not_found", f"no circle {circle!r} in this network", 404)
+    if reads.reader_circle(r.grant) != circle:
+        raise forbidden("a circle's calendar is for its own links")
+    now = r.service.clock.now()
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Mayday//circles//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{r.state.circles[circle].name}: pledges due")
+    for twin in r.state.twins(circle):
+        for item in reads.overdue(r.state, circle, twin, now) + reads.overdue(r.state, twin, circle, now):
+            event = icalendar.Event()
+            who = "You owe" if item["debtor"] == circle else "Owed to you by"
+            other = twin
+            event.add("uid", f"{r.id}-{item['txn']}-{item['debtor']}@mayday")
+            event.add("summary", f"Overdue: {who} {other} {item['amount']} {item['commodity']}")
+            event.add("dtstart", dt.date.fromisoformat(item["due_by"]))
+            event.add("dtstamp", now)
+            event.add("url", f"{base_url(request)}/{PAGE}/{r.id}/pair/{r.state.pair_of(circle, twin).id}")  # type: ignore[union-attr]
+            cal.add_component(event)
+    return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8")
+
+
+routes = [
+    *API.routes(),
+    Route("/api/networks/{stream_id}/circles/{circle}", get_circle, methods=["GET"]),
+    Route("/api/networks/{stream_id}/circles/{circle}/ledger.{fmt:str}", get_ledger, methods=["GET"]),
+    Route("/api/networks/{stream_id}/circles/{circle}/calendar.ics", calendar, methods=["GET"]),
+    Route("/api/networks/{stream_id}/pairs/{pair}", get_pair, methods=["GET"]),
+    Route("/api/networks/{stream_id}/integrity", get_integrity, methods=["GET"]),
+]

@@ -1,0 +1,166 @@
+"""A network's state and ``evolve``: a fold of its log (circles/events.py), nothing else.
+
+Frozen dataclasses with FrozenDict maps, and the ledger as an immutable value (circles/ledger.py):
+folding ``transaction_posted`` posts the stored transaction again, so a replay re-checks every
+rule and recomputes the hash chain (a stored hash that differs is kept in ``chain_breaks`` for
+the integrity page, never silently accepted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from circles import events as E
+from circles.definition import CircleDef, NetworkDef, pair_id, parse_network
+from circles.ledger import Ledger
+from circles.transactions import Transaction
+from mayday.frozen import EMPTY, FrozenDict
+
+# Accounts open from this date, so that income dated before a circle joined can be recorded.
+BOOKS_OPEN = dt.date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class PairState:
+    id: str
+    a: str
+    b: str
+    adversary: str
+    link: str
+    settle_days: int
+    since: str  # when it was made (ISO)
+
+    def other(self, circle: str) -> str:
+        return self.b if circle == self.a else self.a
+
+
+@dataclass(frozen=True)
+class Pledge:
+    circle: str
+    twin: str
+    shares: FrozenDict[str, Decimal]  # resource (money, DAYS, HOURS, REACH) -> share
+    version: int
+    at: str
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    id: int
+    circle: str
+    twin: str
+    text: str
+    language: str
+    stream: str
+    at: str
+    translations: FrozenDict[str, tuple[str, str]] = EMPTY  # language -> (text, "human" | "machine")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    share_with: tuple[str, ...] = ()
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    network_id: str | None = None
+    name: str = ""
+    created_at: str = ""
+    circles: FrozenDict[str, CircleDef] = EMPTY
+    pairs: FrozenDict[str, PairState] = EMPTY
+    pledges: FrozenDict[tuple[str, str], Pledge] = EMPTY  # (circle, twin) -> its current pledge
+    ledger: Ledger = field(default_factory=Ledger)
+    kinds: FrozenDict[str, str] = EMPTY  # transaction id -> kind (tithe, delivery, ...)
+    recorded_by: FrozenDict[str, str] = EMPTY  # transaction id -> the circle that recorded it
+    hashes: tuple[str, ...] = ()  # as stored with each transaction, in order
+    visibility: FrozenDict[str, Visibility] = EMPTY
+    dispatches: FrozenDict[int, Dispatch] = EMPTY
+    link_versions: FrozenDict[str, int] = EMPTY  # circle -> key version of its links
+
+    @property
+    def created(self) -> bool:
+        return self.network_id is not None
+
+    def link_version(self, circle: str) -> int:
+        return self.link_versions.get(circle, 0)
+
+    def twins(self, circle: str) -> list[str]:
+        return sorted(p.other(circle) for p in self.pairs.values() if circle in (p.a, p.b))
+
+    def pair_of(self, a: str, b: str) -> PairState | None:
+        return self.pairs.get(pair_id(a, b))
+
+    def pledged(self) -> set[tuple[str, str]]:
+        return set(self.pledges)
+
+
+def _add_circle(s: NetworkState, c: CircleDef) -> NetworkState:
+    return replace(s, circles=s.circles.put(c.id, c), ledger=s.ledger.open_circle(c.id, BOOKS_OPEN))
+
+
+def _add_pair(s: NetworkState, p: PairState) -> NetworkState:
+    ledger = s.ledger.open_pledge(p.a, p.b, BOOKS_OPEN).open_pledge(p.b, p.a, BOOKS_OPEN)
+    return replace(s, pairs=s.pairs.put(p.id, p), ledger=ledger)
+
+
+def _pledge(s: NetworkState, e: E.PledgeSet) -> NetworkState:
+    shares: FrozenDict[str, Decimal] = FrozenDict({k: Decimal(v) for k, v in e.shares.items()})
+    return replace(s, pledges=s.pledges.put((e.circle, e.twin), Pledge(e.circle, e.twin, shares, e.version, e.at)))
+
+
+def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkState:
+    """The state after one stored event (unknown types are skipped: an older server replays a newer log)."""
+    match E.decode(type_, data):
+        case E.NetworkCreated(network=network, definition=definition, at=at):
+            d: NetworkDef = parse_network(definition)
+            s = replace(state, network_id=network, name=d.name, created_at=at)
+            for c in d.circles:
+                s = _add_circle(s, c)
+            for p in d.pairs:
+                a, b = sorted(p.circles)
+                s = _add_pair(s, PairState(p.id, a, b, p.adversary, p.link, p.settle_days, at))
+                for circle, twin in ((a, b), (b, a)):
+                    shares = {
+                        "money": str(p.pledge),
+                        "DAYS": str(p.pledge),
+                        "HOURS": str(p.pledge),
+                        "REACH": str(p.pledge),
+                    }
+                    s = _pledge(s, E.PledgeSet(circle=circle, twin=twin, shares=shares, version=1, at=at))
+            return s
+        case E.CircleAdded(circle=circle):
+            return _add_circle(state, parse_network({"name": "-", "circles": [circle]}).circles[0])
+        case E.PairMade() as e:
+            return _add_pair(state, PairState(e.pair, e.a, e.b, e.adversary, e.link, e.settle_days, e.at))
+        case E.PledgeSet() as e:
+            return _pledge(state, e)
+        case E.TransactionPosted(kind=kind, by=by, txn=txn, hash=stored):
+            t = Transaction.from_data(txn)
+            return replace(
+                state,
+                ledger=state.ledger.post(t),
+                kinds=state.kinds.put(t.id, kind),
+                recorded_by=state.recorded_by.put(t.id, by),
+                hashes=(*state.hashes, stored),
+            )
+        case E.VisibilitySet(circle=circle, share_with=share_with, public=public):
+            return replace(state, visibility=state.visibility.put(circle, Visibility(tuple(share_with), public)))
+        case E.DispatchPosted() as e:
+            d2 = Dispatch(e.id, e.circle, e.twin, e.text, e.language, e.stream, e.at)
+            return replace(state, dispatches=state.dispatches.put(e.id, d2))
+        case E.DispatchTranslated(dispatch=did, language=language, text=text, how=how):
+            old = state.dispatches[did]
+            new = replace(old, translations=old.translations.put(language, (text, how)))
+            return replace(state, dispatches=state.dispatches.put(did, new))
+        case E.LinksRotated(circle=circle, version=version):
+            return replace(state, link_versions=state.link_versions.put(circle, version))
+        case _:
+            return state
+
+
+def next_deadline(state: NetworkState) -> dt.datetime | None:
+    """A network has no timed changes: overdue pledges are read at ``now``, never written."""
+    return None

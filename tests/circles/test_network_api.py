@@ -1,0 +1,213 @@
+"""A solidarity network through its REST and WebSocket API on a real server: pair, pledge, income
+and the tithe held, delivery, the imbalance closing; who sees what; bad input appends nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import httpx
+import pytest
+from helpers import recv_events, token_of, ws_hello
+
+from mayday.app import Settings
+from mayday.clock import ManualClock
+
+T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
+NETWORK = {
+    "name": "Dockers and drivers",
+    "circles": [
+        {"id": "lagos-dockers", "name": "Lagos dockers", "place": "Lagos", "tz": "Africa/Lagos", "languages": ["en"]},
+        {"id": "rotterdam-drivers", "name": "Rotterdam drivers", "tz": "Europe/Amsterdam", "languages": ["nl", "en"]},
+        {"id": "manila-nurses", "name": "Manila nurses", "tz": "Asia/Manila", "languages": ["fil", "en"]},
+    ],
+    "pairs": [
+        {
+            "circles": ["lagos-dockers", "rotterdam-drivers"],
+            "adversary": "Maersk",
+            "link": "the boxes we unload are trucked from their terminal",
+            "settle_days": 30,
+        }
+    ],
+}
+
+
+class Net:
+    def __init__(self, server, http: httpx.AsyncClient, made: dict) -> None:
+        self.server, self.http, self.made, self.id = server, http, made, made["id"]
+        self.coordinator = token_of(made["coordinator"])
+        self.circle = {c: token_of(link) for c, link in made["circles"].items()}
+        self.member = {c: token_of(link) for c, link in made["members"].items()}
+
+    async def send(self, token: str, command: dict) -> httpx.Response:
+        return await self.http.post(
+            f"/api/networks/{self.id}/commands", content=json.dumps(command), headers={"authorization": f"Bearer {token}"}
+        )
+
+    async def get(self, path: str, token: str | None = None) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self.http.get(f"/api/networks/{self.id}{path}", headers=headers)
+
+    async def offset(self) -> int:
+        return (await self.get("", self.coordinator)).json()["offset"]
+
+
+@pytest.fixture
+async def net(make_app, tmp_path):
+    server = await make_app(Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False))
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        r = await http.post(
+            "/api/networks", content=json.dumps(NETWORK), headers={"authorization": f"Bearer {server.admin}"}
+        )
+        assert r.status_code == 201, r.text
+        yield Net(server, http, r.json())
+
+
+async def test_income_is_tithed_delivered_and_the_imbalance_closes(net):
+    lagos, rotterdam = net.circle["lagos-dockers"], net.circle["rotterdam-drivers"]
+    income = {"type": "record_income", "source": "donations", "amount": "1000.00", "commodity": "USD"}
+    assert (await net.send(lagos, income | {"narration": "May Day collection"})).status_code == 200
+    view = (await net.get("/circles/lagos-dockers", lagos)).json()
+    assert view["funds"]["general"] == {"USD": "900.00"}
+    assert view["funds"]["held_for"] == {"rotterdam-drivers": {"USD": "100.00"}}
+    # The twin sees what is due to it; the pair page says who owes whom.
+    pair = (await net.get("/pairs/lagos-dockers~rotterdam-drivers", rotterdam)).json()
+    assert pair["net"] == [
+        {"commodity": "USD", "a_owes_b": "100.00", "b_owes_a": "0.00", "debtor": "lagos-dockers", "amount": "100.00"}
+    ]
+    deliver = {"type": "deliver", "twin": "rotterdam-drivers", "amount": "100.00", "commodity": "USD"}
+    assert (await net.send(lagos, deliver)).status_code == 200
+    pair = (await net.get("/pairs/lagos-dockers~rotterdam-drivers", lagos)).json()
+    assert pair["net"][0]["debtor"] is None and Decimal(pair["net"][0]["amount"]) == 0
+    twin = (await net.get("/circles/rotterdam-drivers", rotterdam)).json()
+    assert twin["funds"]["general"] == {"USD": "100.00"}
+    report = (await net.get("/integrity", net.member["manila-nurses"])).json()
+    assert report["ok"] is True, report
+    assert report["head"] == pair["head"] == twin["head"]  # what twins compare
+
+
+async def test_a_pledge_change_is_a_new_version_both_sides_see_and_tithes_follow_it(net):
+    lagos = net.circle["lagos-dockers"]
+    r = await net.send(lagos, {"type": "set_pledge", "twin": "rotterdam-drivers", "shares": {"money": "0.25"}})
+    assert r.status_code == 200, r.text
+    seen = (await net.get("/circles/rotterdam-drivers", net.member["rotterdam-drivers"])).json()
+    their = seen["twins"][0]["their_pledge"]
+    assert their["version"] == 2 and their["shares"]["money"] == "0.25" and their["shares"]["DAYS"] == "0.10"
+    await net.send(lagos, {"type": "record_income", "amount": "10.00", "commodity": "EUR"})
+    await net.send(lagos, {"type": "record_income", "amount": "3", "commodity": "DAYS"})
+    held = (await net.get("/circles/lagos-dockers", lagos)).json()["funds"]["held_for"]["rotterdam-drivers"]
+    assert held == {"EUR": "2.50", "DAYS": "0.3"}
+
+
+async def test_who_sees_what(net):
+    lagos = net.circle["lagos-dockers"]
+    await net.send(lagos, {"type": "record_income", "amount": "500.00", "commodity": "USD"})
+    manila = net.member["manila-nurses"]
+    # Another circle's reader, the coordinator and a viewer see the shape, never the amounts.
+    for token in (manila, net.coordinator, token_of(net.made["viewer"])):
+        view = (await net.get("/circles/lagos-dockers", token)).json()
+        assert view["books"] is False and "funds" not in view
+        assert (await net.get("/circles/lagos-dockers/ledger.json", token)).status_code == 403
+        assert (await net.get("/pairs/lagos-dockers~rotterdam-drivers", token)).status_code == 403
+    assert (await net.get("")).status_code == 401  # no link: nothing at all
+    # The event stream carries no amount, to anyone.
+    events = (await net.get("/events", net.coordinator)).json()["events"]
+    posted = [e for e in events if e["event"] == "transaction_posted"]
+    assert posted and all("txn" not in e["data"] for e in posted)
+    assert posted[0]["data"]["circles"] == ["lagos-dockers", "rotterdam-drivers"]
+    ws, welcome = await ws_hello(f"{net.server.ws_base}/ws/network/{net.id}", manila)
+    try:
+        history = await recv_events(ws, welcome["offset"])
+        assert all("500" not in json.dumps(e) for e in history)
+    finally:
+        await ws.close()
+    # Lagos shares its books with Manila: now Manila reads them.
+    await net.send(lagos, {"type": "set_visibility", "share_with": ["manila-nurses"]})
+    view = (await net.get("/circles/lagos-dockers", manila)).json()
+    assert view["funds"]["general"] == {"USD": "450.00"}
+    assert (await net.get("/circles/lagos-dockers/ledger.csv", manila)).status_code == 200
+
+
+async def test_exports_are_a_circles_own_ledger(net):
+    lagos = net.circle["lagos-dockers"]
+    await net.send(lagos, {"type": "record_income", "amount": "120.50", "commodity": "NGN", "source": "dues"})
+    r = await net.get("/circles/lagos-dockers/ledger.beancount", lagos)
+    assert r.status_code == 200 and "Income:Circles:Lagos-Dockers:Dues" in r.text and "-120.50 NGN" in r.text
+    csv_text = (await net.get("/circles/lagos-dockers/ledger.csv", lagos)).text
+    assert csv_text.splitlines()[0].startswith("txn") or "," in csv_text.splitlines()[0]
+    ledger = (await net.get("/circles/lagos-dockers/ledger.json", lagos)).json()
+    assert ledger["lines"][0]["kind"] == "tithe" and ledger["head"] == ledger["lines"][-1]["hash"]
+
+
+BAD = [
+    ({"type": "record_income", "amount": 100, "commodity": "USD"}, 400, "bad_command"),  # a JSON number
+    ({"type": "record_income", "amount": "-5.00", "commodity": "USD"}, 409, "bad_amount"),
+    ({"type": "record_income", "amount": "1.005", "commodity": "USD"}, 409, "precision"),
+    ({"type": "record_income", "amount": "5.00", "commodity": "ZZZ"}, 409, "unknown_commodity"),
+    ({"type": "record_income", "amount": "5.00", "commodity": "USD", "date": "2027-06-01"}, 409, "future_date"),
+    (
+        {"type": "record_income", "amount": "5.00", "commodity": "USD", "original": "9.00",
+         "original_commodity": "EUR", "rate": "0"},
+        409,
+        "zero_rate",
+    ),  # fmt: skip
+    ({"type": "set_pledge", "twin": "rotterdam-drivers", "shares": {"money": "1.5"}}, 409, "bad_share"),
+    ({"type": "set_pledge", "twin": "rotterdam-drivers", "shares": {"money": "-0.1"}}, 409, "bad_share"),
+    ({"type": "set_pledge", "twin": "manila-nurses", "shares": {"money": "0.1"}}, 409, "not_twins"),
+    ({"type": "deliver", "twin": "rotterdam-drivers", "amount": "1.00", "commodity": "USD"}, 409, "over_delivery"),
+    ({"type": "reverse", "txn": "t99"}, 409, "unknown_transaction"),
+    ({"type": "pair", "a": "lagos-dockers", "b": "manila-nurses"}, 403, "forbidden"),  # a circle may not pair
+    ({"type": "nope"}, 400, "bad_command"),
+]
+
+
+@pytest.mark.parametrize(("command", "status", "code"), BAD)
+async def test_bad_input_gets_a_clear_error_and_appends_nothing(net, command, status, code):
+    before = await net.offset()
+    r = await net.send(net.circle["lagos-dockers"], command)
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert await net.offset() == before
+
+
+async def test_members_and_viewers_cannot_write_and_a_second_reversal_is_refused(net):
+    lagos = net.circle["lagos-dockers"]
+    income = {"type": "record_income", "amount": "10.00", "commodity": "USD"}
+    for token in (net.member["lagos-dockers"], token_of(net.made["viewer"])):
+        assert (await net.send(token, income)).status_code == 403
+    await net.send(lagos, income)
+    assert (await net.send(lagos, {"type": "reverse", "txn": "t1"})).status_code == 200
+    r = await net.send(lagos, {"type": "reverse", "txn": "t1"})
+    assert r.json()["error"]["code"] == "already_reversed"
+    r = await net.send(net.circle["rotterdam-drivers"], {"type": "reverse", "txn": "t1"})
+    assert r.json()["error"]["code"] == "not_yours"
+    view = (await net.get("/circles/lagos-dockers", lagos)).json()
+    assert view["funds"]["general"] == {}  # reversed: nothing left
+
+
+async def test_a_rotated_circle_link_is_refused_and_the_new_one_works(net):
+    r = await net.send(net.coordinator, {"type": "rotate_links", "target": "lagos-dockers"})
+    assert r.status_code == 200
+    fresh = token_of(r.json()["links"]["circle"])
+    income = {"type": "record_income", "amount": "10.00", "commodity": "USD"}
+    assert (await net.send(net.circle["lagos-dockers"], income)).json()["error"]["code"] == "revoked"
+    assert (await net.send(fresh, income)).status_code == 200
+
+
+async def test_a_restart_replays_the_ledger_and_its_chain(make_app, tmp_path):
+    settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False)
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        made = (
+            await http.post("/api/networks", json=NETWORK, headers={"authorization": f"Bearer {server.admin}"})
+        ).json()
+        net = Net(server, http, made)
+        await net.send(net.circle["lagos-dockers"], {"type": "record_income", "amount": "77.00", "commodity": "USD"})
+        head = (await net.get("", net.coordinator)).json()["head"]
+    await server.stop()
+    server = await make_app(settings)
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        net = Net(server, http, made)
+        assert (await net.get("", net.coordinator)).json()["head"] == head
+        report = (await net.get("/integrity", net.coordinator)).json()
+        assert report["ok"] is True
