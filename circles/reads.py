@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from circles.chart import account
-from circles.commodities import PLACES, QUANTUM
 from circles.commands import CIRCLE, MEMBER
+from circles.commodities import PLACES, QUANTUM
 from circles.integrity import check
 from circles.state import NetworkState, PairState
 from circles.views import dues, statement, who_owes_whom

@@ -42,7 +42,9 @@ class Net:
 
     async def send(self, token: str, command: dict) -> httpx.Response:
         return await self.http.post(
-            f"/api/networks/{self.id}/commands", content=json.dumps(command), headers={"authorization": f"Bearer {token}"}
+            f"/api/networks/{self.id}/commands",
+            content=json.dumps(command),
+            headers={"authorization": f"Bearer {token}"},
         )
 
     async def get(self, path: str, token: str | None = None) -> httpx.Response:
@@ -147,11 +149,17 @@ BAD = [
     ({"type": "record_income", "amount": "5.00", "commodity": "ZZZ"}, 409, "unknown_commodity"),
     ({"type": "record_income", "amount": "5.00", "commodity": "USD", "date": "2027-06-01"}, 409, "future_date"),
     (
-        {"type": "record_income", "amount": "5.00", "commodity": "USD", "original": "9.00",
-         "original_commodity": "EUR", "rate": "0"},
+        {
+            "type": "record_income",
+            "amount": "5.00",
+            "commodity": "USD",
+            "original": "9.00",
+            "original_commodity": "EUR",
+            "rate": "0",
+        },
         409,
         "zero_rate",
-    ),  # fmt: skip
+    ),
     ({"type": "set_pledge", "twin": "rotterdam-drivers", "shares": {"money": "1.5"}}, 409, "bad_share"),
     ({"type": "set_pledge", "twin": "rotterdam-drivers", "shares": {"money": "-0.1"}}, 409, "bad_share"),
     ({"type": "set_pledge", "twin": "manila-nurses", "shares": {"money": "0.1"}}, 409, "not_twins"),
