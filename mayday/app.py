@@ -166,6 +166,16 @@ def admin_token(links: Links) -> str:
     return links.sign(Grant("server", "admin"))
 
 
+# The circles' pages under /network/{id}/: (path, page). One network stream serves them all.
+NETWORK_PAGES = (
+    ("circle/{circle}", "circle"),
+    ("circle/{circle}/ledger", "ledger"),
+    ("pair/{pair}", "pair"),
+    ("integrity", "integrity"),
+    ("dispatch/{dispatch}", "reader"),
+)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages = static_dir()
@@ -297,6 +307,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *assembly_routes.routes,
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         *circles_routes.routes,
+        Route("/network/{network_id}", page("network.html")),
+        *(Route(f"/network/{{network_id}}/{path}", page(f"{name}.html")) for path, name in NETWORK_PAGES),
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
     app = Starlette(
