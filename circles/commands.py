@@ -152,8 +152,99 @@ class RotateLinks(Wire, frozen=True, tag="rotate_links"):
     target: CircleId = ""
 
 
+# Joint actions and shared risk (issue 11 §3) ---------------------------------------------------
+
+FALLOUT = Literal["lost_wages", "fines", "legal_costs", "dismissals", "other_fallout"]
+Share = Decimal
+
+
+class OpenAction(Wire, frozen=True, tag="open_action"):
+    """A joint action of two or more circles (each paired with another of them), maybe the relay
+    it runs as; every pair among them covers ``cover`` of the other's fallout unless changed."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)] = "-"
+    circles: tuple[CircleId, ...] = ()
+    relay: Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")] = ""
+    date: dt.date | None = None
+    cover: Share = Decimal("0.25")
+
+
+class DeclareRisk(Wire, frozen=True, tag="declare_risk"):
+    """A risk the circle's crew assumes in the action: kind, estimate, currency, how many people."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    kind: FALLOUT = "lost_wages"
+    estimate: Decimal = Decimal(0)
+    commodity: Commodity = "USD"
+    people: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    note: Line = ""
+
+
+class WithdrawRisk(Wire, frozen=True, tag="withdraw_risk"):
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    risk: Annotated[int, msgspec.Meta(ge=1)] = 0
+
+
+class SetCover(Wire, frozen=True, tag="set_cover"):
+    """The share of ``twin``'s declared fallout the circle pledges to cover in this action."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    twin: CircleId = ""
+    share: Share = Decimal("0.25")
+
+
+class AcceptFigures(Wire, frozen=True, tag="accept_figures"):
+    """The circle accepts the action's what-if as of ``version`` (a later change makes it stale)."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    version: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class TranslateCommunique(Wire, frozen=True, tag="translate_communique"):
+    """A person's translation of the action's communique into ``language``, for ``version``."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    language: Language = "en"
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] = "-"
+    version: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class FileClaim(Wire, frozen=True, tag="file_claim"):
+    """After the action: fallout that happened, for ``twin`` to cover its share of."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    twin: CircleId = ""
+    kind: FALLOUT = "lost_wages"
+    amount: Decimal = Decimal(0)
+    commodity: Commodity = "USD"
+    what: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = "-"
+    evidence: Url = ""
+
+
+class ApproveClaim(Wire, frozen=True, tag="approve_claim"):
+    """The twin approves a claim: its cover is posted (the twin owes it, delivered like a tithe)."""
+
+    claim: Annotated[int, msgspec.Meta(ge=1)] = 0
+
+
+class DisputeClaim(Wire, frozen=True, tag="dispute_claim"):
+    """The twin disputes a claim: it goes to a joint assembly's ballot (docs/ledger.md)."""
+
+    claim: Annotated[int, msgspec.Meta(ge=1)] = 0
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = "-"
+
+
 WireCommand = (
-    AddCircle
+    OpenAction
+    | DeclareRisk
+    | WithdrawRisk
+    | SetCover
+    | AcceptFigures
+    | TranslateCommunique
+    | FileClaim
+    | ApproveClaim
+    | DisputeClaim
+    | AddCircle
     | Pair
     | SetPledge
     | RecordIncome
@@ -166,6 +257,15 @@ WireCommand = (
     | RotateLinks
 )
 WIRE_CLASSES: tuple[type[Wire], ...] = (
+    OpenAction,
+    DeclareRisk,
+    WithdrawRisk,
+    SetCover,
+    AcceptFigures,
+    TranslateCommunique,
+    FileClaim,
+    ApproveClaim,
+    DisputeClaim,
     AddCircle,
     Pair,
     SetPledge,
@@ -197,7 +297,7 @@ def decode(raw: Any) -> Wire:
         raise bad_request("bad_command", 'a command is an object with a "type"')
     if raw["type"] not in BY_TAG:
         raise bad_request("bad_command", f"unknown command {raw['type']!r}")
-    for key in ("amount", "original", "rate", "sold", "bought", "pledge"):
+    for key in ("amount", "original", "rate", "sold", "bought", "pledge", "estimate", "cover", "share"):
         if isinstance(raw.get(key), int | float) and not isinstance(raw.get(key), bool):
             raise bad_request("bad_command", f'{raw["type"]}: {key} is decimal text ("120.50"), never a number')
     shares = raw.get("shares")

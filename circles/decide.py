@@ -20,10 +20,11 @@ import pytz
 from circles import commands as C
 from circles import events as E
 from circles.definition import check_circle, check_pair, network_to_json, pair_id
-from circles.entries import check_shares, delivery, exchange, reversal, tithe
+from circles.entries import check_shares, cover, delivery, exchange, reversal, tithe
 from circles.ledger import Ledger
-from circles.state import BOOKS_OPEN, NetworkState
-from circles.transactions import Conversion, Transaction
+from circles.state import BOOKS_OPEN, Action, NetworkState
+from circles.transactions import Conversion, Transaction, check_amount
+from circles.whatif import cover_due
 from mayday.clock import iso
 from mayday.definitions import SpecError
 from mayday.errors import DomainError, bad_request, forbidden
@@ -31,6 +32,9 @@ from mayday.links import Grant
 
 COORDINATORS, CIRCLES = frozenset({C.COORDINATOR}), frozenset({C.CIRCLE})
 MAX_DISPATCHES = 10_000
+MAX_ACTIONS = 1000
+MAX_RISKS = 500  # per action
+MAX_CLAIMS = 10_000
 MAX_LATE_DAYS = 1  # a date may be tomorrow in UTC (it is today somewhere), never later
 
 
@@ -250,6 +254,167 @@ def rotate_links(state: NetworkState, c: C.RotateLinks, now: dt.datetime) -> lis
     return [E.LinksRotated(circle=c.target, version=state.link_version(c.target) + 1, at=iso(now))]
 
 
+# joint actions and shared risk ----------------------------------------------------------------
+
+
+def _action(state: NetworkState, action_id: int, circle: str | None = None) -> Action:
+    a = state.actions.get(action_id)
+    if a is None:
+        raise _err("unknown_action", f"no action {action_id}")
+    if circle is not None and circle not in a.circles:
+        raise _err("not_in_action", f"{circle} is not part of {a.name!r}")
+    return a
+
+
+def _share(value: Decimal, what: str) -> str:
+    check_shares({what: value})
+    return str(value)
+
+
+def open_action(state: NetworkState, c: C.OpenAction, now: dt.datetime) -> list[E.Event]:
+    circles = tuple(dict.fromkeys(c.circles))
+    if len(circles) < 2:
+        raise _err("bad_action", "a joint action has two or more circles")
+    for circle in circles:
+        _circle(state, circle)
+        if not any(state.pair_of(circle, other) for other in circles if other != circle):
+            raise _err("not_twins", f"{circle} has no twin among the action's circles")
+    if c.circle and c.circle not in circles:
+        raise _err("not_in_action", "a circle opens an action it takes part in")
+    if len(state.actions) >= MAX_ACTIONS:
+        raise _err("too_many", f"a network keeps at most {MAX_ACTIONS} actions")
+    day = c.date.isoformat() if c.date else ""
+    cover = _share(c.cover, "cover")
+    return [
+        E.ActionOpened(
+            id=len(state.actions) + 1, name=c.name.strip(), circles=list(circles), relay=c.relay, date=day,
+            cover=cover, by=c.circle or C.COORDINATOR, at=iso(now),
+        )
+    ]  # fmt: skip
+
+
+def declare_risk(state: NetworkState, c: C.DeclareRisk, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    check_amount(c.estimate, c.commodity, "estimate")
+    if c.estimate < 0:
+        raise _err("bad_amount", "an estimate is positive")
+    if len(a.risks) >= MAX_RISKS:
+        raise _err("too_many", f"an action keeps at most {MAX_RISKS} risks")
+    return [
+        E.RiskDeclared(
+            action=a.id, id=a.risk_count + 1, circle=c.circle, kind=c.kind, estimate=str(c.estimate),
+            commodity=c.commodity, people=c.people, note=c.note, version=a.version + 1, at=iso(now),
+        )
+    ]  # fmt: skip
+
+
+def withdraw_risk(state: NetworkState, c: C.WithdrawRisk, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    risk = a.risks.get(c.risk)
+    if risk is None or risk.circle != c.circle:
+        raise _err("unknown_risk", f"{c.circle} declared no risk {c.risk} in this action")
+    return [E.RiskWithdrawn(action=a.id, risk=c.risk, version=a.version + 1, at=iso(now))]
+
+
+def set_cover(state: NetworkState, c: C.SetCover, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    if c.twin not in a.circles or state.pair_of(c.circle, c.twin) is None:
+        raise _err("not_twins", f"{c.twin} is not {c.circle}'s twin in this action")
+    share = _share(c.share, "cover")
+    if Decimal(share) == a.cover_of(c.circle, c.twin):
+        return []
+    return [E.CoverSet(action=a.id, circle=c.circle, twin=c.twin, share=share, version=a.version + 1, at=iso(now))]
+
+
+def accept_figures(state: NetworkState, c: C.AcceptFigures, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    if c.version != a.version:
+        raise _err("stale_version", f"the figures are at version {a.version}; read them again before accepting")
+    if a.accepted.get(c.circle) == a.version:
+        return []
+    return [E.FiguresAccepted(action=a.id, circle=c.circle, version=a.version, at=iso(now))]
+
+
+def translate_communique(state: NetworkState, c: C.TranslateCommunique, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    if c.version != a.version:
+        raise _err("stale_version", f"the communique is at version {a.version}; translate that one")
+    if not c.text.strip():
+        raise _err("empty_text", "the translation is empty")
+    return [
+        E.CommuniqueTranslated(
+            action=a.id, language=c.language, text=c.text.strip(), version=a.version, by=c.circle, at=iso(now)
+        )
+    ]
+
+
+def _claimed(state: NetworkState, action: int, circle: str, twin: str, commodity: str) -> Decimal:
+    return sum(
+        (
+            k.amount
+            for k in state.claims.values()
+            if (k.action, k.circle, k.twin, k.commodity) == (action, circle, twin, commodity) and k.status != "disputed"
+        ),
+        Decimal(0),
+    )
+
+
+def file_claim(state: NetworkState, c: C.FileClaim, now: dt.datetime) -> list[E.Event]:
+    a = _action(state, c.action, c.circle)
+    if c.twin not in a.circles or state.pair_of(c.circle, c.twin) is None:
+        raise _err("not_twins", f"{c.twin} is not {c.circle}'s twin in this action")
+    check_amount(c.amount, c.commodity, "amount")
+    if c.amount < 0:
+        raise _err("bad_amount", "a claim is a positive amount")
+    room = cover_due(a, c.twin, c.circle, c.commodity) - _claimed(state, a.id, c.circle, c.twin, c.commodity)
+    if c.amount > room:
+        raise _err(
+            "over_cover",
+            f"{c.twin} pledged to cover {room} {c.commodity} more of {c.circle}'s declared fallout, "
+            f"less than {c.amount}",
+        )
+    if len(state.claims) >= MAX_CLAIMS:
+        raise _err("too_many", f"a network keeps at most {MAX_CLAIMS} claims")
+    return [
+        E.ClaimFiled(
+            id=len(state.claims) + 1, action=a.id, circle=c.circle, twin=c.twin, kind=c.kind, amount=str(c.amount),
+            commodity=c.commodity, what=c.what.strip(), evidence=c.evidence, at=iso(now),
+        )
+    ]  # fmt: skip
+
+
+def _claim_for_twin(state: NetworkState, claim_id: int, circle: str) -> Any:
+    k = state.claims.get(claim_id)
+    if k is None:
+        raise _err("unknown_claim", f"no claim {claim_id}")
+    if k.twin != circle:
+        raise _err("not_yours", f"claim {claim_id} is {k.twin}'s to approve or dispute")
+    if k.status != "filed":
+        raise _err("already_decided", f"claim {claim_id} is already {k.status}")
+    return k
+
+
+def approve_claim(state: NetworkState, c: C.ApproveClaim, now: dt.datetime) -> list[E.Event]:
+    k = _claim_for_twin(state, c.claim, c.circle)
+    txn = cover(
+        id=_next_txn(state),
+        date=_date(state, c.circle, None, now),
+        narration=f"cover of claim {k.id}: {k.what}"[:500],
+        circle=k.twin,
+        twin=k.circle,
+        amount=k.amount,
+        commodity=k.commodity,
+    )
+    return [E.ClaimApproved(claim=k.id, txn=txn.id, at=iso(now)), *_posted(state, "cover", c.circle, txn, now)]
+
+
+def dispute_claim(state: NetworkState, c: C.DisputeClaim, now: dt.datetime) -> list[E.Event]:
+    k = _claim_for_twin(state, c.claim, c.circle)
+    if not c.reason.strip():
+        raise _err("empty_text", "say why the claim is disputed")
+    return [E.ClaimDisputed(claim=k.id, reason=c.reason.strip(), at=iso(now))]
+
+
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]  # who may send it; a circle link acts for its own circle
@@ -268,6 +433,15 @@ TABLE: dict[type, Rule] = {
     C.SetVisibility: Rule(CIRCLES, set_visibility),
     C.PostDispatch: Rule(CIRCLES, post_dispatch),
     C.TranslateDispatch: Rule(CIRCLES, translate_dispatch),
+    C.OpenAction: Rule(COORDINATORS | CIRCLES, open_action),
+    C.DeclareRisk: Rule(CIRCLES, declare_risk),
+    C.WithdrawRisk: Rule(CIRCLES, withdraw_risk),
+    C.SetCover: Rule(CIRCLES, set_cover),
+    C.AcceptFigures: Rule(CIRCLES, accept_figures),
+    C.TranslateCommunique: Rule(CIRCLES, translate_communique),
+    C.FileClaim: Rule(CIRCLES, file_claim),
+    C.ApproveClaim: Rule(CIRCLES, approve_claim),
+    C.DisputeClaim: Rule(CIRCLES, dispute_claim),
 }
 
 
@@ -284,7 +458,7 @@ def decide(state: NetworkState, command: Any, now: dt.datetime) -> list[E.Event]
     rule = TABLE.get(type(command))
     if rule is None:
         raise _err("unknown_command", f"unknown command {type(command).__name__}")
-    if rule.roles == CIRCLES:
+    if command.circle:  # sent with a circle link: the circle acts for itself
         _circle(state, command.circle)
     return list(rule.handler(state, command, now))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from circles.chart import circle_id
 from mayday.events import Event, Registry
 
 
@@ -94,6 +95,96 @@ class LinksRotated(Event, frozen=True):
     at: str
 
 
+class ActionOpened(Event, frozen=True):
+    type = "action_opened"
+    id: int
+    name: str
+    circles: list[str]
+    relay: str
+    date: str
+    cover: str  # each pair's default cover share, decimal text
+    by: str  # the circle (or "coordinator") that opened it
+    at: str
+
+
+class RiskDeclared(Event, frozen=True):
+    type = "risk_declared"
+    action: int
+    id: int
+    circle: str
+    kind: str
+    estimate: str
+    commodity: str
+    people: int
+    note: str
+    version: int  # the action's figures' version after this change
+    at: str
+
+
+class RiskWithdrawn(Event, frozen=True):
+    type = "risk_withdrawn"
+    action: int
+    risk: int
+    version: int
+    at: str
+
+
+class CoverSet(Event, frozen=True):
+    type = "cover_set"
+    action: int
+    circle: str
+    twin: str
+    share: str
+    version: int
+    at: str
+
+
+class FiguresAccepted(Event, frozen=True):
+    type = "figures_accepted"
+    action: int
+    circle: str
+    version: int
+    at: str
+
+
+class CommuniqueTranslated(Event, frozen=True):
+    type = "communique_translated"
+    action: int
+    language: str
+    text: str
+    version: int  # the figures' version it translates (older than the action's: stale)
+    by: str
+    at: str
+
+
+class ClaimFiled(Event, frozen=True):
+    type = "claim_filed"
+    id: int
+    action: int
+    circle: str
+    twin: str
+    kind: str
+    amount: str
+    commodity: str
+    what: str
+    evidence: str
+    at: str
+
+
+class ClaimApproved(Event, frozen=True):
+    type = "claim_approved"
+    claim: int
+    txn: str  # the cover transaction it posted (in the same append)
+    at: str
+
+
+class ClaimDisputed(Event, frozen=True):
+    type = "claim_disputed"
+    claim: int
+    reason: str
+    at: str
+
+
 EVENTS = Registry(
     [
         NetworkCreated,
@@ -105,6 +196,15 @@ EVENTS = Registry(
         DispatchPosted,
         DispatchTranslated,
         LinksRotated,
+        ActionOpened,
+        RiskDeclared,
+        RiskWithdrawn,
+        CoverSet,
+        FiguresAccepted,
+        CommuniqueTranslated,
+        ClaimFiled,
+        ClaimApproved,
+        ClaimDisputed,
     ]
 )
 
@@ -113,15 +213,22 @@ def decode(type_: str, data: dict[str, Any]) -> Any:
     return EVENTS.decode(type_, data)
 
 
+# Fields of other events that hold amounts (a crew's risk, a claim): left out on the stream too.
+_PRIVATE = {RiskDeclared.type: ("estimate", "note"), ClaimFiled.type: ("amount", "what", "evidence")}
+
+
 def outward(type_: str, data: dict[str, Any]) -> dict[str, Any]:
-    """What the event stream carries of an event: everything but a transaction's amounts, which
-    only the REST views give, to whom may see them. A page learns that a transaction was posted
-    (its id, kind, who recorded it, which circles it touches, the chain's hash) and reads again
-    what its reader may see."""
+    """What the event stream carries of an event: everything but amounts (a transaction's, a
+    risk's estimate, a claim's), which only the REST views give, to whom may see them. A page
+    learns that something changed (a transaction's id, kind, who recorded it, which circles it
+    touches, the chain's hash) and reads again what its reader may see."""
+    hidden = _PRIVATE.get(type_)
+    if hidden is not None:
+        return {k: v for k, v in data.items() if k not in hidden}
     if type_ != TransactionPosted.type:
         return data
     txn = data["txn"]
-    circles = sorted({p["account"].split(":")[2].lower() for p in txn["postings"]})
+    circles = sorted({circle_id(p["account"].split(":")[2]) for p in txn["postings"]})
     return {
         "kind": data["kind"],
         "by": data["by"],

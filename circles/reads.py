@@ -17,9 +17,11 @@ from typing import Any
 from circles.chart import account
 from circles.commands import CIRCLE, MEMBER
 from circles.commodities import PLACES, QUANTUM
+from circles.communique import communique
 from circles.integrity import check
-from circles.state import NetworkState, PairState
+from circles.state import Action, NetworkState, PairState
 from circles.views import dues, statement, who_owes_whom
+from circles.whatif import what_if
 from mayday.clock import iso
 from mayday.errors import forbidden, not_found
 from mayday.links import Grant
@@ -286,3 +288,80 @@ def integrity_view(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
     """Every invariant, re-run from the transactions alone: counts and problems, no amounts."""
     report = check(state.ledger, state.pledged(), state.hashes)
     return report.to_json() | {"checked_at": iso(now), "head": state.ledger.head}
+
+
+def may_see_action(state: NetworkState, grant: Grant | None, action: Action) -> bool:
+    """A joint action's figures (risks, cover, claims): for the links of its circles, and whom
+    one of them shows its books."""
+    return any(may_see_books(state, grant, c) for c in action.circles)
+
+
+def action_view(state: NetworkState, grant: Grant | None, action_id: int, now: dt.datetime) -> dict[str, Any]:
+    """Risks, cover, the what-if, acceptances (current or stale), claims and the communique."""
+    action = state.actions.get(action_id)
+    if action is None:
+        raise not_found(f"no action {action_id} in this network")
+    if not may_see_action(state, grant, action):
+        raise forbidden("a joint action's figures are for its circles")
+    claims = [k for k in state.claims.values() if k.action == action.id]
+    return {
+        "action": {
+            "id": action.id,
+            "name": action.name,
+            "circles": list(action.circles),
+            "relay": action.relay,
+            "date": action.date,
+            "default_cover": str(action.default_cover),
+            "by": action.by,
+            "at": action.at,
+            "version": action.version,
+        },
+        "risks": [
+            {
+                "id": r.id,
+                "circle": r.circle,
+                "kind": r.kind,
+                "estimate": _amount(r.estimate, r.commodity),
+                "commodity": r.commodity,
+                "people": r.people,
+                "note": r.note,
+            }
+            for r in action.risks.values()
+        ],
+        "what_if": what_if(state, action),
+        "claims": [
+            {
+                "id": k.id,
+                "circle": k.circle,
+                "twin": k.twin,
+                "kind": k.kind,
+                "amount": _amount(k.amount, k.commodity),
+                "commodity": k.commodity,
+                "what": k.what,
+                "evidence": k.evidence,
+                "status": k.status,
+                "txn": k.txn,
+                "reason": k.reason,
+                "at": k.at,
+            }
+            for k in claims
+        ],
+        "communique": [
+            {k: v for k, v in c.items() if k != "text"} | {"has_text": c["text"] is not None}
+            for c in communique(state, action)
+        ],
+        "ready": not [c for c in action.circles if action.accepted.get(c) != action.version],
+        "now": iso(now),
+    }
+
+
+def communique_text(state: NetworkState, grant: Grant | None, action_id: int, language: str) -> dict[str, Any]:
+    action = state.actions.get(action_id)
+    if action is None:
+        raise not_found(f"no action {action_id} in this network")
+    if not may_see_action(state, grant, action):
+        raise forbidden("a joint action's communique is for its circles until they publish it")
+    for c in communique(state, action):
+        if c["language"] == language:
+            return c
+    raise not_found(f"{language!r} is not a language of this action's circles")

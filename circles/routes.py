@@ -112,6 +112,33 @@ async def get_ledger(request: Request) -> Response:
     )
 
 
+async def get_action(request: Request) -> Response:
+    r = await _read(request)
+    action = _int(request.path_params["action"])
+    return JSONResponse(reads.action_view(r.state, r.grant, action, r.service.clock.now()))
+
+
+async def get_communique(request: Request) -> Response:
+    """The communique in one language, as text (``?lang=``; default the first circle's first)."""
+    r = await _read(request)
+    action = _int(request.path_params["action"])
+    lang = request.query_params.get("lang", "")
+    if not lang:
+        a = r.state.actions.get(action)
+        lang = r.state.circles[a.circles[0]].languages[0] if a is not None else "en"
+    c = reads.communique_text(r.state, r.grant, action, lang)
+    if c["text"] is None:
+        raise ApiError("missing", f"nobody has translated the communique into {lang} yet", 404)
+    headers = {"content-language": lang, "x-communique-status": c["status"]}
+    return PlainTextResponse(c["text"], media_type="text/plain; charset=utf-8", headers=headers)
+
+
+def _int(text: str) -> int:
+    if not text.isdigit() or len(text) > 9:
+        raise ApiError("not_found", "no such action", 404)
+    return int(text)
+
+
 async def get_integrity(request: Request) -> Response:
     r = await _read(request)
     return JSONResponse(reads.integrity_view(r.state, r.service.clock.now()))
@@ -151,4 +178,6 @@ routes = [
     Route("/api/networks/{stream_id}/circles/{circle}/calendar.ics", calendar, methods=["GET"]),
     Route("/api/networks/{stream_id}/pairs/{pair}", get_pair, methods=["GET"]),
     Route("/api/networks/{stream_id}/integrity", get_integrity, methods=["GET"]),
+    Route("/api/networks/{stream_id}/actions/{action}", get_action, methods=["GET"]),
+    Route("/api/networks/{stream_id}/actions/{action}/communique.txt", get_communique, methods=["GET"]),
 ]

@@ -65,6 +65,63 @@ class Visibility:
 
 
 @dataclass(frozen=True)
+class Risk:
+    id: int
+    circle: str
+    kind: str
+    estimate: Decimal
+    commodity: str
+    people: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    action: int
+    circle: str  # who claims
+    twin: str  # who is asked to cover
+    kind: str
+    amount: Decimal
+    commodity: str
+    what: str
+    evidence: str
+    at: str
+    status: str = "filed"  # filed | approved | disputed
+    txn: str | None = None  # the cover transaction, once approved
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A joint action's figures: each crew's risks and each pair's cover. ``version`` moves on
+    with every change of them, and acceptances (and communique translations) of an older version
+    are stale."""
+
+    id: int
+    name: str
+    circles: tuple[str, ...]
+    relay: str
+    date: str
+    default_cover: Decimal
+    by: str
+    at: str
+    risks: FrozenDict[int, Risk] = EMPTY
+    cover: FrozenDict[tuple[str, str], Decimal] = EMPTY  # (circle, twin) -> share of twin's fallout
+    version: int = 1
+    accepted: FrozenDict[str, int] = EMPTY  # circle -> the version it accepted
+    translations: FrozenDict[str, tuple[str, int, str]] = EMPTY  # language -> (text, version, by)
+    risk_count: int = 0
+
+    def cover_of(self, circle: str, twin: str) -> Decimal:
+        return self.cover.get((circle, twin), self.default_cover)
+
+    def pairs(self, state: NetworkState) -> list[PairState]:
+        inside = set(self.circles)
+        return [p for p in state.pairs.values() if p.a in inside and p.b in inside]
+
+
+@dataclass(frozen=True)
 class NetworkState:
     network_id: str | None = None
     name: str = ""
@@ -79,6 +136,8 @@ class NetworkState:
     visibility: FrozenDict[str, Visibility] = EMPTY
     dispatches: FrozenDict[int, Dispatch] = EMPTY
     link_versions: FrozenDict[str, int] = EMPTY  # circle -> key version of its links
+    actions: FrozenDict[int, Action] = EMPTY
+    claims: FrozenDict[int, Claim] = EMPTY
 
     @property
     def created(self) -> bool:
@@ -157,6 +216,41 @@ def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkStat
             return replace(state, dispatches=state.dispatches.put(did, new))
         case E.LinksRotated(circle=circle, version=version):
             return replace(state, link_versions=state.link_versions.put(circle, version))
+        case E.ActionOpened() as e:
+            a = Action(e.id, e.name, tuple(e.circles), e.relay, e.date, Decimal(e.cover), e.by, e.at)
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.RiskDeclared() as e:
+            a = state.actions[e.action]
+            risk = Risk(e.id, e.circle, e.kind, Decimal(e.estimate), e.commodity, e.people, e.note)
+            a = replace(a, risks=a.risks.put(e.id, risk), version=e.version, risk_count=max(a.risk_count, e.id))
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.RiskWithdrawn() as e:
+            a = state.actions[e.action]
+            a = replace(a, risks=a.risks.without(e.risk), version=e.version)
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.CoverSet() as e:
+            a = state.actions[e.action]
+            a = replace(a, cover=a.cover.put((e.circle, e.twin), Decimal(e.share)), version=e.version)
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.FiguresAccepted() as e:
+            a = state.actions[e.action]
+            a = replace(a, accepted=a.accepted.put(e.circle, e.version))
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.CommuniqueTranslated() as e:
+            a = state.actions[e.action]
+            a = replace(a, translations=a.translations.put(e.language, (e.text, e.version, e.by)))
+            return replace(state, actions=state.actions.put(a.id, a))
+        case E.ClaimFiled() as e:
+            c = Claim(
+                e.id, e.action, e.circle, e.twin, e.kind, Decimal(e.amount), e.commodity, e.what, e.evidence, e.at
+            )
+            return replace(state, claims=state.claims.put(c.id, c))
+        case E.ClaimApproved() as e:
+            c = replace(state.claims[e.claim], status="approved", txn=e.txn)
+            return replace(state, claims=state.claims.put(c.id, c))
+        case E.ClaimDisputed() as e:
+            c = replace(state.claims[e.claim], status="disputed", reason=e.reason)
+            return replace(state, claims=state.claims.put(c.id, c))
         case _:
             return state
 

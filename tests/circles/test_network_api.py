@@ -3,7 +3,6 @@ and the tithe held, delivery, the imbalance closing; who sees what; bad input ap
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 
@@ -13,57 +12,6 @@ from helpers import recv_events, token_of, ws_hello
 
 from mayday.app import Settings
 from mayday.clock import ManualClock
-
-T0 = dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC)
-NETWORK = {
-    "name": "Dockers and drivers",
-    "circles": [
-        {"id": "lagos-dockers", "name": "Lagos dockers", "place": "Lagos", "tz": "Africa/Lagos", "languages": ["en"]},
-        {"id": "rotterdam-drivers", "name": "Rotterdam drivers", "tz": "Europe/Amsterdam", "languages": ["nl", "en"]},
-        {"id": "manila-nurses", "name": "Manila nurses", "tz": "Asia/Manila", "languages": ["fil", "en"]},
-    ],
-    "pairs": [
-        {
-            "circles": ["lagos-dockers", "rotterdam-drivers"],
-            "adversary": "Maersk",
-            "link": "the boxes we unload are trucked from their terminal",
-            "settle_days": 30,
-        }
-    ],
-}
-
-
-class Net:
-    def __init__(self, server, http: httpx.AsyncClient, made: dict) -> None:
-        self.server, self.http, self.made, self.id = server, http, made, made["id"]
-        self.coordinator = token_of(made["coordinator"])
-        self.circle = {c: token_of(link) for c, link in made["circles"].items()}
-        self.member = {c: token_of(link) for c, link in made["members"].items()}
-
-    async def send(self, token: str, command: dict) -> httpx.Response:
-        return await self.http.post(
-            f"/api/networks/{self.id}/commands",
-            content=json.dumps(command),
-            headers={"authorization": f"Bearer {token}"},
-        )
-
-    async def get(self, path: str, token: str | None = None) -> httpx.Response:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        return await self.http.get(f"/api/networks/{self.id}{path}", headers=headers)
-
-    async def offset(self) -> int:
-        return (await self.get("", self.coordinator)).json()["offset"]
-
-
-@pytest.fixture
-async def net(make_app, tmp_path):
-    server = await make_app(Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False))
-    async with httpx.AsyncClient(base_url=server.base) as http:
-        r = await http.post(
-            "/api/networks", content=json.dumps(NETWORK), headers={"authorization": f"Bearer {server.admin}"}
-        )
-        assert r.status_code == 201, r.text
-        yield Net(server, http, r.json())
 
 
 async def test_income_is_tithed_delivered_and_the_imbalance_closes(net):
@@ -202,7 +150,8 @@ async def test_a_rotated_circle_link_is_refused_and_the_new_one_works(net):
     assert (await net.send(fresh, income)).status_code == 200
 
 
-async def test_a_restart_replays_the_ledger_and_its_chain(make_app, tmp_path):
+async def test_a_restart_replays_the_ledger_and_its_chain(make_app, tmp_path, network_kit):
+    NETWORK, Net, T0 = network_kit.definition, network_kit.Net, network_kit.T0
     settings = Settings(data_dir=str(tmp_path), secret="s", clock=ManualClock(T0), timers=False)
     server = await make_app(settings)
     async with httpx.AsyncClient(base_url=server.base) as http:
