@@ -28,10 +28,9 @@ from typing import Any
 
 import pytz
 
-from mayday.definitions import SpecError, load_text, parse_duration, seconds
+from mayday.definitions import LANGUAGE, SpecError, load_text, parse_duration, seconds
 
 PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")  # BCP 47 primary tag (+ region/script)
 KINDS = ("speech", "reply", "point_of_order")
 MAX_PEOPLE = 5000
 MAX_TEXT = 200  # titles and names

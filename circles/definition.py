@@ -28,10 +28,9 @@ from typing import Annotated
 import msgspec
 import pytz
 
-from assembly.definition import LANGUAGE
 from circles.chart import CIRCLE_ID, MAX_CIRCLE_ID
 from circles.entries import check_shares
-from mayday.definitions import SpecError, load_text
+from mayday.definitions import LANGUAGE, SpecError, load_text
 
 MAX_CIRCLES = 500
 MAX_PAIRS = 2000

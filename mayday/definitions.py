@@ -15,6 +15,7 @@ import yaml
 
 from mayday import wire
 
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")  # BCP 47 primary tag (+ region/script)
 MAX_NODES = 200_000  # values in one definition, aliases expanded: 5,000 people at ~20 each, twice over
 
 DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
