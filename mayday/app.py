@@ -173,6 +173,7 @@ NETWORK_PAGES = (
     ("pair/{pair}", "pair"),
     ("integrity", "integrity"),
     ("dispatch/{dispatch}", "reader"),
+    ("action/{action}", "action"),
 )
 
 
