@@ -19,7 +19,9 @@ import pytz
 
 from circles import commands as C
 from circles import events as E
-from circles.definition import check_circle, check_pair, network_to_json, pair_id
+from circles.chart import account
+from circles.commodities import is_money
+from circles.definition import PairDef, check_circle, check_pair, network_to_json
 from circles.entries import check_shares, cover, delivery, exchange, reversal, tithe
 from circles.ledger import Ledger
 from circles.state import BOOKS_OPEN, Action, NetworkState
@@ -81,8 +83,6 @@ def _share_for(state: NetworkState, circle: str, twin: str, commodity: str) -> D
     pledge = state.pledges.get((circle, twin))
     if pledge is None:
         return Decimal(0)
-    from circles.commodities import is_money
-
     return pledge.shares.get("money" if is_money(commodity) else commodity, Decimal(0))
 
 
@@ -102,8 +102,6 @@ def add_circle(state: NetworkState, c: C.AddCircle, now: dt.datetime) -> list[E.
 
 
 def pair(state: NetworkState, c: C.Pair, now: dt.datetime) -> list[E.Event]:
-    from circles.definition import PairDef
-
     p = PairDef((c.a, c.b), c.adversary, c.link, c.settle_days, c.pledge)
     try:
         check_pair(p, set(state.circles), "pair")
@@ -170,16 +168,10 @@ def deliver(state: NetworkState, c: C.Deliver, now: dt.datetime) -> list[E.Event
         commodity=c.commodity,
         source=c.source,
     )
-    owed = state.ledger.balance(_due_account(c.circle, c.twin)).get(c.commodity, Decimal(0))
+    owed = state.ledger.balance(account(c.circle, "due_to", c.twin)).get(c.commodity, Decimal(0))
     if c.amount > -owed:
         raise _err("over_delivery", f"{c.circle} owes {c.twin} {-owed} {c.commodity}, less than {c.amount}")
     return _posted(state, "delivery", c.circle, txn, now)
-
-
-def _due_account(circle: str, twin: str) -> str:
-    from circles.chart import account
-
-    return account(circle, "due_to", twin)
 
 
 def do_exchange(state: NetworkState, c: C.Exchange, now: dt.datetime) -> list[E.Event]:
@@ -483,7 +475,3 @@ ALLOWED: dict[str, frozenset[str]] = {
     role: frozenset(cls.__struct_config__.tag for cls in C.WIRE_CLASSES if role in TABLE[cls].roles)  # type: ignore[misc]
     for role in C.ROLES
 }
-
-
-def pair_key(a: str, b: str) -> str:
-    return pair_id(a, b)
