@@ -16,7 +16,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from circles.chart import AccountError, account, parse_account, pledge_of
-from circles.ledger import Ledger, _apply, _Book, _Node
+from circles.ledger import Ledger, _Acct, _Book
 from circles.transactions import (
     EXACT,
     GENESIS,
@@ -94,8 +94,10 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
     those is reported. ``recorded``: the hashes stored beside the transactions, to compare."""
     pledges = set(pledged)
     problems: list[Problem] = []
+    # The replay's own book: what validate reads (accounts, transactions by id, reversals), and
+    # balances summed here by plain code, apart from the ledger's apply/undo, to compare with it.
     book = _Book()
-    node: _Node | None = None
+    accounts = book.accounts
     stored = ledger.hashes
     prev = GENESIS
     refused_balance = refused_rules = refused_reversal = reversals = count = postings = 0
@@ -112,15 +114,14 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
                 if not fresh:
                     problems.append(Problem("bad_account", f"{entry.account} opened twice or not in the chart"))
                     continue
-                node = _Node(node, entry, None)
-                _apply(book, node)
+                accounts[entry.account] = _Acct(entry.account, parse_account(entry.account), entry.date)
                 continue
             i, count = count, count + 1
             postings += len(entry.postings) if isinstance(entry.postings, tuple) else 0
             if entry.reverses is not None:
                 reversals += 1
             try:
-                canon = validate(book, entry)
+                canon, _ = validate(book, entry)
                 accepted = True
             except LedgerError as e:
                 problems.append(Problem(e.code, e.message, getattr(entry, "id", None)))
@@ -137,8 +138,13 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
             if recorded is not None and recorded_broken is None and (i >= len(recorded) or recorded[i] != prev):
                 recorded_broken = i
             if accepted:
-                node = _Node(node, entry, prev)
-                _apply(book, node)
+                book.index[entry.id] = len(book.txns)
+                book.txns.append(entry)
+                if entry.reverses is not None:
+                    book.reversed_by[entry.reverses] = entry.id
+                for p in entry.postings:
+                    bal = accounts[p.account].bal  # zero balances stay: they say the account was used
+                    bal[p.commodity] = bal.get(p.commodity, ZERO) + p.amount
         if chain_broken is None and len(stored) != count:
             chain_broken = count
         if chain_broken is not None:
@@ -153,7 +159,8 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
 
         # Balances recomputed by the replay against the ledger's own.
         theirs = ledger.balances()
-        ours = {name: dict(a.bal) for name, a in book.accounts.items() if a.bal}
+        ours = {name: {c: v for c, v in a.bal.items() if v} for name, a in accounts.items()}
+        ours = {name: bal for name, bal in ours.items() if bal}
         compared = mismatched = 0
         for name in sorted(set(theirs) | set(ours)):
             for c in sorted(set(theirs.get(name, {})) | set(ours.get(name, {}))):
@@ -167,9 +174,9 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
         for bal in ours.values():
             for c, v in bal.items():
                 totals[c] = totals.get(c, ZERO) + v
-        for a in book.accounts.values():
+        for a in accounts.values():
             for c in a.bal:
-                totals.setdefault(c, ZERO)
+                totals.setdefault(c, ZERO)  # every commodity ever posted, even where all is settled
         nonzero = [c for c, v in totals.items() if v]
         for c in nonzero:
             problems.append(Problem("network_nonzero", f"the network's {c} balances sum to {totals[c]}, not zero"))
@@ -188,7 +195,7 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
                     unmirrored += 1
                     problems.append(Problem("unmirrored", f"{name} and its twin's Receivable disagree"))
             pledge = pledge_of(parsed)
-            if pledge is not None and a.count:
+            if pledge is not None and a.bal:  # posted to, whatever its balance now
                 used += 1
                 if pledge not in pledges:
                     unpledged += 1

@@ -40,12 +40,11 @@ __all__ = ["Conversion", "Entry", "Ledger", "LedgerError", "Open", "Posting", "T
 class _Acct:
     """What the fold needs of an open account (parsed once, at opening)."""
 
-    __slots__ = ("bal", "circle", "count", "date", "due", "mirror", "name", "parsed")
+    __slots__ = ("bal", "circle", "date", "due", "mirror", "name", "parsed")
 
     def __init__(self, name: str, parsed: Account, date: dt.date) -> None:
         self.name, self.parsed, self.date, self.circle = name, parsed, date, parsed.circle
         self.bal: dict[str, Decimal] = {}  # commodity -> balance, non-zero only
-        self.count = 0  # postings ever made to it
         # (pledger, pledgee) for the two accounts that must mirror each other
         self.mirror = (
             (parsed.circle, parsed.twin)
@@ -59,10 +58,13 @@ class _Acct:
 
 
 class _Node:
-    __slots__ = ("depth", "entry", "hash", "parent")
+    """One entry of the version tree, with what applying it needs: its hash and the circles a
+    transaction touches (found when it was validated)."""
 
-    def __init__(self, parent: _Node | None, entry: Entry, hash: str | None) -> None:
-        self.parent, self.entry, self.hash = parent, entry, hash
+    __slots__ = ("circles", "depth", "entry", "hash", "parent")
+
+    def __init__(self, parent: _Node | None, entry: Entry, hash: str | None, circles: tuple[str, ...] = ()) -> None:
+        self.parent, self.entry, self.hash, self.circles = parent, entry, hash, circles
         self.depth = 1 if parent is None else parent.depth + 1
 
 
@@ -98,22 +100,20 @@ def _apply(book: _Book, node: _Node) -> None:
         book.index[entry.id] = pos
         reversal = entry.reverses is not None
         accounts = book.accounts
-        touched = set()
         for p in entry.postings:
             a = accounts[p.account]
-            c, amount = p.commodity, p.amount
+            c = p.commodity
             bal = a.bal
-            v = bal.get(c, ZERO) + amount
+            v = bal.get(c, ZERO) + p.amount
             if v:
                 bal[c] = v
             else:
                 del bal[c]
-            a.count += 1
-            touched.add(a.circle)
             if a.due is not None:
-                _flow(a.due, c, amount, reversal)
-        for circle in touched:
-            book.by_circle[circle].append(pos)
+                _flow(a.due, c, p.amount, reversal)
+        by_circle = book.by_circle
+        for circle in node.circles:
+            by_circle[circle].append(pos)
         if reversal:
             book.reversed_by[entry.reverses] = entry.id
         book.postings += len(entry.postings)
@@ -144,7 +144,6 @@ def _undo(book: _Book, node: _Node) -> None:
         book.hashes.pop()
         del book.index[entry.id]
         reversal = entry.reverses is not None
-        touched = set()
         for p in entry.postings:
             a = book.accounts[p.account]
             c = p.commodity
@@ -153,11 +152,9 @@ def _undo(book: _Book, node: _Node) -> None:
                 a.bal[c] = v
             else:
                 del a.bal[c]
-            a.count -= 1
-            touched.add(a.circle)
             if a.due is not None:
                 _flow(a.due, c, p.amount, reversal, undo=True)
-        for circle in touched:
+        for circle in node.circles:
             book.by_circle[circle].pop()  # the last one is this transaction: undo goes newest first
         if reversal:
             del book.reversed_by[entry.reverses]
@@ -252,8 +249,8 @@ class Ledger:
         """The ledger with ``txn`` posted, or LedgerError (and nothing changed)."""
         book = self._current()
         with localcontext(EXACT):
-            canon = validate(book, txn)
-            node = _Node(self._node, txn, chain_hash(book.hashes[-1] if book.hashes else GENESIS, canon))
+            canon, circles = validate(book, txn)
+            node = _Node(self._node, txn, chain_hash(book.hashes[-1] if book.hashes else GENESIS, canon), circles)
             _apply(book, node)
         return Ledger._at(book, node)
 
@@ -343,10 +340,6 @@ class Ledger:
                 for p in txn.postings:
                     totals[p.commodity] = totals.get(p.commodity, ZERO) + p.amount
         return totals
-
-    def posting_count(self, account: str) -> int:
-        a = self._current().accounts.get(account)
-        return 0 if a is None else a.count
 
     def due_flows(self, account: str) -> dict[str, tuple[Decimal, Decimal]]:
         """For a DueTo account: commodity -> (delivered, became due), reversals taken back."""

@@ -127,7 +127,7 @@ def amount_text(amount: Decimal, commodity: str) -> str:
         return str(amount)
     s = str(amount)
     dot = s.find(".")
-    if ("E" not in s) and ((dot == len(s) - places - 1) if places else dot < 0):
+    if "E" not in s and ((0 < dot == len(s) - places - 1) if places else dot < 0):
         return s
     return str(amount.quantize(QUANTUM[places], context=WIDE))
 
@@ -201,7 +201,7 @@ def check_amount(amount: Any, commodity: str, what: str) -> str:
         raise refuse("bad_amount", f"{what}: {amount} is beyond the largest amount, {MAX_AMOUNT:,}")
     s = str(amount)
     dot = s.find(".")
-    if ("E" not in s) and ((dot == len(s) - places - 1) if places else dot < 0):
+    if "E" not in s and ((0 < dot == len(s) - places - 1) if places else dot < 0):
         return s
     try:
         return str(amount.quantize(QUANTUM[places], context=EXACT))
@@ -209,7 +209,8 @@ def check_amount(amount: Any, commodity: str, what: str) -> str:
         raise refuse("precision", f"{what}: {amount} {commodity} has more than {places} decimal places") from None
 
 
-def _check_conversion(c: Any, amount: Decimal, commodity: str, what: str) -> str:
+def _check_conversion(c: Any, amount: Decimal, commodity: str, what: str) -> bool:
+    """Refuses a bad conversion; True if its amount and rate are written canonically."""
     if type(c) is not Conversion:
         raise refuse("bad_rate", f"{what}: a conversion is a Conversion")
     check_amount(c.amount, c.commodity, f"{what}, original amount")
@@ -234,19 +235,20 @@ def _check_conversion(c: Any, amount: Decimal, commodity: str, what: str) -> str
         raise refuse(
             "rate_mismatch", f"{what}: {c.amount} {c.commodity} x {rate_text(rate)} is not {amount} {commodity}"
         )
-    return _conversion_json(c)
+    return str(c.amount) == amount_text(c.amount, c.commodity) and str(rate) == rate_text(rate)
 
 
-def validate(book: Any, txn: Any) -> bytes:
+def validate(book: Any, txn: Any) -> tuple[bytes, tuple[str, ...]]:
     """Every rule for one transaction against the ledger's book (its ``accounts``, ``index``,
-    ``txns``, ``reversed_by``); the transaction's canonical JSON if it passes, else LedgerError."""
+    ``txns``, ``reversed_by``): if it passes, its canonical JSON and the circles it touches, else
+    LedgerError."""
     try:
         return _validate(book, txn)
     except TypeError as e:  # a field of the wrong type (msgspec structs do not check on construction)
         raise refuse("bad_transaction", f"a field has the wrong type: {e}") from None
 
 
-def _validate(book: Any, txn: Any) -> bytes:
+def _validate(book: Any, txn: Any) -> tuple[bytes, tuple[str, ...]]:
     if type(txn) is not Transaction:
         raise refuse("bad_transaction", "not a Transaction")
     if type(txn.id) is not str or not TXN_ID.match(txn.id):
@@ -269,7 +271,7 @@ def _validate(book: Any, txn: Any) -> bytes:
     accounts = book.accounts
     per_circle: dict[tuple[str, str], Decimal] = {}
     mirrors: dict[tuple[Any, str], Decimal] | None = None
-    parts = []
+    normal = True  # every amount and rate already written in its canonical form
     for i, p in enumerate(postings):
         if type(p) is not Posting:
             raise refuse("bad_transaction", f"posting {i + 1} is not a Posting")
@@ -291,15 +293,14 @@ def _validate(book: Any, txn: Any) -> bytes:
         if places is not None and type(amount) is Decimal and amount.is_finite() and -MAX_AMOUNT < amount < MAX_AMOUNT:
             text = str(amount)
             dot = text.find(".")
-            if not amount or "E" in text or ((dot != len(text) - places - 1) if places else dot >= 0):
-                text = check_amount(amount, c, f"posting {i + 1}")
+            if not amount or "E" in text or (not 0 < dot == len(text) - places - 1 if places else dot >= 0):
+                check_amount(amount, c, f"posting {i + 1}")
+                normal = False
         else:
-            text = check_amount(amount, c, f"posting {i + 1}")
-        if p.conversion is None:
-            parts.append(f'{{"account":"{name}","amount":"{text}","commodity":"{c}"}}')
-        else:
-            conv = _check_conversion(p.conversion, amount, c, f"posting {i + 1}")
-            parts.append(f'{{"account":"{name}","amount":"{text}","commodity":"{c}"{conv}}}')
+            check_amount(amount, c, f"posting {i + 1}")
+            normal = False
+        if p.conversion is not None and not _check_conversion(p.conversion, amount, c, f"posting {i + 1}"):
+            normal = False
         key = (a.circle, c)
         per_circle[key] = per_circle.get(key, ZERO) + amount
         if a.mirror is not None:
@@ -325,7 +326,23 @@ def _validate(book: Any, txn: Any) -> bytes:
             )
     if txn.reverses is not None:
         _check_reversal(book, txn)
-    return _txn_json(txn, parts)
+    # msgspec writes the documented form (sorted keys, options left out, Decimal as its text) of a
+    # transaction whose amounts and rates are canonical already; canonical() is the same, slower.
+    return _encode(txn if normal else _normalized(txn)), tuple({circle for circle, _ in per_circle})
+
+
+_encode = msgspec.json.Encoder(order="sorted", decimal_format="string").encode
+
+
+def _normalized(txn: Transaction) -> Transaction:
+    """The same transaction with every amount and rate in its canonical written form."""
+    postings = []
+    for p in txn.postings:
+        c = p.conversion
+        if c is not None:
+            c = Conversion(Decimal(amount_text(c.amount, c.commodity)), c.commodity, Decimal(rate_text(c.rate)), c.date)
+        postings.append(Posting(p.account, Decimal(amount_text(p.amount, p.commodity)), p.commodity, c))
+    return Transaction(txn.id, txn.date, txn.narration, tuple(postings), txn.reverses)
 
 
 def _reversal_key(postings: tuple[Posting, ...], sign: int) -> list[tuple[Any, ...]]:

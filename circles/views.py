@@ -6,15 +6,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 from circles.chart import account
 from circles.ledger import Ledger
 from circles.transactions import EXACT, ZERO
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One posting of a circle's statement, with its account's running balance after it."""
+class Line(NamedTuple):
+    """One posting of a circle's statement, with its account's running balance after it (a
+    tuple: a page of 10,000 transactions makes tens of thousands of these)."""
 
     position: int  # the transaction's position in the whole ledger (0 = first)
     txn: str
@@ -33,11 +34,11 @@ def statement(ledger: Ledger, circle: str) -> list[Line]:
     running: dict[tuple[str, str], Decimal] = {}
     lines = []
     with localcontext(EXACT):
+        append = lines.append
         for pos, txn, p in ledger.circle_postings(circle):
             key = (p.account, p.commodity)
             bal = running[key] = running.get(key, ZERO) + p.amount
-            line = Line(pos, txn.id, txn.date, txn.narration, p.account, p.amount, p.commodity, bal, txn.reverses)
-            lines.append(line)
+            append(Line(pos, txn.id, txn.date, txn.narration, p.account, p.amount, p.commodity, bal, txn.reverses))
     return lines
 
 

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ledger_helpers import D, apply_ops, network, operations, simple
 
+from circles.commodities import PLACES
 from circles.entries import reversal
 from circles.integrity import check, verify_chain
 from circles.ledger import Conversion, Ledger, LedgerError, Posting, Transaction
-from circles.transactions import GENESIS, canonical, chain, chain_hash
+from circles.transactions import GENESIS, amount_text, canonical, chain, chain_hash
 
 GOLDEN = Transaction(
     "golden-1",
@@ -69,6 +70,16 @@ def test_canonical_form_is_the_documented_one():
     assert canonical(GOLDEN) == documented_form(GOLDEN, {"EUR": 2, "USD": 2})
     assert canonical(GOLDEN_2) == documented_form(GOLDEN_2, {"EUR": 2, "USD": 2})
     assert b'"rate":"0.8"' in canonical(GOLDEN) and b'"amount":"900.00"' in canonical(GOLDEN)
+    cases = [
+        ("-7", "EUR", "-7.00"),
+        ("7", "EUR", "7.00"),
+        ("-7.5", "EUR", "-7.50"),
+        ("12", "REACH", "12"),
+        ("1E+3", "JPY", "1000"),
+        ("0.5", "DAYS", "0.5"),
+        ("-1.20", "BHD", "-1.200"),
+    ]
+    assert [amount_text(D(v), c) for v, c, _ in cases] == [out for _, _, out in cases]
 
 
 def test_golden_hashes():
@@ -196,3 +207,14 @@ def test_verify_chain_points_at_the_first_change(how):
     hashes = chain(txns)
     assert verify_chain(txns, hashes) is None
     assert verify_chain(tamper(txns, how, 2), hashes) == 2
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operations(), st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40).filter(str.strip))
+def test_posted_hashes_follow_the_documented_form(ops, narration):
+    """Posting hashes what it validated (written by msgspec); canonical() and the documented form agree."""
+    ledger, _ = apply_ops(network(), ops)
+    ledger = ledger.post(simple("n1", "7", narration=narration))  # "7" EUR: written as "7.00"
+    assert list(ledger.hashes) == chain(ledger.transactions)
+    for txn in ledger.transactions:
+        assert canonical(txn) == documented_form(txn, PLACES)
