@@ -64,7 +64,7 @@ class LedgerError(DomainError):
     """A transaction or an opening the ledger refuses; nothing was changed."""
 
 
-class Conversion(msgspec.Struct, frozen=True):
+class Conversion(msgspec.Struct, frozen=True, gc=False):
     """A converted amount as it was: ``amount`` in ``commodity`` (same sign as the posting's),
     ``rate`` posting units per original unit, as the circle entered it, taken on ``date``."""
 
@@ -74,14 +74,14 @@ class Conversion(msgspec.Struct, frozen=True):
     date: dt.date
 
 
-class Posting(msgspec.Struct, frozen=True, omit_defaults=True):
+class Posting(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     account: str
     amount: Decimal
     commodity: str
     conversion: Conversion | None = None
 
 
-class Transaction(msgspec.Struct, frozen=True, omit_defaults=True):
+class Transaction(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One transaction; ``reverses`` names the transaction it corrects (a correction is a new
     transaction that negates an earlier one, then, if needed, another with the right figures)."""
 
@@ -110,7 +110,7 @@ class Transaction(msgspec.Struct, frozen=True, omit_defaults=True):
             raise LedgerError("bad_transaction", f"not a transaction: {e}") from None
 
 
-class Open(msgspec.Struct, frozen=True):
+class Open(msgspec.Struct, frozen=True, gc=False):
     """An account opened on a date: postings to it dated on or after that date are accepted."""
 
     account: str
