@@ -286,8 +286,11 @@ def ledger_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.d
 
 def integrity_view(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
     """Every invariant, re-run from the transactions alone: counts and problems, no amounts."""
-    report = check(state.ledger, state.pledged(), state.hashes)
-    return report.to_json() | {"checked_at": iso(now), "head": state.ledger.head}
+    out = check(state.ledger, state.pledged(), state.hashes).to_json()
+    # A problem's message can name amounts: anyone may open this page, so it says what broke and
+    # where (code, transaction), and the circles concerned read the rest in their own ledgers.
+    out["problems"] = [{"code": p["code"], "txn": p["txn"]} for p in out["problems"]]
+    return out | {"checked_at": iso(now), "head": state.ledger.head}
 
 
 def may_see_action(state: NetworkState, grant: Grant | None, action: Action) -> bool:
