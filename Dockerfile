@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY mayday ./mayday
 COPY relay ./relay
 COPY assembly ./assembly
+COPY circles ./circles
 COPY static ./static
 COPY examples ./examples
 RUN pip install --no-cache-dir . && useradd --system --home /data mayday && mkdir -p /data && chown mayday /data
