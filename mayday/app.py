@@ -201,10 +201,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await networks.start()
         if settings.demo:
             from assembly.demo import ensure_demo as ensure_demo_assembly
+            from circles.demo import ensure_demo as ensure_demo_network
             from relay.demo import ensure_demo, keep_alive
 
             app.state.demo_relays = [await ensure_demo(relays, settings.clock.now())]
             app.state.demo_assembly = await ensure_demo_assembly(assemblies)
+            app.state.demo_network = await ensure_demo_network(networks)
             renew = asyncio.create_task(keep_alive(relays, app.state.demo_relays))
         try:
             yield

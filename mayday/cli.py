@@ -195,6 +195,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     chair = app.state.assemblies.link(aid, state, "chair", "ama")
                     print(f"  demo assembly, chair:       {base}/assembly/{aid}/chair#t={chair}")
                     print(f"  demo assembly, watch:       {base}/assembly/{aid}/watch")
+                if getattr(app.state, "demo_network", None):
+                    nid = app.state.demo_network
+                    networks = app.state.networks
+                    state = networks.current(nid)
+                    page = f"{base}/network/{nid}"
+                    print(f"  demo network, coordinator:  {page}#t={networks.link(nid, state, 'coordinator')}")
+                    for circle in state.circles:
+                        link = networks.link(nid, state, "circle", circle)
+                        print(f"  demo circle {circle:<18} {page}/circle/{circle}#t={link}")
                 sys.stdout.flush()
 
     config = server_config(app, args.host, args.port, log_level=args.log_level, proxy_headers=args.proxy_headers)
