@@ -25,8 +25,9 @@ COORDINATOR, CIRCLE, MEMBER, VIEWER = "coordinator", "circle", "member", "viewer
 ROLES = (COORDINATOR, CIRCLE, MEMBER, VIEWER)
 
 CircleId = Annotated[str, msgspec.Meta(pattern=CIRCLE_ID.pattern, max_length=MAX_CIRCLE_ID)]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-Narration = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+MAX_TEXT, MAX_NARRATION = 4000, 500  # a dispatch or translation; a transaction's narration
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+Narration = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NARRATION)]
 Line = Annotated[str, msgspec.Meta(max_length=MAX_LINE)]
 Url = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
 Commodity = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9]{1,23}$")]

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from circles import reads
-from circles.commands import COORDINATOR
+from circles.commands import COORDINATOR, MAX_NARRATION, MAX_TEXT
 from circles.decide import parse_and_authorise
-from circles.definition import NetworkDef, load_network
+from circles.definition import MAX_LINE, MAX_NAME, NetworkDef, load_network
 from circles.export import to_beancount, to_csv
 from circles.service import NetworkService
 from circles.state import NetworkState
@@ -73,7 +73,7 @@ API: StreamApi[NetworkState, NetworkDef] = StreamApi(
     organiser_link="the coordinator link",
     parse_command=parse_and_authorise,
     snapshot=lambda state, offset: reads.shape(state) | {"offset": offset},
-    limits={"text": 4000, "narration": 500, "name": 200, "line": 300},
+    limits={"text": MAX_TEXT, "narration": MAX_NARRATION, "name": MAX_NAME, "line": MAX_LINE},
     command_reply=_rotated,
 )
 
