@@ -290,6 +290,10 @@ def integrity_view(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
     # A problem's message can name amounts: anyone may open this page, so it says what broke and
     # where (code, transaction), and the circles concerned read the rest in their own ledgers.
     out["problems"] = [{"code": p["code"], "txn": p["txn"]} for p in out["problems"]]
+    for problem in state.replay_problems:  # "t7: unbalanced": refused when the log was replayed
+        txn, code = problem.split(": ", 1)
+        out["problems"].append({"code": code, "txn": txn, "on_replay": True})
+        out["ok"] = False
     return out | {"checked_at": iso(now), "head": state.ledger.head}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from circles import events as E
 from circles.definition import CircleDef, NetworkDef, pair_id, parse_network
 from circles.ledger import Ledger
-from circles.transactions import Transaction
+from circles.transactions import LedgerError, Transaction
 from mayday.frozen import EMPTY, FrozenDict
 
 # Accounts open from this date, so that income dated before a circle joined can be recorded.
@@ -138,6 +138,7 @@ class NetworkState:
     link_versions: FrozenDict[str, int] = EMPTY  # circle -> key version of its links
     actions: FrozenDict[int, Action] = EMPTY
     claims: FrozenDict[int, Claim] = EMPTY
+    replay_problems: tuple[str, ...] = ()  # stored transactions the ledger refused on replay
 
     @property
     def created(self) -> bool:
@@ -197,10 +198,17 @@ def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkStat
         case E.PledgeSet() as e:
             return _pledge(state, e)
         case E.TransactionPosted(kind=kind, by=by, txn=txn, hash=stored):
-            t = Transaction.from_data(txn)
+            try:
+                t = Transaction.from_data(txn)
+                ledger = state.ledger.post(t)
+            except LedgerError as e:
+                # Accepted when it was appended, refused now (a rule changed, the log was edited):
+                # the fold never fails, and the integrity page says which one and why.
+                problem = f"{txn.get('id') if isinstance(txn, dict) else '?'}: {e.code}"
+                return replace(state, replay_problems=(*state.replay_problems, problem))
             return replace(
                 state,
-                ledger=state.ledger.post(t),
+                ledger=ledger,
                 kinds=state.kinds.put(t.id, kind),
                 recorded_by=state.recorded_by.put(t.id, by),
                 hashes=(*state.hashes, stored),

@@ -10,6 +10,11 @@ import httpx
 import pytest
 from helpers import recv_events, token_of, ws_hello
 
+from circles.commands import CreateNetwork, RecordIncome
+from circles.decide import decide
+from circles.definition import parse_network
+from circles.reads import integrity_view
+from circles.state import NetworkState, evolve
 from mayday.app import Settings
 from mayday.clock import ManualClock
 
@@ -168,3 +173,21 @@ async def test_a_restart_replays_the_ledger_and_its_chain(make_app, tmp_path, ne
         assert (await net.get("", net.coordinator)).json()["head"] == head
         report = (await net.get("/integrity", net.coordinator)).json()
         assert report["ok"] is True
+
+
+def test_a_stored_transaction_the_ledger_refuses_on_replay_is_reported_not_fatal(network_kit):
+    """A log edited behind the server's back (or a rule made stricter) must not stop the network
+    from loading: the fold skips the transaction and the integrity view names it."""
+    T0 = network_kit.T0
+    state = NetworkState()
+    network = parse_network({"name": "n", "circles": [{"id": "a", "name": "A"}]})
+    for command in (CreateNetwork("n1", network),):
+        for e in decide(state, command, T0):
+            state = evolve(state, e.type, e.data)
+    (posted,) = decide(state, RecordIncome(circle="a", amount=Decimal("10.00"), commodity="USD"), T0)
+    tampered = json.loads(json.dumps(posted.data))
+    tampered["txn"]["postings"][0]["amount"] = "-11.00"  # no longer balances
+    state = evolve(state, posted.type, tampered)
+    assert len(state.ledger) == 0 and state.replay_problems == ("t1: unbalanced",)
+    report = integrity_view(state, T0)
+    assert report["ok"] is False and {"code": "unbalanced", "txn": "t1", "on_replay": True} in report["problems"]
