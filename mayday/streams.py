@@ -199,7 +199,7 @@ class StreamService(Generic[S]):
         def flush() -> None:
             nonlocal scheduled, next_at
             scheduled = False
-            batch = self.outward(pending)
+            batch = self.outward(pending[:])  # a copy: pending is emptied for the next batch
             pending.clear()
             started = loop.time()
             self.hub.publish(batch)
