@@ -14,14 +14,17 @@ from mayday.app import Settings, static_dir
 from mayday.pages import render
 
 ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
-SHARED_HEAD = ("board", "index", "404", *ASSEMBLY_PAGES)
-STYLE = {"board": "board", "index": "index", "404": "index"}  # and "assembly" for the others
-SCRIPT = {"404": "notfound"}  # the others' script is named for the page
+CIRCLES_PAGES = ("network", "circle", "pair", "ledger", "integrity", "reader")
+SHARED_HEAD = ("board", "index", "404", *ASSEMBLY_PAGES, *CIRCLES_PAGES)
+# and "assembly" for the others
+STYLE = {"board": "board", "index": "index", "404": "index", **dict.fromkeys(CIRCLES_PAGES, "circles")}
+# the others' script is named for the page
+SCRIPT = {"404": "notfound", **{page: f"circles-{page}" for page in CIRCLES_PAGES}}
 IMPORT = re.compile(r'^import (?:[^"]*? from )?"/static/([\w-]+)\.js";', re.M)
 PRELOAD = re.compile(r'<link rel="modulepreload" href="/static/([\w-]+)\.js">')
 
 
-@pytest.mark.parametrize("page", [*ASSEMBLY_PAGES, "board", "index", "404"])
+@pytest.mark.parametrize("page", [*ASSEMBLY_PAGES, *CIRCLES_PAGES, "board", "index", "404"])
 def test_every_page_renders_whole(page):
     html = render(static_dir(), f"{page}.html").decode()
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")

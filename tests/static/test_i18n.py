@@ -1,11 +1,11 @@
 """Every language the product offers is served: each string table of the browser pages
-(static/i18n.js, and the assembly pages' static/i18n-assembly.js) has every English key in every
-served language, not empty, with the same {placeholders}, and plural forms (Intl.PluralRules) for
-every category the language uses.
+(static/i18n.js, the assembly pages' static/i18n-assembly.js and the circles' pages'
+static/i18n-circles.js) has every English key in every served language, not empty, with the same
+{placeholders}, and plural forms (Intl.PluralRules) for every category the language uses.
 
 The tables are read by running the modules under node (no browser): the ES modules are copied to a
-temporary directory, where i18n-assembly.js's import of i18n.js is pointed at a recorder of its
-addStrings() calls, so the assembly's own tables are checked as they are written.
+temporary directory, where i18n-assembly.js's and i18n-circles.js's import of i18n.js is pointed at
+a recorder of their addStrings() calls, so each one's own tables are checked as they are written.
 """
 
 from __future__ import annotations
@@ -53,6 +53,16 @@ try {
 } catch (e) {
   assemblyError = String(e && e.stack || e);
 }
+let circles = null;
+let circlesError = null;
+try {
+  const rec = await import("./recorder.js");
+  const before = rec.recorded.length;
+  await import("./i18n-circles.js");
+  circles = rec.recorded.slice(before);
+} catch (e) {
+  circlesError = String(e && e.stack || e);
+}
 const plural = {};
 for (const l of i18n.SERVED) {
   const rules = new Intl.PluralRules(l);
@@ -75,7 +85,7 @@ const probe = {
 };
 console.log(JSON.stringify({
   served: i18n.SERVED, names: i18n.LANGUAGE_NAMES, rtl: [...i18n.RTL_LANGUAGES],
-  relay, assembly, assemblyError, plural, samples, probe,
+  relay, assembly, assemblyError, circles, circlesError, plural, samples, probe,
 }));
 """
 
@@ -91,10 +101,10 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (work / "recorder.js").write_text(RECORDER)
     (work / "main.js").write_text(MAIN)
     (work / "i18n.js").write_text((STATIC / "i18n.js").read_text(encoding="utf-8"), encoding="utf-8")
-    assembly = STATIC / "i18n-assembly.js"
-    if assembly.exists():
-        text = assembly.read_text(encoding="utf-8").replace('"/static/i18n.js"', '"./recorder.js"')
-        (work / "i18n-assembly.js").write_text(text, encoding="utf-8")
+    for name in ("i18n-assembly.js", "i18n-circles.js"):
+        if (STATIC / name).exists():
+            text = (STATIC / name).read_text(encoding="utf-8").replace('"/static/i18n.js"', '"./recorder.js"')
+            (work / name).write_text(text, encoding="utf-8")
     out = subprocess.run([node, "main.js"], cwd=work, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -158,12 +168,12 @@ def test_relay_strings_complete_in_every_served_language(tables: dict[str, Any])
     assert problems == [], "\n".join(problems)
 
 
-def test_assembly_strings_complete_in_every_served_language(tables: dict[str, Any]) -> None:
-    """static/i18n-assembly.js: the chair, delegate, interpreter and watch pages. A key it shares
-    with i18n.js may rely on i18n.js's translation only when its English text is the same."""
-    assert tables["assemblyError"] is None, tables["assemblyError"]
+def added_table_problems(tables: dict[str, Any], calls: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with a table merged in with addStrings() (``calls``: its recorded calls). A
+    key it shares with i18n.js may rely on i18n.js's translation only when its English text is the
+    same."""
     merged: dict[str, dict[str, Any]] = {}
-    for tables_of_call in tables["assembly"]:
+    for tables_of_call in calls:
         for language, table in tables_of_call.items():
             merged.setdefault(language, {}).update(table)
     relay = tables["relay"]
@@ -176,6 +186,21 @@ def test_assembly_strings_complete_in_every_served_language(tables: dict[str, An
             got = own.get(key, relay.get(language, {}).get(key) if shared else None)
             problems += problems_with(key, value, got, language, tables["plural"][language])
         problems += [f"{language}.{k}: not an English key (a typo?)" for k in sorted(set(own) - set(en))]
+    return problems
+
+
+def test_assembly_strings_complete_in_every_served_language(tables: dict[str, Any]) -> None:
+    """static/i18n-assembly.js: the chair, delegate, interpreter and watch pages."""
+    assert tables["assemblyError"] is None, tables["assemblyError"]
+    problems = added_table_problems(tables, tables["assembly"])
+    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_circles_strings_complete_in_every_served_language(tables: dict[str, Any]) -> None:
+    """static/i18n-circles.js: the network, circle, pair, ledger, integrity and reader pages."""
+    assert tables["circlesError"] is None, tables["circlesError"]
+    assert tables["circles"], "i18n-circles.js added no strings"
+    problems = added_table_problems(tables, tables["circles"])
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
