@@ -42,8 +42,15 @@ function render(page) {
   $("problems-card").hidden = v.problems.length === 0;
   fill(
     $("problems"),
+    // what broke and where, never a message (it could name amounts: anyone may open this page)
     v.problems.map((p) =>
-      h("li", { dataset: { testid: `problem-${p.code}` } }, h("code", {}, p.code), p.txn ? ` (${p.txn})` : "", ": ", h("bdi", { lang: "en" }, p.message)),
+      h(
+        "li",
+        { dataset: { testid: `problem-${p.code}` } },
+        h("code", { dir: "ltr" }, p.code),
+        p.txn ? [" ", t("nw_problem_in", { txn: p.txn })] : null,
+        p.on_replay ? [" · ", t("nw_problem_on_replay")] : null,
+      ),
     ),
   );
   fill(

@@ -21,7 +21,7 @@ import {
 } from "/static/circles.js";
 
 const circleId = pathParam;
-const KINDS = ["tithe", "delivery", "exchange", "reversal"];
+const KINDS = ["tithe", "delivery", "exchange", "reversal", "cover"];
 
 // Account path after Root:Circles:<Circle>: -> [key, takes a twin]
 const ACCOUNTS = {
