@@ -114,7 +114,9 @@ def check(ledger: Ledger, pledged: Iterable[tuple[str, str]], recorded: Sequence
                 if not fresh:
                     problems.append(Problem("bad_account", f"{entry.account} opened twice or not in the chart"))
                     continue
-                accounts[entry.account] = _Acct(entry.account, parse_account(entry.account), entry.date)
+                parsed = parse_account(entry.account)
+                accounts[entry.account] = _Acct(entry.account, parsed, entry.date)
+                book.circle_accts.setdefault(parsed.circle, []).append(entry.account)
                 continue
             i, count = count, count + 1
             postings += len(entry.postings) if isinstance(entry.postings, tuple) else 0

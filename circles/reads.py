@@ -157,6 +157,31 @@ def dispatch_json(d: Any) -> dict[str, Any]:
     }
 
 
+def _outstanding(state: NetworkState, debtor: str, creditor: str) -> dict[str, str]:
+    """What ``debtor`` owes ``creditor`` now, per commodity (its DueTo balance, as a positive)."""
+    due = state.ledger.balance(account(debtor, "due_to", creditor))
+    return {k: _amount(-v, k) for k, v in sorted(due.items()) if v}
+
+
+def access(state: NetworkState, grant: Grant | None) -> dict[str, Any]:
+    """What this link may read: its role and circle, the circles whose books it sees, the pairs
+    and actions whose figures it sees (pages ask for those and no others)."""
+    return {
+        "role": grant.role if grant else None,
+        "circle": reader_circle(grant),
+        "books": [c for c in state.circles if may_see_books(state, grant, c)],
+        "pairs": [p.id for p in state.pairs.values() if may_see_pair(state, grant, p)],
+        "actions": [a.id for a in state.actions.values() if may_see_action(state, grant, a)],
+    }
+
+
+def dispatch_view(state: NetworkState, dispatch: int) -> dict[str, Any]:
+    d = state.dispatches.get(dispatch)
+    if d is None:
+        raise not_found(f"no dispatch {dispatch} in this network")
+    return dispatch_json(d)
+
+
 def circle_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.datetime) -> dict[str, Any]:
     """A circle's page: who it is, its twins, and (to whom may see them) its funds, what it holds
     for each twin, what is due each way and what is overdue."""
@@ -176,6 +201,8 @@ def circle_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.d
         }
         if may_see_pair(state, grant, pair):
             row["overdue"] = overdue(state, circle, twin, now) + overdue(state, twin, circle, now)
+            row["owes"] = _outstanding(state, circle, twin)  # what the circle owes the twin
+            row["owed"] = _outstanding(state, twin, circle)  # what the twin owes the circle
         twins.append(row)
     out: dict[str, Any] = {
         "circle": {
@@ -275,6 +302,7 @@ def ledger_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.d
                 "balance": _amount(ln.balance, ln.commodity),
                 "reverses": ln.reverses,
                 "reversed_by": state.ledger.reversed_by(ln.txn),
+                "recorded_by": state.recorded_by.get(ln.txn),
                 "hash": state.ledger.hash_of(ln.txn),
             }
             for ln in lines

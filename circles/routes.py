@@ -133,10 +133,20 @@ async def get_communique(request: Request) -> Response:
     return PlainTextResponse(c["text"], media_type="text/plain; charset=utf-8", headers=headers)
 
 
-def _int(text: str) -> int:
+def _int(text: str, what: str = "action") -> int:
     if not text.isdigit() or len(text) > 9:
-        raise ApiError("not_found", "no such action", 404)
+        raise ApiError("not_found", f"no such {what}", 404)
     return int(text)
+
+
+async def get_access(request: Request) -> Response:
+    r = await _read(request)
+    return JSONResponse(reads.access(r.state, r.grant))
+
+
+async def get_dispatch(request: Request) -> Response:
+    r = await _read(request)
+    return JSONResponse(reads.dispatch_view(r.state, _int(request.path_params["dispatch"], "dispatch")))
 
 
 async def get_integrity(request: Request) -> Response:
@@ -178,6 +188,8 @@ routes = [
     Route("/api/networks/{stream_id}/circles/{circle}/calendar.ics", calendar, methods=["GET"]),
     Route("/api/networks/{stream_id}/pairs/{pair}", get_pair, methods=["GET"]),
     Route("/api/networks/{stream_id}/integrity", get_integrity, methods=["GET"]),
+    Route("/api/networks/{stream_id}/access", get_access, methods=["GET"]),
+    Route("/api/networks/{stream_id}/dispatches/{dispatch}", get_dispatch, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}", get_action, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}/communique.txt", get_communique, methods=["GET"]),
 ]

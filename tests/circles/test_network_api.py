@@ -191,3 +191,34 @@ def test_a_stored_transaction_the_ledger_refuses_on_replay_is_reported_not_fatal
     assert len(state.ledger) == 0 and state.replay_problems == ("t1: unbalanced",)
     report = integrity_view(state, T0)
     assert report["ok"] is False and {"code": "unbalanced", "txn": "t1", "on_replay": True} in report["problems"]
+
+
+async def test_a_link_learns_what_it_may_read_and_one_dispatch_reads_alone(net):
+    lagos = net.circle["lagos-dockers"]
+    await net.send(lagos, {"type": "set_visibility", "share_with": ["manila-nurses"]})
+    access = (await net.get("/access", net.member["manila-nurses"])).json()
+    assert access == {
+        "role": "member",
+        "circle": "manila-nurses",
+        "books": ["lagos-dockers", "manila-nurses"],
+        "pairs": ["lagos-dockers~rotterdam-drivers"],  # through Lagos's books
+        "actions": [],
+    }
+    assert (await net.get("/access", net.coordinator)).json()["books"] == []
+    post = {"type": "post_dispatch", "twin": "rotterdam-drivers", "text": "Solidarity from Apapa", "language": "en"}
+    assert (await net.send(lagos, post)).status_code == 200
+    d = (await net.get("/dispatches/1", net.member["rotterdam-drivers"])).json()
+    assert d["text"] == "Solidarity from Apapa" and d["translations"] == {}
+    assert (await net.get("/dispatches/2", net.member["rotterdam-drivers"])).status_code == 404
+    assert (await net.get("/dispatches/x1", net.member["rotterdam-drivers"])).status_code == 404
+
+
+async def test_the_circle_view_says_what_is_owed_each_way_and_ledger_lines_who_recorded_them(net):
+    lagos = net.circle["lagos-dockers"]
+    await net.send(lagos, {"type": "record_income", "amount": "40.00", "commodity": "USD"})
+    (twin,) = (await net.get("/circles/rotterdam-drivers", net.circle["rotterdam-drivers"])).json()["twins"]
+    assert twin["owed"] == {"USD": "4.00"} and twin["owes"] == {}
+    line = (await net.get("/circles/lagos-dockers/ledger.json", lagos)).json()["lines"][0]
+    assert line["recorded_by"] == "lagos-dockers"
+    report = (await net.get("/integrity", lagos)).json()
+    assert report["circles"] == 3
