@@ -166,8 +166,11 @@ class OpenAction(Wire, frozen=True, tag="open_action"):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)] = "-"
     circles: tuple[CircleId, ...] = ()
     relay: Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")] = ""
+    sites: dict[Annotated[str, msgspec.Meta(max_length=32)], CircleId] = {}  # the relay's site -> circle
     date: dt.date | None = None
     cover: Share = Decimal("0.25")
+    # The relay's sites, as the shell read them from the relay before deciding (never sent).
+    relay_sites: frozenset[str] | None = None
 
 
 class DeclareRisk(Wire, frozen=True, tag="declare_risk"):
@@ -305,6 +308,7 @@ def decode(raw: Any) -> Wire:
     if isinstance(shares, dict) and any(isinstance(v, int | float) for v in shares.values()):
         raise bad_request("bad_command", f'{raw["type"]}: shares are decimal text ("0.10"), never numbers')
     try:
-        return msgspec.convert({k: v for k, v in raw.items() if k != "circle"}, WireCommand, strict=False)  # type: ignore[arg-type]
+        wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites")}
+        return msgspec.convert(wire, WireCommand, strict=False)  # type: ignore[arg-type]
     except msgspec.ValidationError as e:
         raise bad_request("bad_command", f"{raw['type']}: {e}") from None

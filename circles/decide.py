@@ -273,6 +273,15 @@ def open_action(state: NetworkState, c: C.OpenAction, now: dt.datetime) -> list[
             raise _err("not_twins", f"{circle} has no twin among the action's circles")
     if c.circle and c.circle not in circles:
         raise _err("not_in_action", "a circle opens an action it takes part in")
+    if c.sites and not c.relay:
+        raise _err("bad_action", "sites map a relay's legs to circles: name the relay")
+    if c.relay and c.relay_sites is None:
+        raise _err("internal", "the shell reads the relay's sites before deciding")
+    for site, circle in c.sites.items():
+        if site not in (c.relay_sites or ()):
+            raise _err("unknown_site", f"the relay has no site {site!r}")
+        if circle not in circles:
+            raise _err("not_in_action", f"{circle} (for site {site}) is not one of the action's circles")
     if len(state.actions) >= MAX_ACTIONS:
         raise _err("too_many", f"a network keeps at most {MAX_ACTIONS} actions")
     day = c.date.isoformat() if c.date else ""
@@ -280,7 +289,7 @@ def open_action(state: NetworkState, c: C.OpenAction, now: dt.datetime) -> list[
     return [
         E.ActionOpened(
             id=len(state.actions) + 1, name=c.name.strip(), circles=list(circles), relay=c.relay, date=day,
-            cover=cover, by=c.circle or C.COORDINATOR, at=iso(now),
+            cover=cover, by=c.circle or C.COORDINATOR, at=iso(now), sites=dict(c.sites),
         )
     ]  # fmt: skip
 

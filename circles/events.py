@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from circles.chart import circle_id
 from mayday.events import Event, Registry
 
@@ -105,6 +107,7 @@ class ActionOpened(Event, frozen=True):
     cover: str  # each pair's default cover share, decimal text
     by: str  # the circle (or "coordinator") that opened it
     at: str
+    sites: dict[str, str] = msgspec.field(default_factory=dict)  # the relay's site -> the circle whose leg it is
 
 
 class RiskDeclared(Event, frozen=True):

@@ -21,6 +21,7 @@ from circles.export import to_beancount, to_csv
 from circles.service import NetworkService
 from circles.state import NetworkState
 from mayday.access import base_url
+from mayday.clock import iso
 from mayday.errors import ApiError, forbidden
 from mayday.http import parse_definition
 from mayday.routes import Readable, StreamApi
@@ -115,7 +116,29 @@ async def get_ledger(request: Request) -> Response:
 async def get_action(request: Request) -> Response:
     r = await _read(request)
     action = _int(request.path_params["action"])
-    return JSONResponse(reads.action_view(r.state, r.grant, action, r.service.clock.now()))
+    view = reads.action_view(r.state, r.grant, action, r.service.clock.now())
+    a = r.state.actions[action]
+    relays = getattr(r.service, "relays", None)
+    if a.relay and relays is not None:
+        # The relay's legs, each with the circle whose crew strikes it (the action's site map).
+        relay = relays.current(a.relay)
+        legs = [] if relay is None else relay.legs
+        view["relay"] = {
+            "id": a.relay,
+            "board": f"{base_url(request)}/relay/{a.relay}",
+            "legs": [
+                {
+                    "leg": i,
+                    "site": leg.site,
+                    "acting": leg.acting,
+                    "circle": a.sites.get(leg.site),
+                    "start": iso(leg.start),
+                    "end": iso(leg.end),
+                }
+                for i, leg in enumerate(legs)
+            ],
+        }
+    return JSONResponse(view)
 
 
 async def get_communique(request: Request) -> Response:

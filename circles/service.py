@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from circles.commands import CIRCLE, COORDINATOR, MEMBER, VIEWER, CreateNetwork
+import msgspec
+
+from circles.commands import CIRCLE, COORDINATOR, MEMBER, VIEWER, CreateNetwork, OpenAction
 from circles.decide import decide
 from circles.definition import NetworkDef
 from circles.events import outward
 from circles.state import NetworkState, evolve, next_deadline
+from mayday.errors import not_found
 from mayday.links import Grant
 from mayday.streams import Domain, StreamService
 
@@ -21,6 +24,18 @@ def scope_of(network_id: str) -> str:
 
 class NetworkService(StreamService[NetworkState]):
     domain = NETWORK
+    relays: Any = None  # the relay service (set by the app): an action names a relay's sites
+
+    async def execute(self, stream_id: str, command: Any) -> int:
+        if isinstance(command, OpenAction) and command.relay:
+            # The one thing the core cannot know: which sites the named relay has. Read here, at
+            # the relay's current state (a relay's sites never change once it exists).
+            if self.relays is None:
+                raise not_found("this server has no relays")
+            relay = (await self.relays.get(command.relay)).state
+            sites = frozenset(s.id for s in relay.spec.sites) if relay.spec else frozenset()
+            command = msgspec.structs.replace(command, relay_sites=sites)
+        return await super().execute(stream_id, command)
 
     async def create_network(self, definition: NetworkDef) -> str:
         return await self.create(lambda network_id: CreateNetwork(network_id, definition))

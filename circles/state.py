@@ -112,6 +112,7 @@ class Action:
     accepted: FrozenDict[str, int] = EMPTY  # circle -> the version it accepted
     translations: FrozenDict[str, tuple[str, int, str]] = EMPTY  # language -> (text, version, by)
     risk_count: int = 0
+    sites: FrozenDict[str, str] = EMPTY  # the relay's site -> circle
 
     def cover_of(self, circle: str, twin: str) -> Decimal:
         return self.cover.get((circle, twin), self.default_cover)
@@ -226,6 +227,7 @@ def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkStat
             return replace(state, link_versions=state.link_versions.put(circle, version))
         case E.ActionOpened() as e:
             a = Action(e.id, e.name, tuple(e.circles), e.relay, e.date, Decimal(e.cover), e.by, e.at)
+            a = replace(a, sites=FrozenDict(e.sites))
             return replace(state, actions=state.actions.put(a.id, a))
         case E.RiskDeclared() as e:
             a = state.actions[e.action]

@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         relays = RelayService(event_log, hub, links, settings.clock, timers=settings.timers)
         assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
         networks = NetworkService(event_log, hub, links, settings.clock, timers=False)  # no deadlines
+        networks.relays = relays  # a joint action may name a relay and map its sites to circles
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies, app.state.networks = relays, assemblies, networks
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)

@@ -176,3 +176,42 @@ async def test_the_stream_carries_no_estimate_nor_claim(net):
     await risk(net, "lagos-dockers", "1234.00")
     events = (await net.get("/events", net.circle["lagos-dockers"])).json()["events"]
     assert "1234" not in str(events)
+
+
+async def test_an_action_runs_as_a_relay_whose_legs_are_the_circles(net):
+    start = "2027-05-01"
+    relay = {
+        "name": "Port to port",
+        "sites": [
+            {
+                "id": "apapa",
+                "name": "Apapa",
+                "tz": "Africa/Lagos",
+                "legs": {"date": start, "start": "06:00", "duration": "8h"},
+            },
+            {
+                "id": "maasvlakte",
+                "name": "Maasvlakte",
+                "tz": "Europe/Amsterdam",
+                "legs": {"date": start, "start": "06:00", "duration": "8h"},
+            },
+        ],
+    }
+    admin = {"authorization": f"Bearer {net.server.admin}"}
+    made = (await net.http.post("/api/relays", json=relay, headers=admin)).json()
+    body = ACTION | {"relay": made["id"], "sites": {"apapa": "lagos-dockers", "maasvlakte": "rotterdam-drivers"}}
+    assert (await net.send(net.coordinator, body)).status_code == 200
+    legs = (await net.get("/actions/1", net.circle["lagos-dockers"])).json()["relay"]["legs"]
+    # In the order the baton passes (06:00 in Rotterdam comes an hour before 06:00 in Lagos).
+    assert [(leg["site"], leg["circle"]) for leg in legs] == [
+        ("maasvlakte", "rotterdam-drivers"),
+        ("apapa", "lagos-dockers"),
+    ]
+    before = await net.offset()
+    r = await net.send(net.coordinator, ACTION | {"relay": made["id"], "sites": {"rotterdam": "lagos-dockers"}})
+    assert r.json()["error"]["code"] == "unknown_site"
+    r = await net.send(net.coordinator, ACTION | {"relay": "nosuchrelay", "sites": {}})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = await net.send(net.coordinator, ACTION | {"relay": made["id"], "sites": {"apapa": "manila-nurses"}})
+    assert r.json()["error"]["code"] == "not_in_action"
+    assert await net.offset() == before

@@ -20,7 +20,10 @@ async def test_serve_demo_prints_a_network_whose_circle_links_work(make_mayday, 
     lagos = {"authorization": f"Bearer {token_of(circles['lagos-dockers'])}"}
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
         shape = (await http.get(f"/api/networks/{nid}", headers=lagos)).json()
-        assert {p["id"] for p in shape["pairs"]} == {"lagos-dockers~rotterdam-drivers", "la-paz-miners~rotterdam-drivers"}
+        assert {p["id"] for p in shape["pairs"]} == {
+            "lagos-dockers~rotterdam-drivers",
+            "la-paz-miners~rotterdam-drivers",
+        }
         income = {"type": "record_income", "amount": "250.00", "commodity": "NGN"}
         assert (await http.post(f"/api/networks/{nid}/commands", json=income, headers=lagos)).status_code == 200
         view = (await http.get(f"/api/networks/{nid}/circles/lagos-dockers", headers=lagos)).json()
