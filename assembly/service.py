@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from assembly import core
@@ -50,7 +51,17 @@ class AssemblyService(StreamService[core.AssemblyState]):
     async def create_assembly(self, definition: AssemblyDef) -> str:
         return await self.create(lambda assembly_id: core.CreateAssembly(assembly_id, definition))
 
+    # Called with an assembly's id when one of its texts was decided here (a joint assembly's
+    # ballot on a disputed claim resolves the claim: circles/service.py).
+    decided_listeners: list[Callable[[str], Awaitable[None]]]
+
     async def executed(self, stream_id: str, records: list[Record]) -> None:
+        if any(r.type == "text_decided" for r in records):
+            for listener in getattr(self, "decided_listeners", ()):
+                try:
+                    await listener(stream_id)
+                except Exception:
+                    logger.exception("assembly %s: a listener of decided texts failed", stream_id)
         for r in records:
             if r.type == "ballot_closed" and self._secret(stream_id, r.data["ballot"]):
                 await self._compact_journal(stream_id, r.data["ballot"])

@@ -238,8 +238,18 @@ class DisputeClaim(Wire, frozen=True, tag="dispute_claim"):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = "-"
 
 
+class SetJointAssembly(Wire, frozen=True, tag="set_joint_assembly"):
+    """The joint assembly of a pair's two circles, where disputes over claims go to a ballot. Its
+    delegates whose ``site`` is a circle's id speak for that circle."""
+
+    pair: Annotated[str, msgspec.Meta(max_length=2 * MAX_CIRCLE_ID + 1)] = ""
+    assembly: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")] = "-"
+    assembly_known: bool | None = None  # the shell found the assembly (never sent)
+
+
 WireCommand = (
-    OpenAction
+    SetJointAssembly
+    | OpenAction
     | DeclareRisk
     | WithdrawRisk
     | SetCover
@@ -261,6 +271,7 @@ WireCommand = (
     | RotateLinks
 )
 WIRE_CLASSES: tuple[type[Wire], ...] = (
+    SetJointAssembly,
     OpenAction,
     DeclareRisk,
     WithdrawRisk,
@@ -291,7 +302,24 @@ class CreateNetwork:
     definition: NetworkDef
 
 
-Command = CreateNetwork | WireCommand
+@dataclass(frozen=True, slots=True)
+class PutToBallot:
+    """Sent by the shell: a disputed claim is now demand ``text`` of the pair's joint assembly."""
+
+    claim: int
+    assembly: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveClaim:
+    """Sent by the shell: the joint assembly decided a disputed claim (``adopted``: cover it)."""
+
+    claim: int
+    outcome: str  # adopted | rejected
+
+
+Command = CreateNetwork | PutToBallot | ResolveClaim | WireCommand
 
 
 def decode(raw: Any) -> Wire:
@@ -308,7 +336,7 @@ def decode(raw: Any) -> Wire:
     if isinstance(shares, dict) and any(isinstance(v, int | float) for v in shares.values()):
         raise bad_request("bad_command", f'{raw["type"]}: shares are decimal text ("0.10"), never numbers')
     try:
-        wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites")}
+        wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites", "assembly_known")}
         return msgspec.convert(wire, WireCommand, strict=False)  # type: ignore[arg-type]
     except msgspec.ValidationError as e:
         raise bad_request("bad_command", f"{raw['type']}: {e}") from None

@@ -33,6 +33,7 @@ from mayday.errors import DomainError, bad_request, forbidden
 from mayday.links import Grant
 
 COORDINATORS, CIRCLES = frozenset({C.COORDINATOR}), frozenset({C.CIRCLE})
+SHELL = frozenset[str]()  # nobody: the shell sends it
 MAX_DISPATCHES = 10_000
 MAX_ACTIONS = 1000
 MAX_RISKS = 500  # per action
@@ -416,6 +417,42 @@ def dispute_claim(state: NetworkState, c: C.DisputeClaim, now: dt.datetime) -> l
     return [E.ClaimDisputed(claim=k.id, reason=c.reason.strip(), at=iso(now))]
 
 
+def set_joint_assembly(state: NetworkState, c: C.SetJointAssembly, now: dt.datetime) -> list[E.Event]:
+    if c.pair not in state.pairs:
+        raise _err("unknown_pair", f"no pair {c.pair!r}")
+    if not c.assembly_known:
+        raise _err("internal", "the shell checks the assembly exists before deciding")
+    return [E.JointAssemblySet(pair=c.pair, assembly=c.assembly, at=iso(now))]
+
+
+def put_to_ballot(state: NetworkState, c: C.PutToBallot, now: dt.datetime) -> list[E.Event]:
+    k = state.claims.get(c.claim)
+    if k is None or k.status != "disputed" or k.ballot is not None:
+        return []  # already put (by this process or another): nothing to do
+    return [E.ClaimPutToBallot(claim=k.id, assembly=c.assembly, text=c.text, at=iso(now))]
+
+
+def resolve_claim(state: NetworkState, c: C.ResolveClaim, now: dt.datetime) -> list[E.Event]:
+    k = state.claims.get(c.claim)
+    if k is None or k.status != "disputed" or k.ballot is None:
+        return []  # resolved already, or never put to a ballot
+    if c.outcome != "adopted":
+        return [E.ClaimResolved(claim=k.id, outcome="rejected", txn="", at=iso(now))]
+    txn = cover(
+        id=_next_txn(state),
+        date=_date(state, k.twin, None, now),
+        narration=f"cover of claim {k.id}, approved by the joint assembly: {k.what}"[:500],
+        circle=k.twin,
+        twin=k.circle,
+        amount=k.amount,
+        commodity=k.commodity,
+    )
+    return [
+        E.ClaimResolved(claim=k.id, outcome="approved", txn=txn.id, at=iso(now)),
+        *_posted(state, "cover", k.twin, txn, now),
+    ]
+
+
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]  # who may send it; a circle link acts for its own circle
@@ -443,6 +480,9 @@ TABLE: dict[type, Rule] = {
     C.FileClaim: Rule(CIRCLES, file_claim),
     C.ApproveClaim: Rule(CIRCLES, approve_claim),
     C.DisputeClaim: Rule(CIRCLES, dispute_claim),
+    C.SetJointAssembly: Rule(COORDINATORS, set_joint_assembly),
+    C.PutToBallot: Rule(SHELL, put_to_ballot),
+    C.ResolveClaim: Rule(SHELL, resolve_claim),
 }
 
 
@@ -459,7 +499,7 @@ def decide(state: NetworkState, command: Any, now: dt.datetime) -> list[E.Event]
     rule = TABLE.get(type(command))
     if rule is None:
         raise _err("unknown_command", f"unknown command {type(command).__name__}")
-    if command.circle:  # sent with a circle link: the circle acts for itself
+    if getattr(command, "circle", ""):  # sent with a circle link: the circle acts for itself
         _circle(state, command.circle)
     return list(rule.handler(state, command, now))
 

@@ -188,6 +188,29 @@ class ClaimDisputed(Event, frozen=True):
     at: str
 
 
+class JointAssemblySet(Event, frozen=True):
+    type = "joint_assembly_set"
+    pair: str
+    assembly: str
+    at: str
+
+
+class ClaimPutToBallot(Event, frozen=True):
+    type = "claim_put_to_ballot"
+    claim: int
+    assembly: str
+    text: str  # the demand's id in that assembly
+    at: str
+
+
+class ClaimResolved(Event, frozen=True):
+    type = "claim_resolved"
+    claim: int
+    outcome: str  # approved | rejected (by the joint assembly's ballot)
+    txn: str  # the cover transaction when approved, else ""
+    at: str
+
+
 EVENTS = Registry(
     [
         NetworkCreated,
@@ -208,6 +231,9 @@ EVENTS = Registry(
         ClaimFiled,
         ClaimApproved,
         ClaimDisputed,
+        JointAssemblySet,
+        ClaimPutToBallot,
+        ClaimResolved,
     ]
 )
 

@@ -378,6 +378,7 @@ def action_view(state: NetworkState, grant: Grant | None, action_id: int, now: d
                 "txn": k.txn,
                 "reason": k.reason,
                 "at": k.at,
+                "ballot": {"assembly": k.ballot[0], "text": k.ballot[1]} if k.ballot else None,
             }
             for k in claims
         ],

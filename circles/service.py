@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
 
-from circles.commands import CIRCLE, COORDINATOR, MEMBER, VIEWER, CreateNetwork, OpenAction
+from assembly.commands import ProposeDemand
+from circles.commands import (
+    CIRCLE,
+    COORDINATOR,
+    MEMBER,
+    VIEWER,
+    CreateNetwork,
+    OpenAction,
+    PutToBallot,
+    ResolveClaim,
+    SetJointAssembly,
+)
 from circles.decide import decide
 from circles.definition import NetworkDef
 from circles.events import outward
 from circles.state import NetworkState, evolve, next_deadline
 from mayday.errors import not_found
 from mayday.links import Grant
+from mayday.log import Record
 from mayday.streams import Domain, StreamService
+
+log = logging.getLogger("circles.service")
 
 NETWORK: Domain[NetworkState] = Domain("network", NetworkState, evolve, decide, next_deadline, None, outward)
 
@@ -25,6 +40,7 @@ def scope_of(network_id: str) -> str:
 class NetworkService(StreamService[NetworkState]):
     domain = NETWORK
     relays: Any = None  # the relay service (set by the app): an action names a relay's sites
+    assemblies: Any = None  # the assembly service (set by the app): disputes go to a joint assembly
 
     async def execute(self, stream_id: str, command: Any) -> int:
         if isinstance(command, OpenAction) and command.relay:
@@ -35,7 +51,91 @@ class NetworkService(StreamService[NetworkState]):
             relay = (await self.relays.get(command.relay)).state
             sites = frozenset(s.id for s in relay.spec.sites) if relay.spec else frozenset()
             command = msgspec.structs.replace(command, relay_sites=sites)
+        if isinstance(command, SetJointAssembly):
+            if self.assemblies is None:
+                raise not_found("this server has no assemblies")
+            await self.assemblies.get(command.assembly)  # 404 when there is none
+            command = msgspec.structs.replace(command, assembly_known=True)
         return await super().execute(stream_id, command)
+
+    # disputes go to the pair's joint assembly --------------------------------------------------
+    #
+    # A saga across two streams, each step idempotent so that any process may run it again: a
+    # disputed claim becomes a demand of the pair's joint assembly (found by its marker, so never
+    # proposed twice) and the network records which; when that demand is decided, the network
+    # resolves the claim (ResolveClaim does nothing twice). Steps run after the command that
+    # makes them due (in the process that ran it), and again whenever a network is loaded.
+
+    async def executed(self, stream_id: str, records: list[Record]) -> None:
+        if any(r.type in ("claim_disputed", "joint_assembly_set") for r in records):
+            await self.settle_disputes(stream_id)
+
+    async def _load(self, stream_id: str) -> Any:
+        agg = await super()._load(stream_id)
+        if self.assemblies is not None and agg.state.created:
+            self._spawn(self._settle_quietly(stream_id))
+        return agg
+
+    async def _settle_quietly(self, stream_id: str) -> None:
+        try:
+            await self.settle_disputes(stream_id)
+        except Exception:
+            log.exception(
+                "network %s: disputes not settled at load; the next dispute or decision tries again", stream_id
+            )
+
+    async def settle_disputes(self, stream_id: str) -> None:
+        if self.assemblies is None:
+            return
+        state = (await self.get(stream_id)).state
+        for claim in list(state.claims.values()):
+            if claim.status != "disputed":
+                continue
+            if claim.ballot is None:
+                await self._put_to_ballot(stream_id, state, claim)
+            else:
+                await self._resolve(stream_id, claim)
+
+    async def _put_to_ballot(self, stream_id: str, state: NetworkState, claim: Any) -> None:
+        pair = state.pair_of(claim.circle, claim.twin)
+        if pair is None or not pair.assembly:
+            return  # no joint assembly named yet: set_joint_assembly runs this again
+        assembly = (await self.assemblies.get(pair.assembly)).state
+        marker = f"[{stream_id}/claim {claim.id}]"
+        text = next((t.id for t in assembly.texts.values() if t.text.startswith(marker)), None)
+        if text is None:
+            proposer = next(
+                (p for p in assembly.people.values() if p.role == "delegate" and p.site == claim.circle), None
+            )
+            if proposer is None:
+                log.warning("network %s: claim %d disputed, but no delegate of %s in joint assembly %s",
+                            stream_id, claim.id, claim.circle, pair.assembly)  # fmt: skip
+                return
+            name = state.circles[claim.circle].name
+            body = (
+                f"{marker} {name} asks {state.circles[claim.twin].name} to cover {claim.amount} "
+                f"{claim.commodity} of its fallout ({claim.kind}): {claim.what}. "
+                f"Disputed: {claim.reason}. Adopting this demand approves the claim."
+            )
+            await self.assemblies.execute(pair.assembly, ProposeDemand(proposer.id, proposer.language, body[:4000]))
+            assembly = (await self.assemblies.get(pair.assembly)).state
+            text = next(t.id for t in assembly.texts.values() if t.text.startswith(marker))
+        await self.execute(stream_id, PutToBallot(claim.id, pair.assembly, text))
+
+    async def _resolve(self, stream_id: str, claim: Any) -> None:
+        assembly_id, text_id = claim.ballot
+        text = (await self.assemblies.get(assembly_id)).state.texts.get(text_id)
+        if text is not None and text.status in ("adopted", "rejected"):
+            await self.execute(stream_id, ResolveClaim(claim.id, text.status))
+
+    async def assembly_decided(self, assembly_id: str) -> None:
+        """Called when a text of ``assembly_id`` was decided: resolve the claims it was about."""
+        for network_id in self.ids():
+            state = self.current(network_id)
+            if state is None:
+                continue
+            if any(k.status == "disputed" and k.ballot and k.ballot[0] == assembly_id for k in state.claims.values()):
+                await self.settle_disputes(network_id)
 
     async def create_network(self, definition: NetworkDef) -> str:
         return await self.create(lambda network_id: CreateNetwork(network_id, definition))

@@ -32,6 +32,7 @@ class PairState:
     link: str
     settle_days: int
     since: str  # when it was made (ISO)
+    assembly: str = ""  # the pair's joint assembly, where disputes go to a ballot
 
     def other(self, circle: str) -> str:
         return self.b if circle == self.a else self.a
@@ -87,9 +88,10 @@ class Claim:
     what: str
     evidence: str
     at: str
-    status: str = "filed"  # filed | approved | disputed
+    status: str = "filed"  # filed | approved | disputed | rejected (by the joint assembly)
     txn: str | None = None  # the cover transaction, once approved
     reason: str = ""
+    ballot: tuple[str, str] | None = None  # (assembly, demand id) a dispute was put to
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,14 @@ def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkStat
         case E.ClaimApproved() as e:
             c = replace(state.claims[e.claim], status="approved", txn=e.txn)
             return replace(state, claims=state.claims.put(c.id, c))
+        case E.JointAssemblySet(pair=pid, assembly=assembly):
+            return replace(state, pairs=state.pairs.put(pid, replace(state.pairs[pid], assembly=assembly)))
+        case E.ClaimPutToBallot(claim=cid, assembly=assembly, text=text):
+            c = replace(state.claims[cid], ballot=(assembly, text))
+            return replace(state, claims=state.claims.put(cid, c))
+        case E.ClaimResolved(claim=cid, outcome=outcome, txn=txn):
+            c = replace(state.claims[cid], status=outcome, txn=txn or None)
+            return replace(state, claims=state.claims.put(cid, c))
         case E.ClaimDisputed() as e:
             c = replace(state.claims[e.claim], status="disputed", reason=e.reason)
             return replace(state, claims=state.claims.put(c.id, c))

@@ -190,6 +190,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
         networks = NetworkService(event_log, hub, links, settings.clock, timers=False)  # no deadlines
         networks.relays = relays  # a joint action may name a relay and map its sites to circles
+        networks.assemblies = assemblies  # a disputed claim goes to the pair's joint assembly
+        assemblies.decided_listeners = [networks.assembly_decided]
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies, app.state.networks = relays, assemblies, networks
         app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
