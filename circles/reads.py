@@ -281,6 +281,47 @@ def pair_view(state: NetworkState, grant: Grant | None, pair_id: str, now: dt.da
     }
 
 
+def pair_timeline(state: NetworkState, grant: Grant | None, pair_id: str) -> dict[str, Any]:
+    """How resources and risk flowed between two twins over time, month by month: per direction
+    and commodity, what became due (tithes), what cover was approved (risk shared), and what was
+    delivered. Drawn from the ledger's DueTo postings, reversals counted back."""
+    pair = state.pairs.get(pair_id)
+    if pair is None:
+        raise not_found(f"no pair {pair_id!r} in this network")
+    if not may_see_pair(state, grant, pair):
+        raise forbidden("what flows between two twins is for the twins (and whom they show their books)")
+    rows: dict[tuple[str, str, str, str], dict[str, Decimal]] = {}
+    for debtor, creditor in ((pair.a, pair.b), (pair.b, pair.a)):
+        due_account = account(debtor, "due_to", creditor)
+        for _, txn, p in state.ledger.circle_postings(debtor):
+            if p.account != due_account:
+                continue
+            kind = state.kinds.get(txn.id, "")
+            if txn.reverses is not None:
+                kind = state.kinds.get(txn.reverses, "")
+            key = (txn.date.strftime("%Y-%m"), debtor, creditor, p.commodity)
+            row = rows.setdefault(key, {"tithed": Decimal(0), "covered": Decimal(0), "delivered": Decimal(0)})
+            if kind == "delivery":
+                row["delivered"] += p.amount  # a delivery debits DueTo (+); its reversal credits it back
+            elif kind == "cover":
+                row["covered"] += -p.amount
+            else:
+                row["tithed"] += -p.amount
+    return {
+        "pair": pair.id,
+        "months": [
+            {
+                "month": month,
+                "debtor": debtor,
+                "creditor": creditor,
+                "commodity": commodity,
+                **{k: _amount(v, commodity) for k, v in row.items()},
+            }
+            for (month, debtor, creditor, commodity), row in sorted(rows.items())
+        ],
+    }
+
+
 def ledger_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.datetime) -> dict[str, Any]:
     """A circle's statement: every posting to its accounts with running balances."""
     if circle not in state.circles:

@@ -94,6 +94,11 @@ async def get_pair(request: Request) -> Response:
     return JSONResponse(reads.pair_view(r.state, r.grant, request.path_params["pair"], r.service.clock.now()))
 
 
+async def get_timeline(request: Request) -> Response:
+    r = await _read(request)
+    return JSONResponse(reads.pair_timeline(r.state, r.grant, request.path_params["pair"]))
+
+
 async def get_ledger(request: Request) -> Response:
     r = await _read(request)
     circle, fmt = request.path_params["circle"], request.path_params["fmt"]
@@ -210,6 +215,7 @@ routes = [
     Route("/api/networks/{stream_id}/circles/{circle}/ledger.{fmt:str}", get_ledger, methods=["GET"]),
     Route("/api/networks/{stream_id}/circles/{circle}/calendar.ics", calendar, methods=["GET"]),
     Route("/api/networks/{stream_id}/pairs/{pair}", get_pair, methods=["GET"]),
+    Route("/api/networks/{stream_id}/pairs/{pair}/timeline", get_timeline, methods=["GET"]),
     Route("/api/networks/{stream_id}/integrity", get_integrity, methods=["GET"]),
     Route("/api/networks/{stream_id}/access", get_access, methods=["GET"]),
     Route("/api/networks/{stream_id}/dispatches/{dispatch}", get_dispatch, methods=["GET"]),

@@ -222,3 +222,43 @@ async def test_the_circle_view_says_what_is_owed_each_way_and_ledger_lines_who_r
     assert line["recorded_by"] == "lagos-dockers"
     report = (await net.get("/integrity", lagos)).json()
     assert report["circles"] == 3
+
+
+async def test_the_pair_timeline_shows_what_flowed_month_by_month(net):
+    lagos = net.circle["lagos-dockers"]
+    await net.send(lagos, {"type": "record_income", "amount": "100.00", "commodity": "USD", "date": "2027-03-10"})
+    await net.send(lagos, {"type": "record_income", "amount": "300.00", "commodity": "USD", "date": "2027-04-02"})
+    deliver = {
+        "type": "deliver",
+        "twin": "rotterdam-drivers",
+        "amount": "25.00",
+        "commodity": "USD",
+        "date": "2027-04-20",
+    }
+    assert (await net.send(lagos, deliver)).status_code == 200
+    timeline = (
+        await net.get("/pairs/lagos-dockers~rotterdam-drivers/timeline", net.member["rotterdam-drivers"])
+    ).json()
+    assert timeline["months"] == [
+        {
+            "month": "2027-03",
+            "debtor": "lagos-dockers",
+            "creditor": "rotterdam-drivers",
+            "commodity": "USD",
+            "tithed": "10.00",
+            "covered": "0.00",
+            "delivered": "0.00",
+        },
+        {
+            "month": "2027-04",
+            "debtor": "lagos-dockers",
+            "creditor": "rotterdam-drivers",
+            "commodity": "USD",
+            "tithed": "30.00",
+            "covered": "0.00",
+            "delivered": "25.00",
+        },
+    ]
+    assert (
+        await net.get("/pairs/lagos-dockers~rotterdam-drivers/timeline", net.member["manila-nurses"])
+    ).status_code == 403
