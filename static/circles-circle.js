@@ -1,7 +1,8 @@
 // A circle's page (/network/{id}/circle/{circle}#t=…): who the circle is, its twins with both
 // pledges (version, and a mark once a pledge has changed), what is overdue each way, its funds
 // (general, fallout cover, held for each twin) when this link may see its books, and its
-// dispatches. A circle's own link (its coordinators') also gets the forms (circles-forms.js).
+// dispatches and the joint actions it takes part in. A circle's own link (its coordinators') also
+// gets the forms (circles-forms.js) and the one that opens a joint action (circles-joint.js).
 import {
   $,
   NetworkPage,
@@ -20,6 +21,7 @@ import {
   overdueItem,
 } from "/static/circles.js";
 import { renderForms, wireForms } from "/static/circles-forms.js";
+import { actionEvent, loadActions, renderActions, wireActions } from "/static/circles-joint.js";
 
 const circleId = pathParam;
 
@@ -30,10 +32,12 @@ async function load(page) {
     return;
   }
   page.view = r.body;
+  await loadActions(page);
 }
 
 function relevant(page, e) {
   const d = e.data;
+  if (actionEvent(e)) return true;
   switch (e.event) {
     case "transaction_posted":
       return (d.circles || []).includes(circleId);
@@ -63,6 +67,7 @@ function render(page) {
   renderFunds(page, v);
   renderDispatches(page);
   renderForms(page);
+  renderActions(page, { circle: circleId });
 }
 
 function renderAbout(c) {
@@ -156,11 +161,20 @@ function renderDispatches(page) {
   );
 }
 
-const page = new NetworkPage("circle", { load, render, relevant, role: (p) => renderForms(p) });
+const page = new NetworkPage("circle", {
+  load,
+  render,
+  relevant,
+  role: (p) => {
+    renderForms(p);
+    if (p.view) renderActions(p, { circle: circleId });
+  },
+});
 $("calendar").addEventListener("click", async () => {
   setText($("calendar-error"), "");
   const problem = await download(`/circles/${encodeURIComponent(circleId)}/calendar.ics`, `${circleId}-pledges.ics`);
   if (problem) setText($("calendar-error"), t("nw_refused", { message: problem }));
 });
 wireForms(page, circleId);
+wireActions(page, { circle: circleId });
 page.start();

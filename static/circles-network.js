@@ -1,7 +1,8 @@
 // The network page (/network/{id}#t=…): its circles, the twin pairs with their supply-chain link
 // and both pledges (shares, version), the dispatches, the ledger's chain head and size, and a
-// picture of what was delivered between the circles whose flows this link may see. Every link to
-// another page keeps the token in the fragment.
+// picture of what was delivered between the circles whose flows this link may see, the joint
+// actions it may read (and, for the coordinator, the form that opens one: circles-joint.js).
+// Every link to another page keeps the token in the fragment.
 import {
   $,
   NetworkPage,
@@ -19,6 +20,7 @@ import {
   t,
 } from "/static/circles.js";
 import { flowDiagram } from "/static/circles-draw.js";
+import { actionEvent, loadActions, renderActions, wireActions } from "/static/circles-joint.js";
 
 const pairViews = new Map(); // pair id -> its view (only pairs this link may see)
 let dirtyCircles = null; // circles touched by transactions since the last read (null: read all)
@@ -33,6 +35,7 @@ function visible(page, pair) {
 }
 
 async function load(page) {
+  await loadActions(page);
   const wanted = page.shape.pairs.filter((p) => visible(page, p));
   const keep = new Set(wanted.map((p) => p.id));
   for (const id of [...pairViews.keys()]) if (!keep.has(id)) pairViews.delete(id);
@@ -48,6 +51,7 @@ async function load(page) {
 function relevant(page, e) {
   if (e.event === "transaction_posted") for (const c of e.data.circles || []) dirtyCircles?.add(c);
   if (e.event === "visibility_set" || e.event === "pair_made") dirtyCircles = null;
+  actionEvent(e);
   return true; // the shape (head, counts, pledges, dispatches) changes with every event
 }
 
@@ -57,6 +61,7 @@ function render(page) {
   fill($("crumbs"));
   renderCircles(page);
   renderPairs(page);
+  renderActions(page);
   renderFlow(page);
   renderDispatches(page);
   fill($("head"), hashCode(shape.head, "head"));
@@ -170,4 +175,5 @@ function renderDispatches(page) {
 }
 
 const page = new NetworkPage("network", { load, render, relevant });
+wireActions(page);
 page.start();

@@ -14,7 +14,7 @@ from mayday.app import Settings, static_dir
 from mayday.pages import render
 
 ASSEMBLY_PAGES = ("chair", "delegate", "interpreter", "watch")
-CIRCLES_PAGES = ("network", "circle", "pair", "ledger", "integrity", "reader")
+CIRCLES_PAGES = ("network", "circle", "pair", "ledger", "integrity", "reader", "action")
 SHARED_HEAD = ("board", "index", "404", *ASSEMBLY_PAGES, *CIRCLES_PAGES)
 # and "assembly" for the others
 STYLE = {"board": "board", "index": "index", "404": "index", **dict.fromkeys(CIRCLES_PAGES, "circles")}
