@@ -12,8 +12,9 @@
   (refused in the server's words), then within it; the twin approves; the pair page says the twin
   owes the amount; the twin delivers it from its circle page; the pair page says even; the
   integrity page passes;
-- a dispute: the claimed twin disputes with a reason; both circles' pages show it disputed, with
-  the reason; a member reads the page without a form; another circle's member is refused;
+- a dispute: a circle withdraws one of its risks (two clicks); the claimed twin disputes a claim
+  with a reason; both circles' pages show it disputed, with the reason and what comes next; a
+  member reads the page without a form; another circle's member is refused;
 - the page in English, Arabic (right to left) and Kiswahili, full of figures.
 
 Screenshots (390 px wide) in tests/e2e/artifacts/circles-action-*.png; on every page no console
@@ -380,6 +381,7 @@ def test_a_disputed_claim_shows_its_reason_on_both_circles_pages(
     net = ActionNet(mayday_server)
     net.open_action()
     net.risk(ROTTERDAM, "400.00", kind="fines", people=12)
+    net.risk(ROTTERDAM, "50.00", kind="other_fallout", people=1, note="a van towed")
     claim = {
         "type": "file_claim",
         "action": 1,
@@ -394,6 +396,15 @@ def test_a_disputed_claim_shows_its_reason_on_both_circles_pages(
     lagos = net.action_page(open_page, LAGOS)
     rotterdam = net.action_page(open_page, ROTTERDAM)
     expect(rotterdam.get_by_test_id("claim-status-1")).to_have_text("Waiting for Lagos dockers to approve or dispute.")
+    # Rotterdam withdraws its second risk (a second click confirms); Lagos has no such button.
+    expect(lagos.get_by_test_id("withdraw-2")).to_have_count(0)
+    withdraw = rotterdam.get_by_test_id("withdraw-2")
+    withdraw.click()
+    expect(withdraw).to_have_text("Really withdraw?")
+    withdraw.click()
+    expect(rotterdam.get_by_test_id("risk-status")).to_have_text("Withdrawn.")
+    expect(lagos.get_by_test_id("risk-2")).to_have_count(0)
+    expect(lagos.get_by_test_id("version")).to_have_text("version 4")
     reason = "The fine was issued the day before the action"
     lagos.get_by_test_id("dispute-reason-1").fill(reason)
     lagos.get_by_test_id("dispute-1").click()
