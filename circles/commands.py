@@ -26,6 +26,8 @@ ROLES = (COORDINATOR, CIRCLE, MEMBER, VIEWER)
 
 CircleId = Annotated[str, msgspec.Meta(pattern=CIRCLE_ID.pattern, max_length=MAX_CIRCLE_ID)]
 MAX_TEXT, MAX_NARRATION = 4000, 500  # a dispatch or translation; a transaction's narration
+MAX_REASON = 2000  # what a claim says happened; why a claim is disputed
+MAX_COMMUNIQUE = 20_000  # a communique's translation
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
 Narration = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NARRATION)]
 Line = Annotated[str, msgspec.Meta(max_length=MAX_LINE)]
@@ -209,7 +211,7 @@ class TranslateCommunique(Wire, frozen=True, tag="translate_communique"):
 
     action: Annotated[int, msgspec.Meta(ge=1)] = 0
     language: Language = "en"
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] = "-"
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_COMMUNIQUE)] = "-"
     version: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 
@@ -221,7 +223,7 @@ class FileClaim(Wire, frozen=True, tag="file_claim"):
     kind: FALLOUT = "lost_wages"
     amount: Decimal = Decimal(0)
     commodity: Commodity = "USD"
-    what: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = "-"
+    what: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON)] = "-"
     evidence: Url = ""
 
 
@@ -235,7 +237,7 @@ class DisputeClaim(Wire, frozen=True, tag="dispute_claim"):
     """The twin disputes a claim: it goes to a joint assembly's ballot (docs/ledger.md)."""
 
     claim: Annotated[int, msgspec.Meta(ge=1)] = 0
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] = "-"
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON)] = "-"
 
 
 class SetJointAssembly(Wire, frozen=True, tag="set_joint_assembly"):
@@ -244,7 +246,7 @@ class SetJointAssembly(Wire, frozen=True, tag="set_joint_assembly"):
 
     pair: Annotated[str, msgspec.Meta(max_length=2 * MAX_CIRCLE_ID + 1)] = ""
     assembly: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")] = "-"
-    assembly_known: bool | None = None  # the shell found the assembly (never sent)
+    assembly_viewers: str | None = None  # who may watch it, as the shell read it (never sent)
 
 
 WireCommand = (
@@ -336,7 +338,7 @@ def decode(raw: Any) -> Wire:
     if isinstance(shares, dict) and any(isinstance(v, int | float) for v in shares.values()):
         raise bad_request("bad_command", f'{raw["type"]}: shares are decimal text ("0.10"), never numbers')
     try:
-        wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites", "assembly_known")}
+        wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites", "assembly_viewers")}
         return msgspec.convert(wire, WireCommand, strict=False)  # type: ignore[arg-type]
     except msgspec.ValidationError as e:
         raise bad_request("bad_command", f"{raw['type']}: {e}") from None

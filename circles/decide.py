@@ -420,8 +420,11 @@ def dispute_claim(state: NetworkState, c: C.DisputeClaim, now: dt.datetime) -> l
 def set_joint_assembly(state: NetworkState, c: C.SetJointAssembly, now: dt.datetime) -> list[E.Event]:
     if c.pair not in state.pairs:
         raise _err("unknown_pair", f"no pair {c.pair!r}")
-    if not c.assembly_known:
-        raise _err("internal", "the shell checks the assembly exists before deciding")
+    if c.assembly_viewers is None:
+        raise _err("internal", "the shell reads the assembly before deciding")
+    if c.assembly_viewers != "link":
+        # A dispute goes there with its amount and reasons: not for anyone who has the address.
+        raise _err("public_assembly", "a joint assembly for disputes must be watched with a link (viewers: link)")
     return [E.JointAssemblySet(pair=c.pair, assembly=c.assembly, at=iso(now))]
 
 

@@ -243,7 +243,12 @@ def decode(type_: str, data: dict[str, Any]) -> Any:
 
 
 # Fields of other events that hold amounts (a crew's risk, a claim): left out on the stream too.
-_PRIVATE = {RiskDeclared.type: ("estimate", "note"), ClaimFiled.type: ("amount", "what", "evidence")}
+_PRIVATE = {
+    RiskDeclared.type: ("estimate", "note"),
+    ClaimFiled.type: ("amount", "what", "evidence"),
+    ClaimDisputed.type: ("reason",),
+    CommuniqueTranslated.type: ("text",),  # it states the estimates and the cover
+}
 
 
 def outward(type_: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -139,6 +139,20 @@ def shape(state: NetworkState) -> dict[str, Any]:
             for p in state.pairs.values()
         ],
         "dispatches": [dispatch_json(d) for d in state.dispatches.values()],
+        # Every joint action, without its figures (those are its circles'): the coordinator who
+        # opened one follows it here, and sees when every circle accepted the current version.
+        "actions": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "circles": list(a.circles),
+                "date": a.date,
+                "relay": a.relay,
+                "version": a.version,
+                "ready": all(a.accepted.get(c) == a.version for c in a.circles),
+            }
+            for a in state.actions.values()
+        ],
         "head": state.ledger.head,
         "transactions": len(state.ledger),
     }

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from circles import reads
-from circles.commands import COORDINATOR, MAX_NARRATION, MAX_TEXT
+from circles.commands import CIRCLE, COORDINATOR, MAX_COMMUNIQUE, MAX_NARRATION, MAX_REASON, MAX_TEXT
 from circles.decide import parse_and_authorise
 from circles.definition import MAX_LINE, MAX_NAME, NetworkDef, load_network
 from circles.export import to_beancount, to_csv
@@ -50,7 +50,10 @@ async def _create(service: NetworkService, definition: NetworkDef) -> str:
 
 
 def _rotated(request: Request, r: Readable[NetworkState], raw: Any) -> dict[str, Any]:
-    """A circle's links rotated: its new links come back to the coordinator who asked."""
+    """A circle's links rotated: its new links come back to the coordinator who asked. An action
+    opened: its id comes back (the opener goes to its page)."""
+    if raw.get("type") == "open_action":
+        return {"action": max(r.state.actions, default=None)}
     if raw.get("type") != "rotate_links":
         return {}
     circle = raw["target"]
@@ -74,7 +77,14 @@ API: StreamApi[NetworkState, NetworkDef] = StreamApi(
     organiser_link="the coordinator link",
     parse_command=parse_and_authorise,
     snapshot=lambda state, offset: reads.shape(state) | {"offset": offset},
-    limits={"text": MAX_TEXT, "narration": MAX_NARRATION, "name": MAX_NAME, "line": MAX_LINE},
+    limits={
+        "text": MAX_TEXT,
+        "narration": MAX_NARRATION,
+        "name": MAX_NAME,
+        "line": MAX_LINE,
+        "reason": MAX_REASON,
+        "communique": MAX_COMMUNIQUE,
+    },
     command_reply=_rotated,
 )
 
@@ -167,6 +177,21 @@ def _int(text: str, what: str = "action") -> int:
     return int(text)
 
 
+async def get_relay_sites(request: Request) -> Response:
+    """A public relay's sites (id and name), for mapping its legs to circles when opening an
+    action. A private relay's sites are its own links' to read: 403."""
+    r = await _read(request)
+    if r.grant is None or r.grant.role not in (COORDINATOR, CIRCLE):
+        raise forbidden("the coordinator or a circle maps a relay's sites")
+    relays = getattr(r.service, "relays", None)
+    if relays is None:
+        raise ApiError("not_found", "this server has no relays", 404)
+    relay = (await relays.get(request.path_params["relay"])).state
+    if relay.spec is None or relay.spec.board != "public":
+        raise forbidden("this relay's board is private: its sites are for its own links")
+    return JSONResponse({"relay": relay.relay_id, "sites": [{"id": s.id, "name": s.name} for s in relay.spec.sites]})
+
+
 async def get_access(request: Request) -> Response:
     r = await _read(request)
     return JSONResponse(reads.access(r.state, r.grant))
@@ -218,6 +243,7 @@ routes = [
     Route("/api/networks/{stream_id}/pairs/{pair}/timeline", get_timeline, methods=["GET"]),
     Route("/api/networks/{stream_id}/integrity", get_integrity, methods=["GET"]),
     Route("/api/networks/{stream_id}/access", get_access, methods=["GET"]),
+    Route("/api/networks/{stream_id}/relays/{relay}/sites", get_relay_sites, methods=["GET"]),
     Route("/api/networks/{stream_id}/dispatches/{dispatch}", get_dispatch, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}", get_action, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}/communique.txt", get_communique, methods=["GET"]),

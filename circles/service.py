@@ -54,8 +54,9 @@ class NetworkService(StreamService[NetworkState]):
         if isinstance(command, SetJointAssembly):
             if self.assemblies is None:
                 raise not_found("this server has no assemblies")
-            await self.assemblies.get(command.assembly)  # 404 when there is none
-            command = msgspec.structs.replace(command, assembly_known=True)
+            assembly = (await self.assemblies.get(command.assembly)).state  # 404 when there is none
+            viewers = assembly.definition.viewers if assembly.definition else None
+            command = msgspec.structs.replace(command, assembly_viewers=viewers)
         return await super().execute(stream_id, command)
 
     # disputes go to the pair's joint assembly --------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from circles.chart import account
 from circles.entries import held_share
 from circles.state import Action, NetworkState
+from circles.transactions import amount_text
 
 ASYMMETRY_K = Decimal(3)
 ZERO = Decimal(0)
@@ -65,10 +66,10 @@ def what_if(state: NetworkState, action: Action) -> dict[str, Any]:
             rows.append(
                 {
                     "commodity": commodity,
-                    "exposure": {p.a: str(xa), p.b: str(xb)},
-                    "pays": {p.a: str(a_pays), p.b: str(b_pays)},
+                    "exposure": {p.a: amount_text(xa, commodity), p.b: amount_text(xb, commodity)},
+                    "pays": {p.a: amount_text(a_pays, commodity), p.b: amount_text(b_pays, commodity)},
                     "net": {"debtor": p.a if a_pays > b_pays else p.b if b_pays > a_pays else None,
-                            "amount": str(abs(a_pays - b_pays))},
+                            "amount": amount_text(abs(a_pays - b_pays), commodity)},
                     "asymmetric": big > 0 and (small == 0 or big > ASYMMETRY_K * small),
                 }
             )  # fmt: skip
@@ -85,13 +86,13 @@ def what_if(state: NetworkState, action: Action) -> dict[str, Any]:
     for c in action.circles:
         funds = ring_fenced(state, c)
         owed = pays[c]
-        short = {k: str(v - funds.get(k, ZERO)) for k, v in owed.items() if v > funds.get(k, ZERO)}
+        short = {k: amount_text(v - funds.get(k, ZERO), k) for k, v in owed.items() if v > funds.get(k, ZERO)}
         circles.append(
             {
                 "circle": c,
-                "exposure": {k: str(v) for k, v in exposure(action, c).items()},
-                "would_pay": {k: str(v) for k, v in owed.items() if v},
-                "ring_fenced": {k: str(v) for k, v in funds.items() if v},
+                "exposure": {k: amount_text(v, k) for k, v in exposure(action, c).items()},
+                "would_pay": {k: amount_text(v, k) for k, v in owed.items() if v},
+                "ring_fenced": {k: amount_text(v, k) for k, v in funds.items() if v},
                 "beyond_funds": short,
                 "accepted": action.accepted.get(c),
                 "stale": action.accepted.get(c) not in (None, action.version),

@@ -15,7 +15,7 @@ ACTION = {"type": "open_action", "name": "May Day port shutdown", "circles": ["l
 async def open_action(net: Net) -> int:
     r = await net.send(net.coordinator, ACTION | {"date": "2027-05-01"})
     assert r.status_code == 200, r.text
-    return 1
+    return r.json()["action"]
 
 
 async def risk(net: Net, circle: str, estimate: str, kind: str = "lost_wages", commodity: str = "USD") -> None:
@@ -44,6 +44,7 @@ async def test_declare_what_if_accept_and_a_change_makes_acceptances_stale(net):
     assert row["net"] == {"debtor": "rotterdam-drivers", "amount": "1750.00"}
     assert row["asymmetric"] is True  # 8000 is more than 3 x 1000
     assert view["what_if"]["beyond_funds"] == ["lagos-dockers", "rotterdam-drivers"]  # nothing ring-fenced yet
+    assert row["exposure"] == {"lagos-dockers": "8000.00", "rotterdam-drivers": "1000.00"}
     for circle in ("lagos-dockers", "rotterdam-drivers"):
         r = await net.send(net.circle[circle], {"type": "accept_figures", "action": 1, "version": 3})
         assert r.status_code == 200, r.text
@@ -215,3 +216,49 @@ async def test_an_action_runs_as_a_relay_whose_legs_are_the_circles(net):
     r = await net.send(net.coordinator, ACTION | {"relay": made["id"], "sites": {"apapa": "manila-nurses"}})
     assert r.json()["error"]["code"] == "not_in_action"
     assert await net.offset() == before
+
+
+async def test_the_coordinator_follows_its_actions_without_their_figures(net):
+    assert await open_action(net) == 1
+    await risk(net, "lagos-dockers", "900.00")
+    shape = (await net.get("", net.coordinator)).json()
+    assert shape["actions"] == [
+        {
+            "id": 1,
+            "name": "May Day port shutdown",
+            "circles": ["lagos-dockers", "rotterdam-drivers"],
+            "date": "2027-05-01",
+            "relay": "",
+            "version": 2,
+            "ready": False,
+        }
+    ]
+    assert "900" not in str(shape)
+    assert (await net.get("/actions/1", net.coordinator)).status_code == 403  # the figures are the circles'
+
+
+async def test_a_public_relays_sites_are_readable_for_mapping_a_private_ones_are_not(net):
+    admin = {"authorization": f"Bearer {net.server.admin}"}
+    site = {
+        "id": "apapa",
+        "name": "Apapa",
+        "tz": "Africa/Lagos",
+        "legs": {"date": "2027-05-01", "start": "06:00", "duration": "8h"},
+    }
+    public = (await net.http.post("/api/relays", json={"name": "Open", "sites": [site]}, headers=admin)).json()
+    private = (
+        await net.http.post("/api/relays", json={"name": "Closed", "board": "private", "sites": [site]}, headers=admin)
+    ).json()
+    r = await net.get(f"/relays/{public['id']}/sites", net.coordinator)
+    assert r.json() == {"relay": public["id"], "sites": [{"id": "apapa", "name": "Apapa"}]}
+    assert (await net.get(f"/relays/{private['id']}/sites", net.coordinator)).status_code == 403
+    assert (await net.get(f"/relays/{public['id']}/sites", net.member["lagos-dockers"])).status_code == 403
+
+
+async def test_no_communique_translation_or_dispute_reason_rides_the_stream(net):
+    await open_action(net)
+    await risk(net, "lagos-dockers", "4321.00")
+    body = {"type": "translate_communique", "action": 1, "language": "nl", "text": "Lagos: 4321.00 USD", "version": 2}
+    assert (await net.send(net.circle["rotterdam-drivers"], body)).status_code == 200
+    events = (await net.get("/events", net.coordinator)).json()["events"]
+    assert any(e["event"] == "communique_translated" for e in events) and "4321" not in str(events)
