@@ -39,6 +39,15 @@ def test_assembly_pages_share_one_head_with_their_own_script(page):
     assert html.count(' id="connection"') == 1  # the shared top bar, once
 
 
+@pytest.mark.parametrize("page", CIRCLES_PAGES)
+def test_circles_pages_share_one_top_bar(page):
+    source = (static_dir() / f"{page}.html").read_text(encoding="utf-8")
+    assert f"<!--#include circles-top page={page} -->" in source and "<header" not in source
+    html = render(static_dir(), f"{page}.html").decode()
+    assert f'<body class="circles page-{page}">' in html
+    assert html.count(' id="connection"') == 1  # the shared top bar, once
+
+
 @pytest.mark.parametrize("page", SHARED_HEAD)
 def test_every_page_has_the_shared_head_with_its_own_style_and_script(page):
     source = (static_dir() / f"{page}.html").read_text(encoding="utf-8")
