@@ -247,13 +247,18 @@ def circle_view(state: NetworkState, grant: Grant | None, circle: str, now: dt.d
     return out
 
 
-def pair_view(state: NetworkState, grant: Grant | None, pair_id: str, now: dt.datetime) -> dict[str, Any]:
-    """Pledged vs delivered each way, who owes whom and how much, and what is overdue."""
+def _visible_pair(state: NetworkState, grant: Grant | None, pair_id: str) -> PairState:
     pair = state.pairs.get(pair_id)
     if pair is None:
         raise not_found(f"no pair {pair_id!r} in this network")
     if not may_see_pair(state, grant, pair):
         raise forbidden("what flows between two twins is for the twins (and whom they show their books)")
+    return pair
+
+
+def pair_view(state: NetworkState, grant: Grant | None, pair_id: str, now: dt.datetime) -> dict[str, Any]:
+    """Pledged vs delivered each way, who owes whom and how much, and what is overdue."""
+    pair = _visible_pair(state, grant, pair_id)
     rows = [d for d in dues(state.ledger, [pair.a, pair.b]) if {d.debtor, d.creditor} == {pair.a, pair.b}]
     nets = [n for n in who_owes_whom(state.ledger, [pair.a, pair.b]) if (n.a, n.b) == (pair.a, pair.b)]
     return {
@@ -299,11 +304,7 @@ def pair_timeline(state: NetworkState, grant: Grant | None, pair_id: str) -> dic
     """How resources and risk flowed between two twins over time, month by month: per direction
     and commodity, what became due (tithes), what cover was approved (risk shared), and what was
     delivered. Drawn from the ledger's DueTo postings, reversals counted back."""
-    pair = state.pairs.get(pair_id)
-    if pair is None:
-        raise not_found(f"no pair {pair_id!r} in this network")
-    if not may_see_pair(state, grant, pair):
-        raise forbidden("what flows between two twins is for the twins (and whom they show their books)")
+    pair = _visible_pair(state, grant, pair_id)
     rows: dict[tuple[str, str, str, str], dict[str, Decimal]] = {}
     for debtor, creditor in ((pair.a, pair.b), (pair.b, pair.a)):
         due_account = account(debtor, "due_to", creditor)
