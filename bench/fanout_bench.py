@@ -652,7 +652,9 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=0.25)
     ap.add_argument("--burst", type=int, default=20, help="events per back-to-back burst (<= 30)")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--pause", type=float, default=3.0, help="seconds between bursts (rate refill)")
+    # 6 s: the frame limit is a sliding window of 30 per 3 s that still counts the previous window
+    # in part (mayday/ratelimits.py), so a burst of 20 needs two windows to be forgotten.
+    ap.add_argument("--pause", type=float, default=6.0, help="seconds between bursts (rate refill)")
     ap.add_argument("--handoffs", type=int, default=5, help="timer-fired handoffs (first mayday case)")
     ap.add_argument("--handoff-lead", type=float, default=30.0, help="s from relay creation to handoff 1")
     ap.add_argument("--repeat", type=int, default=1, help="run every case this many times, interleaved")
