@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol
 
 import msgspec
 
@@ -75,7 +75,6 @@ class Decided:
     token_missing: DomainError | None = None
 
 
-@runtime_checkable
 class ReadsSide(Protocol):
     """A command decided on data from the side store as well as the state (a secret ballot's
     close needs its totals). The shell reads the counters under ``side_prefix()`` at the very

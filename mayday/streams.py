@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mayday.aggregate import Aggregate
 from mayday.clock import Clock
 from mayday.errors import DomainError, not_found, refused
-from mayday.events import Decided, ReadsSide
+from mayday.events import Decided
 from mayday.hub import Hub
 from mayday.links import Links
 from mayday.log import EventLog, NewEvent, Record
@@ -303,7 +303,10 @@ class StreamService(Generic[S]):
 
     async def _execute(self, agg: Aggregate[S], stream_id: str, command: Any) -> int:
         now = self.clock.now()
-        prefix = command.side_prefix() if isinstance(command, ReadsSide) else None
+        # A command that implements ReadsSide names the counters it is decided on. Looked up as an
+        # attribute: isinstance against a runtime-checkable Protocol costs ~11 us, on every vote.
+        side_prefix = getattr(command, "side_prefix", None)
+        prefix = side_prefix() if side_prefix is not None else None
         try:
             if prefix is None:
                 offset, records = await agg.execute(lambda state: self.decide(state, command, now))
