@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
@@ -66,20 +65,3 @@ def check_current(grant: Grant, current_version: Callable[[str], int]) -> None:
 
 def base_url(request: HTTPConnection) -> str:
     return str(request.base_url).rstrip("/")
-
-
-async def links_state(
-    request: HTTPConnection,
-    get: Callable[[], Awaitable[Any]],
-    readable: Callable[[], Awaitable[tuple[Any, ...]]],
-    role: str,
-    who: str,
-) -> Any:
-    """The state whose links may be listed: for the server's admin link (who created the stream and
-    may have to hand its links out again), or for a link of ``role`` (the stream's organisers)."""
-    if is_admin(request):
-        return (await get()).state
-    _, _, state, _, grant = await readable()
-    if grant is None or grant.role != role:
-        raise forbidden(f"only {who} or the server's admin link can see every link")
-    return state
