@@ -195,15 +195,21 @@ class Aggregate(Generic[S]):
                     if isinstance(outcome, Decided) and outcome.token_missing is not None:
                         raise outcome.token_missing from None
                     raise
-            offset = expected
+            offset, appended = expected, []
             for w, outcome in zip(group, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
                     w.future.set_exception(outcome)
                     continue
                 records = [Record(self.stream, offset + k + 1, e.type, e.data) for k, e in enumerate(outcome.events)]
                 offset += len(outcome.events)
-                for r in records:
+                appended += records
+                w.future.set_result((offset, records))
+            if self.offset == expected:
+                # The group's state is already folded (the decisions were made against it): keep
+                # it rather than folding the same events a second time.
+                self.state, self.offset = state, offset
+            else:  # the tail got here first (and maybe further): fold what it has not
+                for r in appended:
                     self.apply(r)
-                w.future.set_result((self.offset, records))
             return
         raise RuntimeError(f"{self.stream}: gave up after {MAX_ATTEMPTS} conflicting appends")
