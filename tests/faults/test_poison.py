@@ -16,6 +16,7 @@ import websockets
 from helpers import recv_json, soon, token_of, ws_hello
 
 from assembly.protocol import ALLOWED as ASSEMBLY_ALLOWED
+from circles.decide import ALLOWED as NETWORK_ALLOWED
 from mayday.aggregate import Aggregate
 from mayday.app import Settings
 from mayday.clock import ManualClock
@@ -356,3 +357,93 @@ async def test_one_unstorable_command_fails_alone_in_its_group(tmp_path):
         assert sorted(r.data["n"] for r in stored) == list(range(200))
     finally:
         await log.close()
+
+
+NETWORK_EXAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "network.yaml").read_text()
+NETWORK_SAMPLES = {
+    "add_circle": {"id": "accra-miners", "name": "Accra miners", "tz": "Africa/Accra"},
+    "pair": {"a": "lagos-dockers", "b": "manila-nurses"},
+    "rotate_links": {"target": "lagos-dockers"},
+    "set_joint_assembly": {"pair": "lagos-dockers~rotterdam-drivers", "assembly": "nosuch"},
+    "open_action": {"name": "x", "circles": ["lagos-dockers", "rotterdam-drivers"]},
+    "set_pledge": {"twin": "rotterdam-drivers", "shares": {"money": "0.2"}},
+    "record_income": {"amount": "10.00", "commodity": "USD", "narration": "dues"},
+    "deliver": {"twin": "rotterdam-drivers", "amount": "1.00", "commodity": "USD"},
+    "exchange": {"sold": "1.00", "sold_commodity": "USD", "bought": "0.90", "bought_commodity": "EUR", "rate": "0.9"},
+    "reverse": {"txn": "t1"},
+    "set_visibility": {"share_with": ["rotterdam-drivers"], "public": False},
+    "post_dispatch": {"twin": "rotterdam-drivers", "text": "hi", "language": "en"},
+    "translate_dispatch": {"dispatch": 1, "language": "fr", "text": "salut"},
+    "declare_risk": {"action": 1, "estimate": "5.00", "commodity": "USD"},
+    "withdraw_risk": {"action": 1, "risk": 1},
+    "set_cover": {"action": 1, "twin": "rotterdam-drivers", "share": "0.3"},
+    "accept_figures": {"action": 1, "version": 1},
+    "translate_communique": {"action": 1, "language": "yo", "text": "x", "version": 1},
+    "file_claim": {"action": 1, "twin": "rotterdam-drivers", "amount": "1.00", "what": "x"},
+    "approve_claim": {"claim": 1},
+    "dispute_claim": {"claim": 1, "reason": "x"},
+}
+
+
+async def test_every_network_command_field_and_route_refuses_poison_and_appends_nothing(server):
+    """The circles' network, fed the same poison as relays and assemblies: every command field over
+    REST, and every route's queries and paths: a documented 4xx, never a 500, nothing appended."""
+    running = server[0]
+    admin = {"authorization": f"Bearer {running.admin}"}
+    async with httpx.AsyncClient(base_url=running.base, timeout=20) as http:
+        made = (await http.post("/api/networks", content=NETWORK_EXAMPLE, headers=admin)).json()
+        nid, stream = made["id"], f"network:{made['id']}"
+        tokens = {"coordinator": token_of(made["coordinator"]), "circle": token_of(made["circles"]["lagos-dockers"])}
+        assert set(NETWORK_SAMPLES) == set().union(*NETWORK_ALLOWED.values())  # every command is tried
+        tried = 0
+        for type_, sample in NETWORK_SAMPLES.items():
+            headers = {"authorization": f"Bearer {tokens[role_for(NETWORK_ALLOWED, type_)]}"}
+            for field in [*sample, "type", "extra"]:
+                for name, raw in POISON.items():
+                    if name in ("negative", "object") and field in ("type", "extra"):
+                        continue
+                    before = await log_end(running, stream)
+                    r = await http.post(
+                        f"/api/networks/{nid}/commands", content=with_poison(sample, type_, field, raw), headers=headers
+                    )
+                    tried += 1
+                    what = f"{type_}.{field}={name}"
+                    assert_refused(r, what)
+                    if r.status_code < 400:
+                        assert name in ("negative", "object", "long_text", "int_2_64") or field == "extra", what
+                        continue  # a legal value for that field, or an ignored unknown field
+                    assert await log_end(running, stream) == before, f"{what} appended something"
+        assert tried > 700
+        for record in await running.app.state.log.read(stream):
+            storable(record.data)
+        gets = [
+            "",
+            "/events",
+            "/links",
+            "/access",
+            "/integrity",
+            "/circles/lagos-dockers",
+            "/circles/lagos-dockers/ledger.json",
+            "/circles/lagos-dockers/ledger.beancount",
+            "/circles/lagos-dockers/calendar.ics",
+            "/pairs/lagos-dockers~rotterdam-drivers",
+            "/pairs/lagos-dockers~rotterdam-drivers/timeline",
+            "/actions/1",
+            "/actions/1/communique.txt",
+            "/dispatches/1",
+            "/relays/x/sites",
+        ]
+        for path in gets:
+            for query in ("", "?after=" + str(2**64), "?after=٣", "?lang=%ED%A0%80", "?lang=" + "x" * 5000):
+                for headers in (admin, {"authorization": f"Bearer {tokens['circle']}"}, {}):
+                    assert_refused(await http.get(f"/api/networks/{nid}{path}{query}", headers=headers), path + query)
+        for bad in ("%00", "%ED%A0%80", "x" * 5000, "..%2F..%2Fetc", "99999999999999999999"):
+            for template in (
+                "/api/networks/{}",
+                "/api/networks/" + nid + "/circles/{}",
+                "/api/networks/" + nid + "/actions/{}",
+                "/api/networks/" + nid + "/pairs/{}",
+                "/api/networks/" + nid + "/dispatches/{}",
+                "/network/{}",
+            ):
+                assert_refused(await http.get(template.format(bad), headers=admin), template.format(bad))
