@@ -249,8 +249,137 @@ class SetJointAssembly(Wire, frozen=True, tag="set_joint_assembly"):
     assembly_viewers: str | None = None  # who may watch it, as the shell read it (never sent)
 
 
+# Risk audits: red lines (issue 12 §1) ------------------------------------------------------------
+
+MAX_RED_LINE = 1000  # a red line, or its translation
+RedLineText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_RED_LINE)]
+Key = Annotated[str, msgspec.Meta(min_length=16, max_length=100)]
+Person = Annotated[str, msgspec.Meta(max_length=MAX_NAME)]
+
+
+class NameRedLine(Wire, frozen=True, tag="name_red_line"):
+    """A participant's red line for the action's risk audit: what they will not do or risk.
+    ``named``: the others see ``author`` (and the circle); otherwise nobody does, the chair
+    included: the log keeps no author, only a hash of ``key``, a secret the writer's page draws
+    (a fresh one per line) and keeps, to change or withdraw it later."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    text: RedLineText = "-"
+    language: Language = "en"
+    named: bool = False
+    author: Person = ""
+    key: Key = "-" * 16
+
+
+class ChangeRedLine(Wire, frozen=True, tag="change_red_line"):
+    """Its writer changes a red line (a new version; acknowledgements of the audit go stale)."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    line: Annotated[int, msgspec.Meta(ge=1)] = 0
+    text: RedLineText = "-"
+    key: Key = "-" * 16
+
+
+class WithdrawRedLine(Wire, frozen=True, tag="withdraw_red_line"):
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    line: Annotated[int, msgspec.Meta(ge=1)] = 0
+    key: Key = "-" * 16
+
+
+class TranslateRedLine(Wire, frozen=True, tag="translate_red_line"):
+    """A translation of a red line's current version, by a person or a machine (marked so)."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    line: Annotated[int, msgspec.Meta(ge=1)] = 0
+    language: Language = "en"
+    text: RedLineText = "-"
+    how: HOW = "human"
+    version: Annotated[int, msgspec.Meta(ge=1)] = 1  # the red line's version it translates
+
+
+class AcknowledgeRedLines(Wire, frozen=True, tag="acknowledge_red_lines"):
+    """The circle has read the action's red lines as of ``version`` (the audit's version)."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    version: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class ProceedAnyway(Wire, frozen=True, tag="proceed_anyway"):
+    """An organiser decides the action goes ahead though it is not ready: on the record, by name."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)] = 0
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)] = "-"
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON)] = "-"
+
+
+# Tactic diffusion (issue 12 §3) -----------------------------------------------------------------
+
+MAX_TACTIC_TEXT = 4000
+TacticId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
+TacticName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+TacticText = Annotated[str, msgspec.Meta(max_length=MAX_TACTIC_TEXT)]
+OUTCOME = Literal["won", "partial", "lost", "ongoing", "unknown"]
+INDICATOR = Literal["residency", "complaint"]
+
+
+class RegisterTactic(Wire, frozen=True, tag="register_tactic"):
+    """A tactic, where and when it was first used and by which circle (its origin)."""
+
+    id: TacticId = "-"
+    name: TacticName = "-"
+    description: TacticText = ""
+    language: Language = "en"
+    origin_circle: CircleId = ""
+    origin_country: Country = "ZZ"
+    origin_date: dt.date | None = None
+
+
+class TranslateTactic(Wire, frozen=True, tag="translate_tactic"):
+    tactic: TacticId = "-"
+    language: Language = "en"
+    name: TacticName = "-"
+    description: TacticText = ""
+    how: HOW = "human"
+
+
+class RecordAdoption(Wire, frozen=True, tag="record_adoption"):
+    """``adopter`` (the acting circle's own, for a circle link) used the tactic on ``date`` in
+    ``country``, having learned it from ``learned_from`` (a circle that adopted it before)."""
+
+    tactic: TacticId = "-"
+    adopter: CircleId = ""
+    country: Country = "ZZ"
+    date: dt.date | None = None
+    outcome: OUTCOME = "unknown"
+    learned_from: CircleId = ""
+
+
+class RecordIndicator(Wire, frozen=True, tag="record_indicator"):
+    """What the movement counts besides adoptions: an organiser's exchange residency (from one
+    circle to another), or a boss's complaint about "outside agitation", dated and sourced."""
+
+    kind: INDICATOR = "complaint"
+    date: dt.date | None = None
+    country: Country = "ZZ"
+    host: CircleId = ""  # residency: the circle hosting; complaint: the circle complained of
+    guest: CircleId = ""  # residency: the organiser's own circle
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LINE)] = "-"  # where it was said
+    note: Annotated[str, msgspec.Meta(max_length=MAX_REASON)] = ""
+
+
 WireCommand = (
-    SetJointAssembly
+    NameRedLine
+    | ChangeRedLine
+    | WithdrawRedLine
+    | TranslateRedLine
+    | AcknowledgeRedLines
+    | ProceedAnyway
+    | RegisterTactic
+    | TranslateTactic
+    | RecordAdoption
+    | RecordIndicator
+    | SetJointAssembly
     | OpenAction
     | DeclareRisk
     | WithdrawRisk
@@ -273,6 +402,16 @@ WireCommand = (
     | RotateLinks
 )
 WIRE_CLASSES: tuple[type[Wire], ...] = (
+    NameRedLine,
+    ChangeRedLine,
+    WithdrawRedLine,
+    TranslateRedLine,
+    AcknowledgeRedLines,
+    ProceedAnyway,
+    RegisterTactic,
+    TranslateTactic,
+    RecordAdoption,
+    RecordIndicator,
     SetJointAssembly,
     OpenAction,
     DeclareRisk,
@@ -305,6 +444,15 @@ class CreateNetwork:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportTactics:
+    """Sent by the shell from an imported CSV (circles/tactic_csv.py): every row, appended
+    together or not at all."""
+
+    tactics: tuple[RegisterTactic, ...]
+    adoptions: tuple[RecordAdoption, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PutToBallot:
     """Sent by the shell: a disputed claim is now demand ``text`` of the pair's joint assembly."""
 
@@ -321,7 +469,7 @@ class ResolveClaim:
     outcome: str  # adopted | rejected
 
 
-Command = CreateNetwork | PutToBallot | ResolveClaim | WireCommand
+Command = CreateNetwork | ImportTactics | PutToBallot | ResolveClaim | WireCommand
 
 
 def decode(raw: Any) -> Wire:
@@ -338,6 +486,7 @@ def decode(raw: Any) -> Wire:
     if isinstance(shares, dict) and any(isinstance(v, int | float) for v in shares.values()):
         raise bad_request("bad_command", f'{raw["type"]}: shares are decimal text ("0.10"), never numbers')
     try:
+        # Fields the shell fills (never a client): the acting circle, what it read.
         wire = {k: v for k, v in raw.items() if k not in ("circle", "relay_sites", "assembly_viewers")}
         return msgspec.convert(wire, WireCommand, strict=False)  # type: ignore[arg-type]
     except msgspec.ValidationError as e:

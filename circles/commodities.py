@@ -66,3 +66,10 @@ def is_money(code: str) -> bool:
 def describe(code: str) -> str:
     """A commodity in words (for the Beancount declaration and the pages)."""
     return UNITS[code][1] if code in UNITS else f"money ({code})"
+
+
+def amount_text(v: Decimal, commodity: str | None = None) -> str:
+    """Decimal text; an amount with exactly its commodity's places ("0.00", "1.5")."""
+    if commodity is not None and commodity in PLACES:
+        v = v.quantize(QUANTUM[PLACES[commodity]])
+    return format(v, "f")

@@ -15,59 +15,37 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-import pytz
 
 from circles import commands as C
 from circles import events as E
+from circles import redlines, tactics
 from circles.chart import account
 from circles.commodities import is_money
 from circles.definition import PairDef, check_circle, check_pair, network_to_json
 from circles.entries import check_shares, cover, delivery, exchange, reversal, tithe
 from circles.ledger import Ledger
-from circles.state import BOOKS_OPEN, Action, NetworkState
+from circles.rules import action_of as _action
+from circles.rules import date_of as _date
+from circles.rules import err as _err
+from circles.rules import known_circle as _circle
+from circles.rules import twin_of as _twin
+from circles.state import NetworkState
 from circles.transactions import Conversion, Transaction, check_amount
 from circles.whatif import cover_due
 from mayday.clock import iso
 from mayday.definitions import SpecError
-from mayday.errors import DomainError, bad_request, forbidden
+from mayday.errors import bad_request, forbidden
 from mayday.links import Grant
 
 COORDINATORS, CIRCLES = frozenset({C.COORDINATOR}), frozenset({C.CIRCLE})
+PARTICIPANTS = frozenset({C.CIRCLE, C.MEMBER})  # a circle's links, its coordinator's and its members'
+# Links that act for their own circle: ``circle`` on their commands is filled from the link.
+ACTING_FOR_A_CIRCLE = PARTICIPANTS
 SHELL = frozenset[str]()  # nobody: the shell sends it
 MAX_DISPATCHES = 10_000
 MAX_ACTIONS = 1000
 MAX_RISKS = 500  # per action
 MAX_CLAIMS = 10_000
-MAX_LATE_DAYS = 1  # a date may be tomorrow in UTC (it is today somewhere), never later
-
-
-def _err(code: str, message: str) -> DomainError:
-    return DomainError(code, message)
-
-
-def _circle(state: NetworkState, circle: str) -> str:
-    if circle not in state.circles:
-        raise _err("unknown_circle", f"no circle {circle!r} in this network")
-    return circle
-
-
-def _twin(state: NetworkState, circle: str, twin: str) -> str:
-    _circle(state, twin)
-    if state.pair_of(circle, twin) is None:
-        raise _err("not_twins", f"{circle} and {twin} are not twins")
-    return twin
-
-
-def _date(state: NetworkState, circle: str, day: dt.date | None, now: dt.datetime, what: str = "date") -> dt.date:
-    """The command's date, or today in the circle's zone; never after tomorrow (UTC) nor before
-    the books open."""
-    if day is None:
-        return now.astimezone(pytz.timezone(state.circles[circle].tz)).date()
-    if day > now.date() + dt.timedelta(days=MAX_LATE_DAYS):
-        raise _err("future_date", f"the {what} {day.isoformat()} is in the future")
-    if day < BOOKS_OPEN:
-        raise _err("bad_date", f"the {what} is before {BOOKS_OPEN.isoformat()}, when the books open")
-    return day
 
 
 def _next_txn(state: NetworkState) -> str:
@@ -248,15 +226,6 @@ def rotate_links(state: NetworkState, c: C.RotateLinks, now: dt.datetime) -> lis
 
 
 # joint actions and shared risk ----------------------------------------------------------------
-
-
-def _action(state: NetworkState, action_id: int, circle: str | None = None) -> Action:
-    a = state.actions.get(action_id)
-    if a is None:
-        raise _err("unknown_action", f"no action {action_id}")
-    if circle is not None and circle not in a.circles:
-        raise _err("not_in_action", f"{circle} is not part of {a.name!r}")
-    return a
 
 
 def _share(value: Decimal, what: str) -> str:
@@ -484,6 +453,17 @@ TABLE: dict[type, Rule] = {
     C.ApproveClaim: Rule(CIRCLES, approve_claim),
     C.DisputeClaim: Rule(CIRCLES, dispute_claim),
     C.SetJointAssembly: Rule(COORDINATORS, set_joint_assembly),
+    C.NameRedLine: Rule(PARTICIPANTS, redlines.name_red_line),
+    C.ChangeRedLine: Rule(PARTICIPANTS, redlines.change_red_line),
+    C.WithdrawRedLine: Rule(PARTICIPANTS, redlines.withdraw_red_line),
+    C.TranslateRedLine: Rule(COORDINATORS | PARTICIPANTS, redlines.translate_red_line),
+    C.AcknowledgeRedLines: Rule(CIRCLES, redlines.acknowledge_red_lines),
+    C.ProceedAnyway: Rule(COORDINATORS | CIRCLES, redlines.proceed_anyway),
+    C.RegisterTactic: Rule(COORDINATORS | CIRCLES, tactics.register_tactic),
+    C.TranslateTactic: Rule(COORDINATORS | PARTICIPANTS, tactics.translate_tactic),
+    C.RecordAdoption: Rule(COORDINATORS | CIRCLES, tactics.record_adoption),
+    C.RecordIndicator: Rule(COORDINATORS | CIRCLES, tactics.record_indicator),
+    C.ImportTactics: Rule(SHELL, tactics.import_tactics),
     C.PutToBallot: Rule(SHELL, put_to_ballot),
     C.ResolveClaim: Rule(SHELL, resolve_claim),
 }
@@ -516,7 +496,7 @@ def parse_and_authorise(grant: Grant | None, raw: Any) -> C.Wire:
     if role not in TABLE[type(command)].roles:
         raise forbidden(f"{role or 'an anonymous reader'} may not send {kind}")
     assert grant is not None
-    if role == C.CIRCLE:
+    if role in ACTING_FOR_A_CIRCLE:
         if not grant.subject:
             raise bad_request("bad_command", "a circle link names its circle")
         command = msgspec.structs.replace(command, circle=grant.subject)

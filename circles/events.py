@@ -211,6 +211,128 @@ class ClaimResolved(Event, frozen=True):
     at: str
 
 
+# Risk audits: red lines -----------------------------------------------------------------------
+
+
+class RedLineNamed(Event, frozen=True):
+    """A red line of the action's risk audit. An anonymous one has no ``author`` and no
+    ``circle``: nobody, the chair included, can read who wrote it from the log."""
+
+    type = "red_line_named"
+    action: int
+    id: int
+    text: str
+    language: str
+    author: str | None  # the name the writer chose to show; None: anonymous
+    circle: str | None  # the writer's circle, shown with a named line only
+    key_hash: str  # sha256 of the writer's key: only the writer can change or withdraw it
+    audit: int  # the audit's version after this change
+    at: str
+
+
+class RedLineChanged(Event, frozen=True):
+    type = "red_line_changed"
+    action: int
+    line: int
+    text: str
+    version: int  # the line's version after this change
+    audit: int
+    at: str
+
+
+class RedLineWithdrawn(Event, frozen=True):
+    type = "red_line_withdrawn"
+    action: int
+    line: int
+    audit: int
+    at: str
+
+
+class RedLineTranslated(Event, frozen=True):
+    type = "red_line_translated"
+    action: int
+    line: int
+    language: str
+    text: str
+    how: str  # human | machine
+    version: int  # the line's version it translates (older than the line's: stale)
+    by: str  # the translating circle
+    at: str
+
+
+class RedLinesAcknowledged(Event, frozen=True):
+    type = "red_lines_acknowledged"
+    action: int
+    circle: str
+    audit: int  # the audit's version acknowledged (older than the audit's: stale)
+    at: str
+
+
+class ProceededAnyway(Event, frozen=True):
+    """An organiser decided the action goes ahead not ready; ``missing``: what was not ready."""
+
+    type = "proceeded_anyway"
+    action: int
+    by: str  # the circle whose link decided, or "coordinator"
+    name: str  # the person who decided, as they signed
+    reason: str
+    missing: list[str]
+    at: str
+
+
+# Tactic diffusion -----------------------------------------------------------------------------
+
+
+class TacticRegistered(Event, frozen=True):
+    type = "tactic_registered"
+    id: str
+    name: str
+    description: str
+    language: str
+    origin_circle: str
+    origin_country: str
+    origin_date: str
+    by: str
+    at: str
+
+
+class TacticTranslated(Event, frozen=True):
+    type = "tactic_translated"
+    tactic: str
+    language: str
+    name: str
+    description: str
+    how: str
+    by: str
+    at: str
+
+
+class AdoptionRecorded(Event, frozen=True):
+    type = "adoption_recorded"
+    tactic: str
+    circle: str
+    country: str
+    date: str
+    outcome: str
+    learned_from: str  # "" when nobody taught it (or nobody knows)
+    by: str
+    at: str
+
+
+class IndicatorRecorded(Event, frozen=True):
+    type = "indicator_recorded"
+    id: int
+    kind: str  # residency | complaint
+    date: str
+    country: str
+    host: str
+    guest: str
+    source: str
+    note: str
+    by: str
+    at: str
+
+
 EVENTS = Registry(
     [
         NetworkCreated,
@@ -234,6 +356,16 @@ EVENTS = Registry(
         JointAssemblySet,
         ClaimPutToBallot,
         ClaimResolved,
+        RedLineNamed,
+        RedLineChanged,
+        RedLineWithdrawn,
+        RedLineTranslated,
+        RedLinesAcknowledged,
+        ProceededAnyway,
+        TacticRegistered,
+        TacticTranslated,
+        AdoptionRecorded,
+        IndicatorRecorded,
     ]
 )
 
@@ -248,6 +380,10 @@ _PRIVATE = {
     ClaimFiled.type: ("amount", "what", "evidence"),
     ClaimDisputed.type: ("reason",),
     CommuniqueTranslated.type: ("text",),  # it states the estimates and the cover
+    # A red line tells an employer what a worker will not risk: for the action's circles only.
+    RedLineNamed.type: ("text", "author", "circle", "key_hash"),
+    RedLineChanged.type: ("text",),
+    RedLineTranslated.type: ("text",),
 }
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from circles.chart import account
 from circles.commands import CIRCLE, MEMBER
-from circles.commodities import PLACES, QUANTUM
+from circles.commodities import amount_text as _amount
 from circles.communique import communique
 from circles.integrity import check
+from circles.overdue import overdue
 from circles.state import Action, NetworkState, PairState
 from circles.views import dues, statement, who_owes_whom
 from circles.whatif import what_if
@@ -48,13 +49,6 @@ def may_see_pair(state: NetworkState, grant: Grant | None, pair: PairState) -> b
     return any(may_see_books(state, grant, c) for c in (pair.a, pair.b))
 
 
-def _amount(v: Decimal, commodity: str | None = None) -> str:
-    """Decimal text; an amount with exactly its commodity's places ("0.00", "1.5")."""
-    if commodity is not None and commodity in PLACES:
-        v = v.quantize(QUANTUM[PLACES[commodity]])
-    return format(v, "f")
-
-
 def _pledge_json(state: NetworkState, circle: str, twin: str) -> dict[str, Any]:
     p = state.pledges[(circle, twin)]
     return {
@@ -64,48 +58,6 @@ def _pledge_json(state: NetworkState, circle: str, twin: str) -> dict[str, Any]:
         "version": p.version,
         "at": p.at,
     }
-
-
-def overdue(state: NetworkState, debtor: str, creditor: str, now: dt.datetime) -> list[dict[str, Any]]:
-    """What ``debtor`` owes ``creditor`` and has owed longer than the pair's settle period, oldest
-    first: each amount that became due (a tithe, a cover) is settled by deliveries in the order it
-    became due (first in, first out), and what is left of it past ``settle_days`` is overdue."""
-    pair = state.pair_of(debtor, creditor)
-    if pair is None:
-        return []
-    due_account = account(debtor, "due_to", creditor)
-    open_items: dict[str, list[list[Any]]] = {}  # commodity -> [[date, left, txn id]]
-    for _, txn, p in state.ledger.circle_postings(debtor):
-        if p.account != due_account:
-            continue
-        items = open_items.setdefault(p.commodity, [])
-        if p.amount < 0:  # became due (or a delivery reversed)
-            items.append([txn.date, -p.amount, txn.id])
-            continue
-        left = p.amount  # delivered (or a due reversed): settles the oldest first
-        while left > 0 and items:
-            take = min(left, items[0][1])
-            items[0][1] -= take
-            left -= take
-            if items[0][1] == 0:
-                items.pop(0)
-    limit = now.date() - dt.timedelta(days=pair.settle_days)
-    out = []
-    for commodity, items in sorted(open_items.items()):
-        for day, left, txn in items:
-            if day < limit:
-                out.append(
-                    {
-                        "debtor": debtor,
-                        "creditor": creditor,
-                        "commodity": commodity,
-                        "amount": _amount(left, commodity),
-                        "since": day.isoformat(),
-                        "due_by": (day + dt.timedelta(days=pair.settle_days)).isoformat(),
-                        "txn": txn,
-                    }
-                )
-    return out
 
 
 def shape(state: NetworkState) -> dict[str, Any]:

@@ -95,6 +95,33 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class RedLine:
+    """One red line and its versions: ``history`` is (version, text, at) oldest first; ``author``
+    and ``circle`` are None for an anonymous one."""
+
+    id: int
+    text: str
+    language: str
+    author: str | None
+    circle: str | None
+    key_hash: str
+    at: str
+    version: int = 1
+    history: tuple[tuple[int, str, str], ...] = ()
+    withdrawn: str | None = None  # when its writer withdrew it
+    translations: FrozenDict[str, tuple[str, str, int, str]] = EMPTY  # language -> (text, how, version, by)
+
+
+@dataclass(frozen=True)
+class Proceed:
+    by: str
+    name: str
+    reason: str
+    missing: tuple[str, ...]
+    at: str
+
+
+@dataclass(frozen=True)
 class Action:
     """A joint action's figures: each crew's risks and each pair's cover. ``version`` moves on
     with every change of them, and acceptances (and communique translations) of an older version
@@ -115,6 +142,10 @@ class Action:
     translations: FrozenDict[str, tuple[str, int, str]] = EMPTY  # language -> (text, version, by)
     risk_count: int = 0
     sites: FrozenDict[str, str] = EMPTY  # the relay's site -> circle
+    red_lines: FrozenDict[int, RedLine] = EMPTY
+    audit: int = 0  # the risk audit's version: moves with every red line named, changed, withdrawn
+    acknowledged: FrozenDict[str, int] = EMPTY  # circle -> the audit version it acknowledged
+    proceeded: Proceed | None = None
 
     def cover_of(self, circle: str, twin: str) -> Decimal:
         return self.cover.get((circle, twin), self.default_cover)
@@ -122,6 +153,46 @@ class Action:
     def pairs(self, state: NetworkState) -> list[PairState]:
         inside = set(self.circles)
         return [p for p in state.pairs.values() if p.a in inside and p.b in inside]
+
+
+@dataclass(frozen=True)
+class Adopted:
+    circle: str
+    country: str
+    date: dt.date
+    outcome: str
+    learned_from: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Tactic:
+    id: str
+    name: str
+    description: str
+    language: str
+    origin_circle: str
+    origin_country: str
+    origin_date: dt.date
+    by: str
+    at: str
+    translations: FrozenDict[str, tuple[str, str, str]] = EMPTY  # language -> (name, description, how)
+    adoptions: FrozenDict[str, Adopted] = EMPTY  # circle -> its adoption (once per circle)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: int
+    kind: str
+    date: dt.date
+    country: str
+    host: str
+    guest: str
+    source: str
+    note: str
+    by: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -142,6 +213,8 @@ class NetworkState:
     actions: FrozenDict[int, Action] = EMPTY
     claims: FrozenDict[int, Claim] = EMPTY
     replay_problems: tuple[str, ...] = ()  # stored transactions the ledger refused on replay
+    tactics: FrozenDict[str, Tactic] = EMPTY
+    indicators: tuple[Indicator, ...] = ()
 
     @property
     def created(self) -> bool:
@@ -271,8 +344,56 @@ def evolve(state: NetworkState, type_: str, data: dict[str, Any]) -> NetworkStat
         case E.ClaimDisputed() as e:
             c = replace(state.claims[e.claim], status="disputed", reason=e.reason)
             return replace(state, claims=state.claims.put(c.id, c))
+        case E.RedLineNamed() as e:
+            a = state.actions[e.action]
+            line = RedLine(e.id, e.text, e.language, e.author, e.circle, e.key_hash, e.at, 1, ((1, e.text, e.at),))
+            return _action(state, replace(a, red_lines=a.red_lines.put(e.id, line), audit=e.audit))
+        case E.RedLineChanged() as e:
+            a = state.actions[e.action]
+            old = a.red_lines[e.line]
+            line = replace(old, text=e.text, version=e.version, history=(*old.history, (e.version, e.text, e.at)))
+            return _action(state, replace(a, red_lines=a.red_lines.put(e.line, line), audit=e.audit))
+        case E.RedLineWithdrawn() as e:
+            a = state.actions[e.action]
+            line = replace(a.red_lines[e.line], withdrawn=e.at)
+            return _action(state, replace(a, red_lines=a.red_lines.put(e.line, line), audit=e.audit))
+        case E.RedLineTranslated() as e:
+            a = state.actions[e.action]
+            old = a.red_lines[e.line]
+            line = replace(old, translations=old.translations.put(e.language, (e.text, e.how, e.version, e.by)))
+            return _action(state, replace(a, red_lines=a.red_lines.put(e.line, line)))
+        case E.RedLinesAcknowledged() as e:
+            a = state.actions[e.action]
+            return _action(state, replace(a, acknowledged=a.acknowledged.put(e.circle, e.audit)))
+        case E.ProceededAnyway() as e:
+            a = state.actions[e.action]
+            return _action(state, replace(a, proceeded=Proceed(e.by, e.name, e.reason, tuple(e.missing), e.at)))
+        case E.TacticRegistered() as e:
+            t = Tactic(
+                e.id, e.name, e.description, e.language, e.origin_circle, e.origin_country,
+                dt.date.fromisoformat(e.origin_date), e.by, e.at,
+            )  # fmt: skip
+            return replace(state, tactics=state.tactics.put(t.id, t))
+        case E.TacticTranslated() as e:
+            t = state.tactics[e.tactic]
+            t = replace(t, translations=t.translations.put(e.language, (e.name, e.description, e.how)))
+            return replace(state, tactics=state.tactics.put(t.id, t))
+        case E.AdoptionRecorded() as e:
+            t = state.tactics[e.tactic]
+            adopted = Adopted(e.circle, e.country, dt.date.fromisoformat(e.date), e.outcome, e.learned_from, e.by, e.at)
+            t = replace(t, adoptions=t.adoptions.put(e.circle, adopted))
+            return replace(state, tactics=state.tactics.put(t.id, t))
+        case E.IndicatorRecorded() as e:
+            i = Indicator(
+                e.id, e.kind, dt.date.fromisoformat(e.date), e.country, e.host, e.guest, e.source, e.note, e.by, e.at
+            )
+            return replace(state, indicators=(*state.indicators, i))
         case _:
             return state
+
+
+def _action(state: NetworkState, a: Action) -> NetworkState:
+    return replace(state, actions=state.actions.put(a.id, a))
 
 
 def next_deadline(state: NetworkState) -> dt.datetime | None:
