@@ -67,6 +67,17 @@ def languages(state: NetworkState, action: Action) -> list[str]:
     return out
 
 
+def status(action: Action, language: str) -> str:
+    """``human``, ``generated``, ``stale`` or ``missing``: as ``communique`` says, without
+    writing the text (the readiness gate asks after every change)."""
+    human = action.translations.get(language)
+    if human is not None and human[1] == action.version:
+        return "human"
+    if language in SERVED:
+        return "generated"
+    return "missing" if human is None else "stale"
+
+
 def communique(state: NetworkState, action: Action) -> list[dict[str, Any]]:
     """The communique in each language of the circles involved, with its status."""
     out = []

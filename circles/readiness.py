@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from circles.communique import communique
+from circles.communique import languages, status
 from circles.overdue import overdue
 from circles.state import Action, NetworkState, PairState
 
@@ -32,9 +32,9 @@ def checks(state: NetworkState, action: Action, now: dt.datetime) -> list[dict[s
     stale_acks = [c for c in action.circles if c in action.acknowledged and action.acknowledged[c] != action.audit]
     unaccepted = [c for c in action.circles if c not in action.accepted]
     stale_figures = [c for c in action.circles if c in action.accepted and action.accepted[c] != action.version]
-    texts = communique(state, action)
-    missing_langs = [c["language"] for c in texts if c["status"] == "missing"]
-    stale_langs = [c["language"] for c in texts if c["status"] == "stale"]
+    langs = {lang: status(action, lang) for lang in languages(state, action)}
+    missing_langs = [lang for lang, s in langs.items() if s == "missing"]
+    stale_langs = [lang for lang, s in langs.items() if s == "stale"]
     late = []
     for p in action.pairs(state):
         for debtor, creditor in ((p.a, p.b), (p.b, p.a)):

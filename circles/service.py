@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from typing import Any
 
 import msgspec
 
 from assembly.commands import ProposeDemand
+from circles import readiness
 from circles.commands import (
     CIRCLE,
     COORDINATOR,
@@ -27,10 +30,22 @@ from mayday.errors import not_found
 from mayday.links import Grant
 from mayday.log import Record
 from mayday.streams import Domain, StreamService
+from relay.commands import SetReadiness
 
 log = logging.getLogger("circles.service")
 
 NETWORK: Domain[NetworkState] = Domain("network", NetworkState, evolve, decide, next_deadline, None, outward)
+
+
+# What can change an action's readiness (circles/readiness.py): its red lines, its figures and
+# their acceptance, its communique, the pledges between its twins, and a proceed-anyway.
+READINESS_EVENTS = frozenset(
+    {
+        "action_opened", "circle_added", "pair_made", "pledge_set", "transaction_posted",
+        "risk_declared", "risk_withdrawn", "cover_set", "figures_accepted", "communique_translated",
+        "red_line_named", "red_line_changed", "red_line_withdrawn", "red_lines_acknowledged", "proceeded_anyway",
+    }
+)  # fmt: skip
 
 
 def scope_of(network_id: str) -> str:
@@ -41,6 +56,7 @@ class NetworkService(StreamService[NetworkState]):
     domain = NETWORK
     relays: Any = None  # the relay service (set by the app): an action names a relay's sites
     assemblies: Any = None  # the assembly service (set by the app): disputes go to a joint assembly
+    sweeps = False  # push readiness after each UTC midnight (the app's timers setting; tests sweep)
 
     async def execute(self, stream_id: str, command: Any) -> int:
         if isinstance(command, OpenAction) and command.relay:
@@ -70,12 +86,76 @@ class NetworkService(StreamService[NetworkState]):
     async def executed(self, stream_id: str, records: list[Record]) -> None:
         if any(r.type in ("claim_disputed", "joint_assembly_set") for r in records):
             await self.settle_disputes(stream_id)
+        if any(r.type in READINESS_EVENTS for r in records):
+            await self.push_readiness(stream_id)
 
     async def _load(self, stream_id: str) -> Any:
         agg = await super()._load(stream_id)
         if self.assemblies is not None and agg.state.created:
             self._spawn(self._settle_quietly(stream_id))
+        if self.relays is not None and agg.state.created:
+            self._spawn(self._push_quietly(stream_id))
         return agg
+
+    # readiness goes to the relay's board ---------------------------------------------------------
+    #
+    # The gate is computed from the network (circles/readiness.py); a relay's board shows it from
+    # its own log, so the network's shell tells the relay, as a command (SetReadiness, which
+    # appends nothing when unchanged: any process may push again). Pushed after each command that
+    # can change it, when a network is loaded, and after each UTC midnight (a pledge becomes
+    # overdue by the date alone).
+
+    async def start(self) -> None:
+        await super().start()
+        if self.sweeps:
+            self._spawn(self._midnight_sweeps())
+
+    async def sweep_readiness(self) -> None:
+        """Push every network's readiness again (what the passing of time may have changed)."""
+        for network_id in self.ids():
+            await self._push_quietly(network_id)
+
+    async def push_readiness(self, stream_id: str) -> None:
+        if self.relays is None:
+            return
+        state = self.current(stream_id)
+        if state is None or not state.created:
+            return
+        now = self.clock.now()
+        for action in list(state.actions.values()):
+            if not action.relay:
+                continue
+            relay = self.relays.current(action.relay)
+            s = readiness.summary(state, action, now)
+            said = None if relay is None else next(
+                (r for r in relay.readiness if (r.network, r.action) == (stream_id, action.id)), None
+            )  # fmt: skip
+            if said is not None and (said.ready, said.go, said.checks, said.proceeded, said.name) == (
+                s["ready"], s["go"], s["checks"], s["proceeded"], s["name"]
+            ):  # fmt: skip
+                continue
+            try:
+                await self.relays.execute(
+                    action.relay,
+                    SetReadiness(stream_id, action.id, s["name"], s["ready"], s["go"], s["checks"], s["proceeded"]),
+                )
+            except Exception:
+                # The relay is gone or its storage failed: the next change, load or sweep tries again.
+                log.warning("network %s: readiness of action %d not pushed to relay %s", stream_id, action.id,
+                            action.relay, exc_info=True)  # fmt: skip
+
+    async def _push_quietly(self, stream_id: str) -> None:
+        try:
+            await self.push_readiness(stream_id)
+        except Exception:
+            log.exception("network %s: readiness not pushed at load; the next change tries again", stream_id)
+
+    async def _midnight_sweeps(self) -> None:
+        while True:
+            now = self.clock.now()
+            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0, 0, 1), tzinfo=dt.UTC)
+            await asyncio.sleep(min(max((midnight - now).total_seconds(), 1.0), 86_400.0))
+            await self.sweep_readiness()
 
     async def _settle_quietly(self, stream_id: str) -> None:
         try:

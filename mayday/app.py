@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         networks = NetworkService(event_log, hub, links, settings.clock, timers=False)  # no deadlines
         networks.relays = relays  # a joint action may name a relay and map its sites to circles
         networks.assemblies = assemblies  # a disputed claim goes to the pair's joint assembly
+        networks.sweeps = settings.timers  # readiness pushed to relay boards after each midnight
         assemblies.decided_listeners = [networks.assembly_decided]
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies, app.state.networks = relays, assemblies, networks

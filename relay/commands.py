@@ -55,7 +55,21 @@ class Tick:
     """Apply every deadline due by ``now`` (sent by the scheduler, and once at start-up)."""
 
 
-Command = CreateRelay | Tick | WireCommand
+@dataclass(frozen=True, slots=True)
+class SetReadiness:
+    """Sent by the networks' shell: the readiness of a joint action this relay runs as
+    (circles/readiness.py ``summary``). Nothing is appended when it is unchanged."""
+
+    network: str
+    action: int
+    name: str
+    ready: bool
+    go: bool
+    checks: dict[str, bool]
+    proceeded: dict[str, Any] | None
+
+
+Command = CreateRelay | Tick | SetReadiness | WireCommand
 
 
 def type_of(raw: Any) -> str:

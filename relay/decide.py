@@ -34,6 +34,7 @@ from relay.commands import (
     CreateRelay,
     PostDispatch,
     RotateSiteLink,
+    SetReadiness,
     Tick,
     WireCommand,
     decode_wire,
@@ -46,6 +47,7 @@ from relay.events import (
     CheckinMissed,
     DispatchPosted,
     Event,
+    ReadinessSet,
     RelayCreated,
     SiteLinkRotated,
 )
@@ -105,6 +107,14 @@ def _dispatch(state: RelayState, command: PostDispatch, now: dt.datetime) -> lis
 def _rotate(state: RelayState, command: RotateSiteLink, now: dt.datetime) -> list[Event]:
     _known_site(state, command.site)
     return [SiteLinkRotated(command.site, state.link_version(command.site) + 1, iso(now))]
+
+
+def _readiness(state: RelayState, c: SetReadiness, now: dt.datetime) -> list[Event]:
+    event = ReadinessSet(c.network, c.action, c.name, c.ready, c.go, dict(c.checks), c.proceeded, iso(now))
+    current = next((r for r in state.readiness if (r.network, r.action) == (c.network, c.action)), None)
+    if current is not None and {**current.data, "at": ""} == {**event.data, "at": ""}:
+        return []  # said already (by this process or another): the push is idempotent
+    return [event]
 
 
 def _tick(state: RelayState, command: Tick, now: dt.datetime) -> list[Event]:
@@ -177,6 +187,7 @@ class Rule:
 TABLE: dict[type, Rule] = {
     CreateRelay: Rule(SHELL, _create),
     Tick: Rule(SHELL, _tick),
+    SetReadiness: Rule(SHELL, _readiness),
     CheckIn: Rule(frozenset({COORDINATOR, SITE}), _check_in),
     PostDispatch: Rule(frozenset({COORDINATOR, SITE}), _dispatch),
     RotateSiteLink: Rule(frozenset({COORDINATOR}), _rotate),

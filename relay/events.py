@@ -85,6 +85,21 @@ class SiteLinkRotated(_Event, frozen=True):
     at: str
 
 
+class ReadinessSet(_Event, frozen=True):
+    """A joint action this relay runs as (a network's, circles/readiness.py) changed readiness:
+    the board shows it. Names of checks and booleans only: a board may be public."""
+
+    type = "readiness_set"
+    network: str
+    action: int
+    name: str
+    ready: bool
+    go: bool  # ready, or an organiser decided to proceed anyway
+    checks: dict[str, bool]
+    proceeded: dict[str, Any] | None  # {name, at, missing} when an organiser proceeded anyway
+    at: str
+
+
 @dataclass(frozen=True)
 class RelayCreated:
     """The definition and the plan as made at creation (the stored plan wins over a fresh one)."""
@@ -114,9 +129,18 @@ class RelayCreated:
         return cls(data["relay"], spec, p, data.get("at"), tzdb)
 
 
-Event = RelayCreated | BatonPassed | CheckinMissed | BackupTookLeg | CheckedIn | DispatchPosted | SiteLinkRotated
+Event = (
+    RelayCreated
+    | BatonPassed
+    | CheckinMissed
+    | BackupTookLeg
+    | CheckedIn
+    | DispatchPosted
+    | SiteLinkRotated
+    | ReadinessSet
+)
 REGISTRY = Registry(
-    (RelayCreated, BatonPassed, CheckinMissed, BackupTookLeg, CheckedIn, DispatchPosted, SiteLinkRotated)
+    (RelayCreated, BatonPassed, CheckinMissed, BackupTookLeg, CheckedIn, DispatchPosted, SiteLinkRotated, ReadinessSet)
 )
 EVENT_TYPES = REGISTRY.by_type
 

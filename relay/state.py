@@ -17,6 +17,7 @@ from relay.events import (
     CheckinMissed,
     DispatchPosted,
     Event,
+    ReadinessSet,
     RelayCreated,
     SiteLinkRotated,
     decode,
@@ -48,6 +49,8 @@ class RelayState:
     link_versions: tuple[tuple[str, int], ...] = ()
     dispatches: tuple[DispatchPosted, ...] = ()  # the last KEPT_DISPATCHES
     tzdb: str | None = None  # the tz database the plan was made with (it may differ from ours)
+    # The joint actions this relay runs as, each with its latest readiness (circles/readiness.py).
+    readiness: tuple[ReadinessSet, ...] = ()
 
     @property
     def created(self) -> bool:
@@ -92,6 +95,9 @@ def apply(state: RelayState, event: Event) -> RelayState:
             return _set_leg(state, event.leg, acting=event.backup, replaced=True)
         case DispatchPosted():
             return replace(state, dispatches=(*state.dispatches, event)[-KEPT_DISPATCHES:])
+        case ReadinessSet():
+            others = tuple(r for r in state.readiness if (r.network, r.action) != (event.network, event.action))
+            return replace(state, readiness=(*others, event))
         case SiteLinkRotated():
             versions = dict(state.link_versions) | {event.site: event.version}
             return replace(state, link_versions=tuple(sorted(versions.items())))
@@ -184,4 +190,4 @@ def state_to_json(state: RelayState, offset: int) -> dict[str, Any]:
             for i, leg in enumerate(state.legs)
         ],
         "dispatches": [d.data for d in state.dispatches],
-    }
+    } | ({"readiness": [r.data for r in state.readiness]} if state.readiness else {})

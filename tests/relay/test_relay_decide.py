@@ -7,7 +7,17 @@ import pytest
 
 from mayday.errors import ApiError
 from mayday.links import Grant
-from relay.commands import COORDINATOR, SITE, VIEWER, CheckIn, CreateRelay, PostDispatch, RotateSiteLink, Tick
+from relay.commands import (
+    COORDINATOR,
+    SITE,
+    VIEWER,
+    CheckIn,
+    CreateRelay,
+    PostDispatch,
+    RotateSiteLink,
+    SetReadiness,
+    Tick,
+)
 from relay.decide import ALLOWED, SHELL, TABLE, parse_and_authorise
 
 SCOPE = "relay:r1"
@@ -20,6 +30,7 @@ SAMPLES = {
 EXPECTED_ROLES = {
     CreateRelay: SHELL,
     Tick: SHELL,
+    SetReadiness: SHELL,
     CheckIn: {COORDINATOR, SITE},
     PostDispatch: {COORDINATOR, SITE},
     RotateSiteLink: {COORDINATOR},
