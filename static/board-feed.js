@@ -92,6 +92,9 @@ function activityItem(a) {
     case "site_link_rotated":
       text = t("act_rotated", { site: name(d.site) });
       break;
+    case "readiness_set":
+      text = t(d.ready ? "act_ready" : d.go ? "act_proceeding" : "act_not_ready", { action: String(d.name ?? "") });
+      break;
     default:
       return null;
   }

@@ -16,6 +16,7 @@ import { boundaryAfter, buildTimeline, renderNowLine, renderSites, showLeg, watc
 import { clearFeed, renderActivity, renderFeed } from "/static/board-feed.js";
 import { renderControls, setupRole, updateCount, wireForms } from "/static/board-forms.js";
 import { loadLinks, setupCalendar, wireLinks } from "/static/board-links.js";
+import { renderReadiness } from "/static/board-readiness.js";
 
 applyI18n();
 
@@ -127,6 +128,7 @@ function render() {
   renderControls(n);
   renderFeed();
   renderActivity();
+  renderReadiness();
   setText($("utc-clock"), t("utc_now", { time: utcTime(n, { seconds: true }) }));
 }
 

@@ -29,6 +29,7 @@ export function emptyModel() {
     dispatches: [], // oldest first, at most KEPT_DISPATCHES
     activity: [], // oldest first, at most KEPT_ACTIVITY
     linkVersions: new Map(),
+    readiness: new Map(), // "network/action" -> the joint action's readiness (readiness_set), in order
   };
 }
 
@@ -91,6 +92,10 @@ export function applyEvent(m, offset, type, data) {
       break;
     case "site_link_rotated":
       m.linkVersions.set(data.site, data.version);
+      note(m, offset, type, data, data.at);
+      break;
+    case "readiness_set":
+      m.readiness.set(`${data.network}/${data.action}`, data);
       note(m, offset, type, data, data.at);
       break;
     default:
