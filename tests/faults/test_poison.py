@@ -382,6 +382,16 @@ NETWORK_SAMPLES = {
     "file_claim": {"action": 1, "twin": "rotterdam-drivers", "amount": "1.00", "what": "x"},
     "approve_claim": {"claim": 1},
     "dispute_claim": {"claim": 1, "reason": "x"},
+    "name_red_line": {"action": 1, "text": "No night shifts", "key": "k" * 24, "named": True, "author": "Ada"},
+    "change_red_line": {"action": 1, "line": 1, "text": "No night work", "key": "k" * 24},
+    "withdraw_red_line": {"action": 1, "line": 1, "key": "k" * 24},
+    "translate_red_line": {"action": 1, "line": 1, "language": "fr", "text": "x", "version": 1},
+    "acknowledge_red_lines": {"action": 1, "version": 0},
+    "proceed_anyway": {"action": 1, "name": "Ada", "reason": "x"},
+    "register_tactic": {"id": "flying-picket", "name": "Flying picket", "origin_country": "NG"},
+    "translate_tactic": {"tactic": "flying-picket", "language": "fr", "name": "Piquet volant"},
+    "record_adoption": {"tactic": "flying-picket", "country": "NL", "date": "2026-01-01"},
+    "record_indicator": {"kind": "complaint", "country": "NG", "source": "The Daily"},
 }
 
 
