@@ -5,7 +5,9 @@ JSON-ready data out). docs/ledger.md "Who sees what" says the rules:
 * the twins of a pair both see what flows between them (pledged, held, delivered, owed);
 * a circle may share its books with other circles (``share_with``) or make them public;
 * the network's coordinator and the public see the network's shape (circles, pairs, pledges'
-  shares, dispatches) and the integrity report, never an amount a circle has not made public.
+  shares, dispatches) and the integrity report, never an amount a circle has not made public;
+* a joint action's red lines are for the links of its circles and the network's coordinator (the
+  risk audit's chair), never for whom a circle merely shows its books (``may_see_red_lines``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from circles.chart import account
-from circles.commands import CIRCLE, MEMBER
+from circles.commands import CIRCLE, COORDINATOR, MEMBER
 from circles.commodities import amount_text as _amount
 from circles.communique import communique
 from circles.integrity import check
 from circles.overdue import overdue
-from circles.state import Action, NetworkState, PairState
+from circles.readiness import last_shared_risk, readiness
+from circles.state import Action, NetworkState, PairState, RedLine
 from circles.views import dues, statement, who_owes_whom
 from circles.whatif import what_if
 from mayday.clock import iso
@@ -60,8 +63,9 @@ def _pledge_json(state: NetworkState, circle: str, twin: str) -> dict[str, Any]:
     }
 
 
-def shape(state: NetworkState) -> dict[str, Any]:
-    """What anyone who may read the network sees: circles, pairs, pledges' shares, dispatches."""
+def shape(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
+    """What anyone who may read the network sees: circles, pairs, pledges' shares, dispatches, and
+    each joint action without its figures (with whether its readiness gate holds at ``now``)."""
     return {
         "network": state.network_id,
         "name": state.name,
@@ -92,21 +96,26 @@ def shape(state: NetworkState) -> dict[str, Any]:
         ],
         "dispatches": [dispatch_json(d) for d in state.dispatches.values()],
         # Every joint action, without its figures (those are its circles'): the coordinator who
-        # opened one follows it here, and sees when every circle accepted the current version.
-        "actions": [
-            {
-                "id": a.id,
-                "name": a.name,
-                "circles": list(a.circles),
-                "date": a.date,
-                "relay": a.relay,
-                "version": a.version,
-                "ready": all(a.accepted.get(c) == a.version for c in a.circles),
-            }
-            for a in state.actions.values()
-        ],
+        # opened one follows it here. ``ready``: its readiness gate holds; ``go``: ready, or an
+        # organiser decided to proceed anyway. Booleans only: which check fails, and for whom, is
+        # in the action's view.
+        "actions": [_action_summary(state, a, now) for a in state.actions.values()],
         "head": state.ledger.head,
         "transactions": len(state.ledger),
+    }
+
+
+def _action_summary(state: NetworkState, a: Action, now: dt.datetime) -> dict[str, Any]:
+    gate = readiness(state, a, now)
+    return {
+        "id": a.id,
+        "name": a.name,
+        "circles": list(a.circles),
+        "date": a.date,
+        "relay": a.relay,
+        "version": a.version,
+        "ready": gate["ready"],
+        "go": gate["go"],
     }
 
 
@@ -247,6 +256,7 @@ def pair_view(state: NetworkState, grant: Grant | None, pair_id: str, now: dt.da
             for n in nets
         ],
         "overdue": overdue(state, pair.a, pair.b, now) + overdue(state, pair.b, pair.a, now),
+        "last_shared_risk": last_shared_risk(state, pair, now),
         "head": state.ledger.head,
         "now": iso(now),
     }
@@ -339,26 +349,112 @@ def may_see_action(state: NetworkState, grant: Grant | None, action: Action) -> 
     return any(may_see_books(state, grant, c) for c in action.circles)
 
 
+def may_see_red_lines(state: NetworkState, grant: Grant | None, action: Action) -> bool:
+    """A joint action's red lines: for the links of its circles (their coordinators' and their
+    members': the participants who name them) and the network's coordinator (the audit's chair).
+    Not for a circle that only reads the figures because one of the action's circles shares its
+    books with it, nor for anyone through a public circle: a red line tells an employer what a
+    worker will not risk, and sharing books was a decision about money."""
+    if grant is None:
+        return False
+    if grant.role == COORDINATOR:
+        return True
+    return reader_circle(grant) in action.circles
+
+
+def _gate(state: NetworkState, grant: Grant | None, action: Action, now: dt.datetime) -> dict[str, Any]:
+    """The readiness gate as this reader may see it: an overdue pledge between two twins names
+    them and the date only to whom may see that pair; the others are counted."""
+    gate = readiness(state, action, now)
+    for item in gate["checks"]:
+        if item["check"] != "pledges":
+            continue
+        shown = []
+        for late in item["overdue"]:
+            pair = state.pair_of(late["debtor"], late["creditor"])
+            if pair is not None and may_see_pair(state, grant, pair):
+                shown.append(late)
+        item["others"] = len(item["overdue"]) - len(shown)
+        item["overdue"] = shown
+    return gate
+
+
+def red_line_json(line: RedLine) -> dict[str, Any]:
+    """One red line with its versions and translations. An anonymous line has no author and no
+    circle here because the state has none to give (circles/redlines.py)."""
+    return {
+        "id": line.id,
+        "text": line.text,
+        "language": line.language,
+        "author": line.author,
+        "circle": line.circle,
+        "version": line.version,
+        "at": line.at,
+        "history": [{"version": v, "text": text, "at": at} for v, text, at in line.history],
+        "withdrawn": line.withdrawn,
+        "translations": [
+            {"language": lang, "text": text, "how": how, "version": version, "by": by, "stale": version < line.version}
+            for lang, (text, how, version, by) in sorted(line.translations.items())
+        ],
+    }
+
+
+def acknowledgements(action: Action) -> list[dict[str, Any]]:
+    """Per circle of the action: the audit version it acknowledged, and ``current``, ``stale``
+    (a line was named, changed or withdrawn since) or ``none``."""
+    out = []
+    for c in action.circles:
+        version = action.acknowledged.get(c)
+        state = "none" if version is None else "current" if version == action.audit else "stale"
+        out.append({"circle": c, "version": version, "state": state})
+    return out
+
+
+def red_lines_view(action: Action) -> dict[str, Any]:
+    return {
+        "red_lines": [red_line_json(line) for line in action.red_lines.values()],
+        "audit": action.audit,
+        "acknowledged": acknowledgements(action),
+    }
+
+
 def action_view(state: NetworkState, grant: Grant | None, action_id: int, now: dt.datetime) -> dict[str, Any]:
-    """Risks, cover, the what-if, acceptances (current or stale), claims and the communique."""
+    """Risks, cover, the what-if, acceptances (current or stale), claims and the communique, to
+    whom may see the figures; the risk audit's red lines and acknowledgements, to whom may see
+    them; the readiness gate to both. ``figures`` and ``red_lines`` say which parts are there:
+    the network's coordinator reads the audit and the gate without the figures, and a circle
+    shown the books of one of the action's circles reads the figures without the audit."""
     action = state.actions.get(action_id)
     if action is None:
         raise not_found(f"no action {action_id} in this network")
-    if not may_see_action(state, grant, action):
+    figures = may_see_action(state, grant, action)
+    audit = may_see_red_lines(state, grant, action)
+    if not figures and not audit:
         raise forbidden("a joint action's figures are for its circles")
+    gate = _gate(state, grant, action, now)
+    head: dict[str, Any] = {
+        "id": action.id,
+        "name": action.name,
+        "circles": list(action.circles),
+        "relay": action.relay,
+        "date": action.date,
+        "by": action.by,
+        "at": action.at,
+        "version": action.version,
+    }
+    out: dict[str, Any] = {"action": head, "figures": figures, "readiness": gate, "ready": gate["ready"]}
+    if figures:
+        head["default_cover"] = str(action.default_cover)
+        out |= _figures(state, action)
+    if audit:
+        out |= red_lines_view(action)
+    out["now"] = iso(now)
+    return out
+
+
+def _figures(state: NetworkState, action: Action) -> dict[str, Any]:
     claims = [k for k in state.claims.values() if k.action == action.id]
     return {
-        "action": {
-            "id": action.id,
-            "name": action.name,
-            "circles": list(action.circles),
-            "relay": action.relay,
-            "date": action.date,
-            "default_cover": str(action.default_cover),
-            "by": action.by,
-            "at": action.at,
-            "version": action.version,
-        },
         "risks": [
             {
                 "id": r.id,
@@ -394,8 +490,6 @@ def action_view(state: NetworkState, grant: Grant | None, action_id: int, now: d
             {k: v for k, v in c.items() if k != "text"} | {"has_text": c["text"] is not None}
             for c in communique(state, action)
         ],
-        "ready": not [c for c in action.circles if action.accepted.get(c) != action.version],
-        "now": iso(now),
     }
 
 

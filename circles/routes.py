@@ -1,6 +1,7 @@
 """Network routes: the routes every stream has (mayday/routes.py) from the network's ``API``, plus
 a network's own: a circle's page, a pair's, a circle's ledger and its exports, the integrity
-report, and a circle's calendar of overdue pledges (all listed in docs/protocol.md "Circles").
+report, a circle's calendar of overdue pledges, a joint action and its red lines' export (all
+listed in docs/protocol.md "Circles").
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from circles.commands import CIRCLE, COORDINATOR, MAX_COMMUNIQUE, MAX_NARRATION,
 from circles.decide import parse_and_authorise
 from circles.definition import MAX_LINE, MAX_NAME, NetworkDef, load_network
 from circles.export import to_beancount, to_csv
+from circles.redlines import key_hash
+from circles.redlines_export import export as red_lines_export
+from circles.redlines_export import to_csv as red_lines_csv
+from circles.redlines_export import to_text as red_lines_text
 from circles.service import NetworkService
 from circles.state import NetworkState
 from mayday.access import base_url
 from mayday.clock import iso
-from mayday.errors import ApiError, forbidden
+from mayday.definitions import LANGUAGE
+from mayday.errors import ApiError, bad_request, forbidden
 from mayday.http import parse_definition
 from mayday.routes import Readable, StreamApi
 
@@ -49,19 +55,38 @@ async def _create(service: NetworkService, definition: NetworkDef) -> str:
     return await service.create_network(definition)
 
 
-def _rotated(request: Request, r: Readable[NetworkState], raw: Any) -> dict[str, Any]:
-    """A circle's links rotated: its new links come back to the coordinator who asked. An action
-    opened: its id comes back (the opener goes to its page)."""
-    if raw.get("type") == "open_action":
+def _command_reply(request: Request, r: Readable[NetworkState], raw: Any) -> dict[str, Any]:
+    """What a taken command answers besides its offset: a circle's links rotated, its new links
+    (to the coordinator who asked); an action opened, its id (the opener goes to its page); a red
+    line named, its id (the writer's page keeps the line's key under it: only the key's holder
+    learns which line the key is for, since the line is found by the key's hash)."""
+    kind = raw.get("type")
+    if kind == "open_action":
         return {"action": max(r.state.actions, default=None)}
-    if raw.get("type") != "rotate_links":
+    if kind == "name_red_line":
+        action = r.state.actions.get(raw["action"])
+        wanted = key_hash(raw["key"])
+        lines = [] if action is None else [x.id for x in action.red_lines.values() if x.key_hash == wanted]
+        return {"line": max(lines, default=None)}
+    if kind != "rotate_links":
         return {}
     circle = raw["target"]
     links = API.links(request, r.service, r.id, r.state)
     return {"links": {"circle": links["circles"][circle], "member": links["members"][circle]}}
 
 
-API: StreamApi[NetworkState, NetworkDef] = StreamApi(
+class NetworkApi(StreamApi[NetworkState, NetworkDef]):
+    """The generic routes, with the network's shape read at the server's clock: each action's
+    readiness gate depends on ``now`` (a pledge becomes overdue with time), which the generic
+    ``snapshot(state, offset)`` does not get."""
+
+    async def read_route(self, request: Request) -> Response:
+        r = await self.readable(request)
+        now = r.service.clock.now()
+        return JSONResponse(reads.shape(r.state, now) | {"offset": r.offset, "now": iso(now)})
+
+
+API: StreamApi[NetworkState, NetworkDef] = NetworkApi(
     kind="network",
     plural="networks",
     service="networks",
@@ -76,7 +101,8 @@ API: StreamApi[NetworkState, NetworkDef] = StreamApi(
     organiser=COORDINATOR,
     organiser_link="the coordinator link",
     parse_command=parse_and_authorise,
-    snapshot=lambda state, offset: reads.shape(state) | {"offset": offset},
+    # Unused by NetworkApi's read route (it needs the clock); the generic interface wants one.
+    snapshot=lambda state, offset: {"network": state.network_id, "name": state.name, "offset": offset},
     limits={
         "text": MAX_TEXT,
         "narration": MAX_NARRATION,
@@ -85,7 +111,7 @@ API: StreamApi[NetworkState, NetworkDef] = StreamApi(
         "reason": MAX_REASON,
         "communique": MAX_COMMUNIQUE,
     },
-    command_reply=_rotated,
+    command_reply=_command_reply,
 )
 
 
@@ -171,6 +197,32 @@ async def get_communique(request: Request) -> Response:
     return PlainTextResponse(c["text"], media_type="text/plain; charset=utf-8", headers=headers)
 
 
+async def get_red_lines(request: Request) -> Response:
+    """An action's red lines in one language (``?lang=``; default the first circle's first), as
+    JSON, CSV or text: for the links of its circles and the network's coordinator only."""
+    r = await _read(request)
+    action_id = _int(request.path_params["action"])
+    a = r.state.actions.get(action_id)
+    if a is None:
+        raise ApiError("not_found", f"no action {action_id} in this network", 404)
+    if not reads.may_see_red_lines(r.state, r.grant, a):
+        raise forbidden("a joint action's red lines are for its circles and the network's coordinator")
+    lang = request.query_params.get("lang", "") or r.state.circles[a.circles[0]].languages[0]
+    if len(lang) > 16 or not LANGUAGE.match(lang):
+        raise bad_request("bad_request", "lang is a language code like en, fil or pt-BR")
+    fmt = request.path_params["fmt"]
+    if fmt not in ("json", "csv", "txt"):
+        raise ApiError("not_found", "red lines come as .json, .csv or .txt", 404)
+    data = red_lines_export(r.state, a, lang, iso(r.service.clock.now()))
+    name = f"{r.id}-action-{a.id}-red-lines-{lang}"
+    headers = {"content-language": lang, "content-disposition": f'attachment; filename="{name}.{fmt}"'}
+    if fmt == "json":
+        return JSONResponse(data, headers=headers)
+    if fmt == "csv":
+        return PlainTextResponse(red_lines_csv(data), media_type="text/csv; charset=utf-8", headers=headers)
+    return PlainTextResponse(red_lines_text(data), media_type="text/plain; charset=utf-8", headers=headers)
+
+
 def _int(text: str, what: str = "action") -> int:
     if not text.isdigit() or len(text) > 9:
         raise ApiError("not_found", f"no such {what}", 404)
@@ -247,4 +299,5 @@ routes = [
     Route("/api/networks/{stream_id}/dispatches/{dispatch}", get_dispatch, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}", get_action, methods=["GET"]),
     Route("/api/networks/{stream_id}/actions/{action}/communique.txt", get_communique, methods=["GET"]),
+    Route("/api/networks/{stream_id}/actions/{action}/red-lines.{fmt:str}", get_red_lines, methods=["GET"]),
 ]
