@@ -48,7 +48,8 @@ async def test_declare_what_if_accept_and_a_change_makes_acceptances_stale(net):
     for circle in ("lagos-dockers", "rotterdam-drivers"):
         r = await net.send(net.circle[circle], {"type": "accept_figures", "action": 1, "version": 3})
         assert r.status_code == 200, r.text
-    assert (await net.get("/actions/1", net.member["rotterdam-drivers"])).json()["ready"] is True
+    gate = (await net.get("/actions/1", net.member["rotterdam-drivers"])).json()["readiness"]
+    assert [c["ok"] for c in gate["checks"] if c["check"] == "figures"] == [True]  # (test_readiness.py: the rest)
     # Rotterdam lowers its cover: a new version; both acceptances are now stale.
     r = await net.send(
         net.circle["rotterdam-drivers"], {"type": "set_cover", "action": 1, "twin": "lagos-dockers", "share": "0.10"}
@@ -231,10 +232,14 @@ async def test_the_coordinator_follows_its_actions_without_their_figures(net):
             "relay": "",
             "version": 2,
             "ready": False,
+            "go": False,
         }
     ]
     assert "900" not in str(shape)
-    assert (await net.get("/actions/1", net.coordinator)).status_code == 403  # the figures are the circles'
+    # The chair reads the action's red lines and readiness, never its figures (the circles').
+    chair = await net.get("/actions/1", net.coordinator)
+    assert chair.status_code == 200 and chair.json()["figures"] is False and "risks" not in chair.json()
+    assert "900" not in chair.text
 
 
 async def test_a_public_relays_sites_are_readable_for_mapping_a_private_ones_are_not(net):
