@@ -24,6 +24,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assembly import routes as assembly_routes
+from assembly import stream_routes as assembly_stream_routes
+from assembly.media.httpstream import HttpStreams
 from assembly.media.hub import MediaHub
 from assembly.media.room import MediaSettings
 from assembly.presence import DROP_GRACE, Presence
@@ -180,6 +182,18 @@ NETWORK_PAGES = (
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages = static_dir()
+def http_streams(media: MediaHub, assemblies: Any) -> HttpStreams:
+    """The livestream over HTTP, on this process's media rooms: a room opened for HTTP viewers
+    alone is closed when they are gone (a room with WebRTC peers closes with its last peer)."""
+
+    async def release(room: Any) -> None:
+        if not room.peers and media.rooms.get(room.assembly_id) is room:
+            del media.rooms[room.assembly_id]
+            await room.close()
+
+    return HttpStreams(lambda assembly_id: media.room(assembly_id, lambda: assemblies.current(assembly_id)), release)
+
+
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -199,6 +213,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limiter = RestLimit(*settings.rest_rate, redis_url=settings.redis_url)
         app.state.worker = Worker()
         app.state.assembly_presence = Presence(assemblies, settings.drop_grace)
+        app.state.http_streams = http_streams(app.state.media, assemblies)
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()
@@ -221,6 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.media.close()
             app.state.worker.close()
             await networks.stop()
+            await app.state.http_streams.close()
             await assemblies.stop()
             await relays.stop()
             await app.state.limiter.close()
@@ -315,6 +331,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         *circles_routes.routes,
         Route("/network/{network_id}", page("network.html")),
+        *assembly_stream_routes.routes,
         *(Route(f"/network/{{network_id}}/{path}", page(f"{name}.html")) for path, name in NETWORK_PAGES),
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
