@@ -132,7 +132,11 @@ class Settings:
             "data_dir": os.environ.get("MAYDAY_DATA", "./mayday-data"),
             "redis_url": os.environ.get("MAYDAY_REDIS_URL") or None,
             "secret": os.environ.get("MAYDAY_SECRET") or None,
-            "media": MediaSettings(ice_servers=ice_servers(os.environ.get("MAYDAY_ICE_SERVERS", ""))),
+            "media": MediaSettings(
+                ice_servers=ice_servers(os.environ.get("MAYDAY_ICE_SERVERS", "")),
+                # WebRTC peers per assembly in this process; past it, viewers watch over HTTP.
+                max_peers=int(os.environ.get("MAYDAY_MEDIA_MAX_PEERS", "2000")),
+            ),
             "media_addresses": [a.strip() for a in os.environ.get("MAYDAY_MEDIA_ADDRESSES", "").split(",") if a.strip()]
             or None,
         }
@@ -179,9 +183,6 @@ NETWORK_PAGES = (
 )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-    pages = static_dir()
 def http_streams(media: MediaHub, assemblies: Any) -> HttpStreams:
     """The livestream over HTTP, on this process's media rooms: a room opened for HTTP viewers
     alone is closed when they are gone (a room with WebRTC peers closes with its last peer)."""
@@ -197,6 +198,9 @@ def http_streams(media: MediaHub, assemblies: Any) -> HttpStreams:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    pages = static_dir()
         event_log = await open_log(data_dir=settings.data_dir, redis_url=settings.redis_url)
         links = await open_links(event_log, settings.secret)
         hub = Hub(settings.queue_size)
