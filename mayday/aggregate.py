@@ -79,9 +79,19 @@ class Aggregate(Generic[S]):
         self.offset = record.offset
         return True
 
-    async def catch_up(self) -> None:
+    def restore(self, offset: int, state: S) -> None:
+        """Start from a snapshot: ``state`` as folded from events 1..``offset`` (mayday/snapshots.py).
+        Only before anything was folded; ``catch_up`` then reads the events after it."""
+        if self.offset != 0:
+            raise RuntimeError(f"{self.stream}: a snapshot is restored before anything is folded")
+        self.state, self.offset = state, offset
+
+    async def catch_up(self) -> int:
+        """Fold every event after the current offset; returns how many were new."""
+        folded = 0
         for record in await self.log.read(self.stream, self.offset):
-            self.apply(record)
+            folded += self.apply(record)
+        return folded
 
     async def execute(
         self, decide: Callable[..., Sequence[Any] | Decided], *, reads: str | None = None

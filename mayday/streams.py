@@ -4,6 +4,11 @@ For each stream of its kind a process keeps an Aggregate current by tailing the 
 appends and other processes' alike), publishes every record once to the hub, and re-arms the
 stream's single timer at the next deadline its state derives. Processes learn of new streams from
 an index stream ("relays", "assemblies") that every creation appends to.
+
+Snapshots (mayday/snapshots.py): a stream is loaded from its newest usable snapshot and the events
+after it; after an append that crosses a multiple of ``snapshot_every`` events, and after a load
+that had to fold that many, the state is written again in a background task (serialised in a
+worker thread: the state is immutable).
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ import datetime as dt
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from mayday.aggregate import Aggregate
 from mayday.clock import Clock
-from mayday.errors import DomainError, not_found, refused
+from mayday.errors import STORAGE_ERRORS, DomainError, not_found, refused
 from mayday.events import Decided
 from mayday.hub import Hub
 from mayday.links import Links
 from mayday.log import EventLog, NewEvent, Record
+from mayday.snapshots import DEFAULT_EVERY, SnapshotError, Snapshots, encode, prepare
 from mayday.timers import DeadlineTimers, backoff
 
 log = logging.getLogger("mayday.streams")
@@ -62,7 +69,16 @@ class Domain(Generic[S]):
 class StreamService(Generic[S]):
     domain: Domain[S]  # set by each kind of stream
 
-    def __init__(self, log: EventLog, hub: Hub, links: Links, clock: Clock, *, timers: bool = True) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        hub: Hub,
+        links: Links,
+        clock: Clock,
+        *,
+        timers: bool = True,
+        snapshot_every: int = DEFAULT_EVERY,
+    ) -> None:
         self.log, self.hub, self.links, self.clock = log, hub, links, clock
         self.kind, self.tick_command = self.domain.kind, self.domain.tick
         self.scheduler = DeadlineTimers(self.tick) if timers else None
@@ -71,6 +87,10 @@ class StreamService(Generic[S]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._to_arm: set[str] = set()
         self._lagging: dict[str, str] = {}  # streams whose follower is waiting to try again: why
+        self.snapshots = Snapshots(self.kind, self.domain.initial, self.domain.evolve, snapshot_every)
+        self._snapshotting: set[str] = set()  # streams with a snapshot being written
+        # Per stream loaded: (the snapshot's offset it started from, 0 if none; events folded after it).
+        self.loaded_from: dict[str, tuple[int, int]] = {}
 
     # the domain's pure core --------------------------------------------------------------------
 
@@ -108,6 +128,7 @@ class StreamService(Generic[S]):
         """Replay every stream, apply what was missed while down (late, and saying so), arm timers."""
         if self.scheduler:
             self.scheduler.start()
+        await asyncio.to_thread(self.snapshots.usable)  # reads the fold's sources, once
         index = await self.log.read(self.index_stream)
         for record in index:
             await self._open(record.data["id"])
@@ -171,7 +192,7 @@ class StreamService(Generic[S]):
 
     async def _load(self, stream_id: str) -> Aggregate[S]:
         agg: Aggregate[S] = Aggregate(self.log, self.stream_of(stream_id), self.initial(), self.evolve)
-        await agg.catch_up()
+        await self._restore(stream_id, agg)
         self._loaded[stream_id] = agg
         self._spawn(self._tail(stream_id, agg, agg.offset))
         if agg.state.created and self.tick_command is not None:
@@ -183,6 +204,75 @@ class StreamService(Generic[S]):
                 log.exception("late tick for %s on load failed; the timer retries it", stream_id)
                 self._arm(stream_id)
         return agg
+
+    async def _restore(self, stream_id: str, agg: Aggregate[S]) -> None:
+        """Fold the stream into ``agg``: from its snapshot when a usable one is kept, then the
+        events after it. A snapshot that cannot be used is logged and the stream replayed in full."""
+        snapshots, started, restored = self.snapshots, time.perf_counter(), 0
+        if snapshots.usable():
+            found = await self.log.load_snapshot(agg.stream, snapshots.schema()[0])
+            if found is not None:
+                offset, blob = found
+                try:
+                    state = await asyncio.to_thread(snapshots.decode, blob)
+                except SnapshotError as e:
+                    snapshots.stats["ignored"] += 1
+                    log.warning("%s: snapshot at %d ignored (%s); replaying in full", agg.stream, offset, e)
+                else:
+                    agg.restore(offset, state)
+                    restored = offset
+                    snapshots.stats["restored"] += 1
+        folded = await agg.catch_up()
+        self.loaded_from[stream_id] = (restored, folded)
+        if restored:
+            snapshots.stats["tail_events"] += folded
+            log.info(
+                "%s: from the snapshot at %d and %d events after it in %.3f s",
+                agg.stream,
+                restored,
+                folded,
+                time.perf_counter() - started,
+            )
+        if snapshots.usable() and folded >= snapshots.every:
+            self._snapshot_soon(stream_id, agg)  # the next start folds less
+
+    def _snapshot_soon(self, stream_id: str, agg: Aggregate[S]) -> None:
+        """Write the stream's snapshot in the background (one at a time per stream)."""
+        if stream_id in self._snapshotting:
+            return
+        self._snapshotting.add(stream_id)
+        task = self._spawn(self._snapshot(agg))
+        task.add_done_callback(lambda _: self._snapshotting.discard(stream_id))
+
+    async def _snapshot(self, agg: Aggregate[S]) -> None:
+        # State and offset are read together, with no await between: they always describe one
+        # moment (both change together, only after the events are in the log).
+        state, offset = agg.state, agg.offset
+        snapshots = self.snapshots
+        try:
+            prepared = prepare(state)  # on this thread: what must not be read from another
+            started = time.perf_counter()
+            blob = await asyncio.to_thread(encode, state, prepared)
+            encoded = time.perf_counter()
+            stored = await self.log.save_snapshot(agg.stream, offset, snapshots.schema()[0], blob)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the log goes on without it: the next crossing tries again
+            snapshots.stats["failed"] += 1
+            trace = not isinstance(e, (SnapshotError, *STORAGE_ERRORS))
+            log.warning("%s: snapshot at %d not written: %s", agg.stream, offset, e, exc_info=trace)
+            return
+        if stored:
+            snapshots.stats["saved"] += 1
+        log.info(
+            "%s: snapshot at %d %s (%d bytes, serialised in %.3f s, stored in %.3f s)",
+            agg.stream,
+            offset,
+            "written" if stored else "not needed (a newer one is kept)",
+            len(blob),
+            encoded - started,
+            time.perf_counter() - encoded,
+        )
 
     async def _tail(self, stream_id: str, agg: Aggregate[S], after: int) -> None:
         """Every record of the stream, local or from another process, once: fold, fan out, re-arm.
@@ -317,6 +407,8 @@ class StreamService(Generic[S]):
         except DomainError as e:
             raise refused(e) from None
         self._arm(stream_id)
+        if records and self.snapshots.due(offset - len(records), offset) and self.snapshots.usable():
+            self._snapshot_soon(stream_id, agg)
         if records:
             await self.executed(stream_id, records)
         return offset

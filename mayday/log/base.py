@@ -7,6 +7,7 @@ writer read its state at, so two writers deciding on the same state cannot both 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,12 @@ def encode_data(data: dict[str, Any]) -> str:
     """Event data as stored: compact JSON text. NaN and Infinity are refused (ValueError): they
     are not JSON, and no client could read them back."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def event_check(type_: str, data: str) -> str:
+    """A digest of a stored event (its type and data as stored), noted with a snapshot taken at
+    it: the Redis backend computes the same in Lua (``redis.sha1hex``)."""
+    return hashlib.sha1(f"{type_}\n{data}".encode()).hexdigest()
 
 
 def storable(data: dict[str, Any]) -> None:
@@ -102,6 +109,22 @@ class EventLog(Protocol):
     async def ping(self) -> float:
         """Seconds one trivial round trip to the store took, for the health route. Bounded by a
         short timeout of the backend's own; raises when the store cannot be reached or fails."""
+        ...
+
+    async def save_snapshot(self, stream: str, offset: int, schema: str, blob: bytes) -> bool:
+        """Keep ``blob`` as the stream's snapshot: its state folded from events 1..``offset``,
+        under ``schema`` (mayday/snapshots.py). One snapshot per stream, replaced atomically; a
+        save is refused (False) when the log holds no event at ``offset``, or when the snapshot
+        kept has the same schema, an offset at least as high, and still matches the log. Several
+        processes may save the same stream: the newest offset wins. The store notes a digest of
+        the event at ``offset`` with it, so a log reset and written again is noticed at load."""
+        ...
+
+    async def load_snapshot(self, stream: str, schema: str) -> tuple[int, bytes] | None:
+        """The stream's snapshot as (offset, blob), read at one instant with the log; None when
+        there is none, when it was saved under another schema, or when the log no longer holds
+        the event it was taken at (an offset beyond the log's last, or a different event there:
+        the log was truncated or reset). None means: replay the stream in full."""
         ...
 
     async def compact_journal(self) -> str:

@@ -7,6 +7,9 @@ Layout (all keys under ``mayday:``):
   XRANGE/XREAD by offset need no lookup table. Fields: ``type`` and ``data`` (JSON text).
 * ``mayday:streams`` - a set of every stream name that has at least one event (for ``streams``).
 * ``mayday:secret:{name}`` - shared secrets, written once with SET NX.
+* ``mayday:snapshot:{stream}`` (hash: ``offset``, ``schema``, ``check``, ``blob``) - the stream's
+  newest state snapshot (mayday/snapshots.py), saved and read by a script each, so the snapshot
+  and the event it was taken at (``check``: its digest) are compared at one instant.
 * ``mayday:tally:{stream}`` (hash) and ``mayday:receipts:{stream}`` (sorted set, every score 0)
   - secret ballots' counters and receipts, written by the same script as the events they go with.
   Their layout keeps no order of the votes: a ballot's opening creates all its counters at 0, in
@@ -192,6 +195,53 @@ return {1, offset}
 """
 APPEND_SHA = hashlib.sha1(APPEND_SCRIPT.encode()).hexdigest()
 
+# The digest of a stream entry (flat field list) as base.event_check computes it.
+_CHECK = """
+local function check(entry)
+    local fields, kind, data = entry[2], nil, nil
+    for i = 1, #fields, 2 do
+        if fields[i] == 'type' then kind = fields[i + 1] elseif fields[i] == 'data' then data = fields[i + 1] end
+    end
+    return redis.sha1hex(kind .. '\\n' .. data)
+end
+local function at(offset)
+    local entry = redis.call('XRANGE', KEYS[1], offset .. '-0', offset .. '-0')
+    if #entry == 0 then return nil end
+    return check(entry[1])
+end
+"""
+
+# KEYS[1] stream key, KEYS[2] snapshot key; ARGV[1] offset, ARGV[2] schema, ARGV[3] blob.
+# Returns 1 if stored, 0 if refused (no event at the offset, or the kept one is as new and valid).
+SAVE_SNAPSHOT_SCRIPT = (
+    _CHECK
+    + """
+local digest = at(ARGV[1])
+if not digest then return 0 end
+local kept = redis.call('HMGET', KEYS[2], 'offset', 'schema', 'check')
+if kept[1] and kept[2] == ARGV[2] and tonumber(kept[1]) >= tonumber(ARGV[1]) and at(kept[1]) == kept[3] then
+    return 0
+end
+redis.call('HSET', KEYS[2], 'offset', ARGV[1], 'schema', ARGV[2], 'check', digest, 'blob', ARGV[3])
+return 1
+"""
+)
+SAVE_SNAPSHOT_SHA = hashlib.sha1(SAVE_SNAPSHOT_SCRIPT.encode()).hexdigest()
+
+# KEYS[1] stream key, KEYS[2] snapshot key; ARGV[1] schema. Returns {0} none, {1, schema} another
+# schema, {2, offset} the log does not hold its event, {3, offset, blob} usable.
+LOAD_SNAPSHOT_SCRIPT = (
+    _CHECK
+    + """
+local kept = redis.call('HMGET', KEYS[2], 'offset', 'schema', 'check', 'blob')
+if not kept[1] then return {0} end
+if kept[2] ~= ARGV[1] then return {1, kept[2]} end
+if at(kept[1]) ~= kept[3] then return {2, kept[1]} end
+return {3, kept[1], kept[4]}
+"""
+)
+LOAD_SNAPSHOT_SHA = hashlib.sha1(LOAD_SNAPSHOT_SCRIPT.encode()).hexdigest()
+
 
 # What compact_journal starts and watches in INFO persistence: name, counter of completed runs
 # (Redis 7+), "running" flag, "scheduled" flag (none for RDB), status of the last run.
@@ -217,6 +267,10 @@ def _tally_key(stream: str) -> str:
 
 def _receipts_key(stream: str) -> str:
     return f"{KEY_PREFIX}receipts:{stream}"
+
+
+def _snapshot_key(stream: str) -> str:
+    return f"{KEY_PREFIX}snapshot:{stream}"
 
 
 def _offset(entry_id: str) -> int:
@@ -460,6 +514,39 @@ class RedisLog:
             pipe.get(key)
             _, value = await pipe.execute()
         return str(value)
+
+    # snapshots -------------------------------------------------------------------------------
+
+    async def _script(self, script: str, sha: str, keys: list[str], args: list[Any], **options: Any) -> Any:
+        """A snapshot script, through the retrying client: both are safe to run twice (a save
+        that ran is refused the second time, a load reads)."""
+        try:
+            return await self._redis.execute_command("EVALSHA", sha, len(keys), *keys, *args, **options)
+        except NoScriptError:  # a restarted Redis has an empty script cache
+            return await self._redis.execute_command("EVAL", script, len(keys), *keys, *args, **options)
+
+    async def save_snapshot(self, stream: str, offset: int, schema: str, blob: bytes) -> bool:
+        keys = [_key(stream), _snapshot_key(stream)]
+        stored = await self._script(SAVE_SNAPSHOT_SCRIPT, SAVE_SNAPSHOT_SHA, keys, [offset, schema, blob])
+        return bool(int(stored))
+
+    async def load_snapshot(self, stream: str, schema: str) -> tuple[int, bytes] | None:
+        # The blob is binary: this reply is read undecoded (the pool decodes replies as UTF-8).
+        reply = await self._script(
+            LOAD_SNAPSHOT_SCRIPT, LOAD_SNAPSHOT_SHA, [_key(stream), _snapshot_key(stream)], [schema], NEVER_DECODE=[]
+        )
+        status = int(reply[0])
+        if status == 1:
+            logger.info("redis: snapshot of %s has another schema (%s): ignored", stream, reply[1].decode())
+        elif status == 2:
+            logger.warning(
+                "redis: snapshot of %s at %s does not match the log (truncated or reset): ignored",
+                stream,
+                reply[1].decode(),
+            )
+        elif status == 3:
+            return int(reply[1]), bytes(reply[2])
+        return None
 
     # following -------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from mayday.log.base import Conflict, NewEvent, Record, SideWrite, TokenMissing, encode_data
+from mayday.log.base import Conflict, NewEvent, Record, SideWrite, TokenMissing, encode_data, event_check
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS tallies (
 CREATE TABLE IF NOT EXISTS receipts (
     stream TEXT NOT NULL, receipt TEXT NOT NULL, PRIMARY KEY (stream, receipt)
 ) WITHOUT ROWID;
+-- State snapshots (mayday/snapshots.py): the newest per stream, with the digest of the event it
+-- was taken at (base.event_check). A rowid table: its blobs are large.
+CREATE TABLE IF NOT EXISTS snapshots (
+    stream TEXT PRIMARY KEY, offset INTEGER NOT NULL, schema TEXT NOT NULL, event_check TEXT NOT NULL,
+    blob BLOB NOT NULL
+);
 """
 
 
@@ -254,6 +260,77 @@ class SqliteLog:
                 after = record.offset
             if not records:
                 await wake.wait()
+
+    def _check_at(self, stream: str, offset: int) -> str | None:
+        """The digest of the event at ``offset`` (None: the log holds none there)."""
+        assert self._conn is not None
+        row = self._conn.execute(
+            "SELECT type, data FROM events WHERE stream = ? AND offset = ?", (stream, offset)
+        ).fetchone()
+        return None if row is None else event_check(*row)
+
+    def _save_snapshot(self, stream: str, offset: int, schema: str, blob: bytes) -> bool:
+        assert self._conn is not None
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            check = self._check_at(stream, offset)
+            kept = conn.execute(
+                "SELECT offset, schema, event_check FROM snapshots WHERE stream = ?", (stream,)
+            ).fetchone()
+            if check is None or (
+                kept is not None
+                and kept[1] == schema
+                and kept[0] >= offset
+                and self._check_at(stream, kept[0]) == kept[2]
+            ):
+                conn.execute("ROLLBACK")
+                return False
+            conn.execute(
+                "INSERT INTO snapshots (stream, offset, schema, event_check, blob) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (stream) DO UPDATE SET offset = excluded.offset, schema = excluded.schema, "
+                "event_check = excluded.event_check, blob = excluded.blob",
+                (stream, offset, schema, check, blob),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return True
+
+    async def save_snapshot(self, stream: str, offset: int, schema: str, blob: bytes) -> bool:
+        return await self._run(self._save_snapshot, stream, offset, schema, blob)
+
+    def _load_snapshot(self, stream: str, schema: str) -> tuple[int, bytes] | None:
+        assert self._conn is not None
+        conn = self._conn
+        conn.execute("BEGIN")  # the snapshot and the event it was taken at, read at one instant
+        try:
+            row = conn.execute(
+                "SELECT offset, schema, event_check, blob FROM snapshots WHERE stream = ?", (stream,)
+            ).fetchone()
+            if row is None:
+                return None
+            offset, kept_schema, check, blob = row
+            if kept_schema != schema:
+                logger.info(
+                    "sqlite: snapshot of %s at %d is of another schema (%s): ignored", stream, offset, kept_schema
+                )
+                return None
+            if self._check_at(stream, offset) != check:
+                logger.warning(
+                    "sqlite: snapshot of %s at %d does not match the log (truncated or reset, now at %d): ignored",
+                    stream,
+                    offset,
+                    self._last(stream),
+                )
+                return None
+            return offset, bytes(blob)
+        finally:
+            conn.execute("COMMIT")
+
+    async def load_snapshot(self, stream: str, schema: str) -> tuple[int, bytes] | None:
+        return await self._run(self._load_snapshot, stream, schema)
 
     def _streams(self, prefix: str) -> list[str]:
         assert self._conn is not None
