@@ -41,6 +41,8 @@ from mayday.links import Grant, Links
 from mayday.log import EventLog, open_log
 from mayday.pages import render as render_page
 from mayday.ratelimits import REST_RATE, RestLimit
+from mayday.snapshots import DEFAULT_EVERY as SNAPSHOT_EVERY
+from mayday.snapshots import every_from_env
 from mayday.work import Worker
 from relay import routes as relay_routes
 from relay.service import RelayService
@@ -125,6 +127,9 @@ class Settings:
     # (None: every interface but loopback, aioice's default).
     media: MediaSettings = field(default_factory=MediaSettings)
     media_addresses: list[str] | None = None
+    # Events between state snapshots of a stream, kept in the log's store so that a restart folds
+    # only the events after the newest (mayday/snapshots.py; MAYDAY_SNAPSHOT_EVERY, 0: none).
+    snapshot_every: int = SNAPSHOT_EVERY
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -139,6 +144,7 @@ class Settings:
             ),
             "media_addresses": [a.strip() for a in os.environ.get("MAYDAY_MEDIA_ADDRESSES", "").split(",") if a.strip()]
             or None,
+            "snapshot_every": every_from_env(os.environ.get("MAYDAY_SNAPSHOT_EVERY")),
         }
         return cls(**(env | {k: v for k, v in overrides.items() if v is not None}))
 
@@ -204,9 +210,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         event_log = await open_log(data_dir=settings.data_dir, redis_url=settings.redis_url)
         links = await open_links(event_log, settings.secret)
         hub = Hub(settings.queue_size)
-        relays = RelayService(event_log, hub, links, settings.clock, timers=settings.timers)
-        assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=settings.timers)
-        networks = NetworkService(event_log, hub, links, settings.clock, timers=False)  # no deadlines
+        every, timers = settings.snapshot_every, settings.timers
+        relays = RelayService(event_log, hub, links, settings.clock, timers=timers, snapshot_every=every)
+        assemblies = AssemblyService(event_log, hub, links, settings.clock, timers=timers, snapshot_every=every)
+        # A network has no deadlines: no timers.
+        networks = NetworkService(event_log, hub, links, settings.clock, timers=False, snapshot_every=every)
         networks.relays = relays  # a joint action may name a relay and map its sites to circles
         networks.assemblies = assemblies  # a disputed claim goes to the pair's joint assembly
         networks.sweeps = settings.timers  # readiness pushed to relay boards after each midnight
