@@ -5,7 +5,9 @@
 // cover beyond what a circle holds ring-fenced, with bars), each circle's acceptance of the
 // figures' version and whether the action is ready, the joint communique in every language of
 // the circles (read it, print it, translate it), and the claims filed after the action with the
-// twin's approval or dispute. A circle's own link (its coordinators') gets the forms.
+// twin's approval or dispute. A circle's own link (its coordinators') gets the forms. The risk
+// audit (red lines) and the readiness gate are circles-redlines.js's; the network's coordinator,
+// the audit's chair, reads those and none of the figures.
 //
 // Everything shown is read from GET /actions/N (the stream carries no amounts); events for this
 // action say when to read it again. Amounts go out as the decimal text typed, never a float.
@@ -35,6 +37,7 @@ import {
   unitName,
 } from "/static/circles.js";
 import { pairBar } from "/static/circles-draw.js";
+import { AUDIT_EVENTS, renderAudit, renderReadiness, wireAudit, wireReadiness } from "/static/circles-redlines.js";
 
 const actionId = /^\d{1,9}$/.test(pathParam) ? Number(pathParam) : 0;
 const KINDS = ["lost_wages", "fines", "legal_costs", "dismissals", "other_fallout"];
@@ -96,6 +99,7 @@ async function load(page) {
 /** The communique's text in the language being read (a language nobody translated yet is not asked for). */
 async function loadSheet(page) {
   const langs = page.view.communique;
+  if (!langs) return; // the chair reads no figures, the communique included
   const readable = langs.filter((c) => c.has_text).map((c) => c.language);
   if (!langs.some((c) => c.language === reading)) {
     reading = readable.includes(LANG) ? LANG : readable[0] || langs[0]?.language || null;
@@ -136,13 +140,13 @@ const OWN_EVENTS = new Set(["risk_declared", "risk_withdrawn", "cover_set", "fig
 
 function relevant(page, e) {
   const d = e.data;
-  if (OWN_EVENTS.has(e.event)) return d.action === actionId;
+  if (OWN_EVENTS.has(e.event) || AUDIT_EVENTS.has(e.event)) return d.action === actionId;
   switch (e.event) {
     case "claim_approved":
     case "claim_disputed":
     case "claim_put_to_ballot":
     case "claim_resolved":
-      return !page.view || page.view.claims.some((k) => k.id === d.claim);
+      return !page.view || Boolean(page.view.claims?.some((k) => k.id === d.claim));
     case "transaction_posted": // what the circles hold ring-fenced, what a claim's cover posted
       return !page.view || (d.circles || []).some((c) => page.view.action.circles.includes(c));
     case "visibility_set":
@@ -183,12 +187,17 @@ function render(page) {
   fill($("crumbs"), h("a", { href: pageHref(""), dataset: { testid: "network-link" } }, h("bdi", {}, page.shape.name)));
   document.body.dataset.version = String(a.version);
   renderSummary(page, v);
-  renderRisks(page, v);
-  renderCover(page, v);
-  renderWhatIf(page, v);
-  renderAcceptances(page, v);
-  renderCommunique(page, v);
-  renderClaims(page, v);
+  renderReadiness(page, v);
+  renderAudit(page, v);
+  for (const card of document.querySelectorAll("[data-figures]")) card.hidden = !v.figures;
+  if (v.figures) {
+    renderRisks(page, v);
+    renderCover(page, v);
+    renderWhatIf(page, v);
+    renderAcceptances(page, v);
+    renderCommunique(page, v);
+    renderClaims(page, v);
+  }
   renderForms(page, v);
 }
 
@@ -201,17 +210,13 @@ function renderSummary(page, v) {
       a.circles.flatMap((c, i) => [i ? ", " : null, h("a", { href: pageHref(`/circle/${encodeURIComponent(c)}`) }, h("bdi", {}, page.circleName(c)))]),
     ],
     a.relay ? ["ac_relay", h("a", { href: `/relay/${encodeURIComponent(a.relay)}`, dir: "ltr", dataset: { testid: "relay-link" } }, a.relay)] : null,
-    ["ac_default_cover", shareText(a.default_cover)],
+    a.default_cover === undefined ? null : ["ac_default_cover", shareText(a.default_cover)],
     ["ac_figures", h("span", { dataset: { testid: "version" } }, t("nw_version", { n: a.version }))],
     ["ac_opened_by", [a.by === "coordinator" ? t("ac_by_coordinator") : h("bdi", {}, page.circleName(a.by)), " · ", momentText(a.at)]],
   ].filter(Boolean);
   fill($("summary"), rows.map(([key, value]) => [h("dt", {}, t(key)), h("dd", {}, value)]));
   const legs = v.relay?.legs || [];
   fill($("legs"), legs.length ? [h("h3", {}, t("ac_legs")), legsList(page, legs)] : null);
-  const ready = $("ready");
-  setAttr(ready, "data-ready", String(v.ready));
-  const waiting = v.what_if.circles.filter((c) => c.accepted !== a.version).map((c) => page.circleName(c.circle));
-  setText(ready, v.ready ? t("ac_ready", { n: a.version }) : t("ac_not_ready", { n: a.version, circles: waiting.join(", ") }));
 }
 
 /** The relay's legs in the order the baton passes, each with the circle whose crew strikes it. */
@@ -579,9 +584,10 @@ function options(select, items, keep) {
 }
 
 function renderForms(page, v) {
-  const me = acting(page);
+  const me = v.figures ? acting(page) : null;
   for (const id of ["risk-form", "cover-form", "translate-form", "claim-form"]) $(id).hidden = !me;
-  $("forms-note").hidden = Boolean(me) || page.role === null;
+  $("forms-note").hidden = Boolean(me) || page.role === null || !v.figures;
+  $("chair-note").hidden = v.figures || page.role !== "coordinator";
   if (!me) return;
   const twins = twinsInAction(page, me);
   for (const select of [$("cover-twin"), $("claim-twin")]) {
@@ -730,4 +736,6 @@ function wire(page) {
 
 const page = new NetworkPage("action", { load, render, relevant, role: (p) => p.view && renderForms(p, p.view) });
 wire(page);
+wireAudit(page, actionId);
+wireReadiness(page);
 page.start();

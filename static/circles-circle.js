@@ -1,8 +1,10 @@
 // A circle's page (/network/{id}/circle/{circle}#t=…): who the circle is, its twins with both
 // pledges (version, and a mark once a pledge has changed), what is overdue each way, its funds
 // (general, fallout cover, held for each twin) when this link may see its books, and its
-// dispatches and the joint actions it takes part in. A circle's own link (its coordinators') also
-// gets the forms (circles-forms.js) and the one that opens a joint action (circles-joint.js).
+// dispatches and the joint actions it takes part in (one that proceeds anyway, not ready, says so).
+// A circle's own link (its coordinators') also gets the forms (circles-forms.js) and the one that
+// opens a joint action (circles-joint.js); ?open=TWIN (the pair page's ask for a shared risk)
+// ticks the twin there and goes to it.
 import {
   $,
   NetworkPage,
@@ -24,6 +26,8 @@ import { renderForms, wireForms } from "/static/circles-forms.js";
 import { actionEvent, loadActions, renderActions, wireActions } from "/static/circles-joint.js";
 
 const circleId = pathParam;
+const openWith = new URLSearchParams(location.search).get("open");
+let openedWith = false;
 
 async function load(page) {
   const r = await request(`/circles/${encodeURIComponent(circleId)}`);
@@ -67,7 +71,24 @@ function render(page) {
   renderFunds(page, v);
   renderDispatches(page);
   renderForms(page);
+  showActions(page);
+}
+
+function showActions(page) {
   renderActions(page, { circle: circleId });
+  for (const a of page.shape.actions || []) {
+    const item = $("actions").querySelector(`[data-testid="action-${a.id}"]`);
+    if (item && a.go && !a.ready) {
+      item.append(h("p", { class: "proceeding-mark", dataset: { testid: `action-proceeding-${a.id}` } }, t("ac_list_proceeding")));
+    }
+  }
+  const twin = openWith && document.getElementById(`open-${openWith}`);
+  if (!openedWith && twin && !$("open-card").hidden) {
+    openedWith = true;
+    twin.checked = true;
+    $("open-card").scrollIntoView({ block: "start" });
+    $("open-name").focus({ preventScroll: true });
+  }
 }
 
 function renderAbout(c) {
@@ -167,7 +188,7 @@ const page = new NetworkPage("circle", {
   relevant,
   role: (p) => {
     renderForms(p);
-    if (p.view) renderActions(p, { circle: circleId });
+    if (p.view) showActions(p);
   },
 });
 $("calendar").addEventListener("click", async () => {

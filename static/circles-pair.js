@@ -1,7 +1,8 @@
 // A pair's page (/network/{id}/pair/{a~b}#t=…): for the two twins (and whom either shows its
-// books): who owes whom and how much, net, per commodity; pledged vs delivered each way as bars
-// (inline SVG, circles-draw.js) with the figures in words; what is overdue; both pledges; the
-// chain head both twins can compare.
+// books): who owes whom and how much, net, per commodity; when they last took a shared risk (a
+// joint action of both, dated today or before) and, a quarter without one, a prompt to plan
+// another; pledged vs delivered each way as bars (inline SVG, circles-draw.js) with the figures in
+// words; what is overdue; both pledges; the chain head both twins can compare.
 import {
   $,
   NetworkPage,
@@ -17,6 +18,7 @@ import {
   pathParam,
   pledgeLine,
   request,
+  setAttr,
   t,
   unitName,
 } from "/static/circles.js";
@@ -35,6 +37,8 @@ async function load(page) {
     return;
   }
   page.view = r.body;
+  const access = await request("/access"); // which actions this link may open (the last shared risk's)
+  page.access = access.ok ? access.body : null;
 }
 
 function relevant(page, e) {
@@ -47,6 +51,8 @@ function relevant(page, e) {
       return (d.circle === a && d.twin === b) || (d.circle === b && d.twin === a);
     case "visibility_set":
       return true; // who may see this pair may have changed
+    case "action_opened": // a joint action of both twins: their last shared risk may change
+      return (d.circles || []).includes(a) && (d.circles || []).includes(b);
     default:
       return false;
   }
@@ -68,6 +74,7 @@ function render(page) {
     h("a", { href: pageHref(`/circle/${encodeURIComponent(p.b)}`) }, h("bdi", {}, nameB)),
   );
   renderNet(page, v);
+  renderSharedRisk(page, v);
   renderBars(page, v);
   $("overdue-empty").hidden = v.overdue.length > 0;
   fill($("overdue"), v.overdue.map((o) => overdueItem(page, o)));
@@ -104,6 +111,45 @@ function renderNet(page, v) {
       ),
     ),
   );
+}
+
+/** When the twins last took a shared risk, and the ask for another after a quarter. The button
+ * opens the circle page's open-action form with the twin ticked (?open=TWIN): only a circle's own
+ * link opens an action there; a member is told who does. */
+function renderSharedRisk(page, v) {
+  const last = v.last_shared_risk;
+  const p = v.pair;
+  const line = $("last-risk");
+  setAttr(line, "data-days", String(last.days));
+  if (last.action) {
+    const ago = last.days === 0 ? t("pr_today") : t("pr_days_ago", { count: last.days });
+    const seen = (page.access?.actions || []).includes(last.action.id);
+    fill(
+      line,
+      t("pr_last", { action: last.action.name, date: dayText(last.action.date) }),
+      " ",
+      h("span", { class: "meta", dataset: { testid: "last-risk-ago" } }, ago),
+      seen ? [" ", h("a", { href: pageHref(`/action/${last.action.id}`), dataset: { testid: "last-risk-link" } }, t("pr_see_action"))] : null,
+    );
+  } else {
+    fill(line, t("pr_none"));
+  }
+  const ask = $("ask-risk");
+  ask.hidden = !last.ask;
+  if (!last.ask) return;
+  const me = page.ownCircle === p.a || page.ownCircle === p.b ? page.ownCircle : null;
+  const twin = me ? (me === p.a ? p.b : p.a) : null;
+  let act = null;
+  if (me && page.actingCircle === me) {
+    act = h(
+      "a",
+      { class: "btn btn-primary", href: pageHref(`/circle/${encodeURIComponent(me)}?open=${encodeURIComponent(twin)}`), dataset: { testid: "ask-open" } },
+      t("pr_ask_open", { twin: page.circleName(twin) }),
+    );
+  } else if (me) {
+    act = h("span", { class: "meta", dataset: { testid: "ask-member" } }, t("pr_ask_member"));
+  }
+  fill(ask, h("p", { dataset: { testid: "ask-text" } }, t("pr_ask", { days: last.quarter_days })), act ? h("p", {}, act) : null);
 }
 
 function renderBars(page, v) {
