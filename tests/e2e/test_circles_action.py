@@ -4,10 +4,11 @@
   coordinator opens an action for two twins on the network page; each circle finds it on its own
   page and declares its crew's risks on the action's page; the what-if says who would pay whom how
   much, the net, and flags the asymmetry and the cover beyond each circle's ring-fenced funds; both
-  accept and the page says ready; one changes its cover, the acceptances go stale and the page says
-  not ready; both accept again, ready; the communique in English names the crews' risks, the Dutch
-  one (a circle's language the product does not write) is missing until a circle translates it,
-  then human; the print view shows the communique alone (and so does paper);
+  accept and the readiness gate's figures check holds; one changes its cover, the acceptances go
+  stale and the check fails; both accept again; the communique in English names the crews' risks,
+  the Dutch one (a circle's language the product does not write) is missing until a circle
+  translates it, then human; the print view shows the communique alone (and so does paper); both
+  acknowledge the (empty) risk audit and the circle page lists the action ready;
 - journey B, "claim, approve, settle": after the action a circle claims more than its twin's cover
   (refused in the server's words), then within it; the twin approves; the pair page says the twin
   owes the amount; the twin delivers it from its circle page; the pair page says even; the
@@ -188,19 +189,20 @@ def test_declare_risks_run_the_what_if_accept_and_print_the_communique(
         "Beyond its funds: Lagos dockers would pay 150.00 USD more than it holds ring-fenced."
     )
     expect(lagos.get_by_test_id(f"beyond-{ROTTERDAM}")).to_contain_text("2,000.00 USD more")
-    ready = lagos.get_by_test_id("ready")
-    expect(ready).to_have_attribute("data-ready", "false")
-    expect(ready).to_have_text("Not ready: version 3 of the figures still waits for Lagos dockers, Rotterdam drivers.")
+    # The readiness gate's figures check (test_circles_audit.py walks the other three).
+    figures = lagos.get_by_test_id("check-figures")
+    expect(figures).to_have_attribute("data-ok", "false")
+    expect(figures).to_contain_text("Every circle accepted the what-if of risks and cover (version 3)")
+    expect(figures).to_contain_text("Waiting for: Lagos dockers, Rotterdam drivers")
     fits(lagos, "the what-if")
     screenshot(lagos, "circles-action-what-if-phone.png")
 
-    # Both accept version 3: ready.
+    # Both accept version 3: the figures check holds.
     accept(lagos, 3)
     expect(rotterdam.get_by_test_id(f"accepted-{LAGOS}")).to_have_text("Lagos dockers accepted version 3.")
     accept(rotterdam, 3)
-    expect(ready).to_have_attribute("data-ready", "true")
-    expect(ready).to_have_text("Ready: every circle accepted version 3 of the figures.")
-    expect(rotterdam.get_by_test_id("ready")).to_have_attribute("data-ready", "true")
+    expect(figures).to_have_attribute("data-ok", "true")
+    expect(rotterdam.get_by_test_id("check-figures")).to_have_attribute("data-ok", "true")
     screenshot(rotterdam, "circles-action-ready-phone.png")
 
     # Rotterdam lowers its cover of Lagos to 10 %: version 4, both acceptances stale, not ready.
@@ -215,15 +217,15 @@ def test_declare_risks_run_the_what_if_accept_and_print_the_communique(
     expect(lagos.get_by_test_id(f"accepted-{ROTTERDAM}")).to_have_text(
         "Rotterdam drivers accepted version 3, but the figures are now at version 4: stale."
     )
-    expect(ready).to_have_attribute("data-ready", "false")
-    expect(ready).to_contain_text("Not ready")
+    expect(figures).to_have_attribute("data-ok", "false")
+    expect(figures).to_contain_text("An older version only: Lagos dockers, Rotterdam drivers")
     expect(lagos.get_by_test_id(f"pays-{ROTTERDAM}-USD")).to_contain_text("800.00 USD (10% of 8,000.00 USD)")
     screenshot(lagos, "circles-action-stale-phone.png")
 
-    # Both accept version 4: ready again.
+    # Both accept version 4: the figures check holds again.
     accept(lagos, 4)
     accept(rotterdam, 4)
-    expect(ready).to_have_text("Ready: every circle accepted version 4 of the figures.")
+    expect(figures).to_have_attribute("data-ok", "true")
 
     # The communique: English, written by the server from the figures, names each crew's risks.
     expect(lagos.get_by_test_id("comm-en")).to_have_attribute("data-status", "generated")
@@ -273,6 +275,11 @@ def test_declare_risks_run_the_what_if_accept_and_print_the_communique(
     lagos.emulate_media(media="screen")
     lagos.get_by_test_id("print-close").click()
     expect(lagos.locator("#risks-heading")).to_be_visible()
+
+    # Both acknowledge the risk audit (no red line named: version 0): every check holds.
+    for page in (lagos, rotterdam):
+        page.get_by_test_id("ack").click()
+    expect(lagos.get_by_test_id("readiness-status")).to_have_attribute("data-ready", "true")
 
     # The circle page lists the action as ready.
     circle = open_page(net.circle_link(ROTTERDAM), *PHONE)
@@ -423,11 +430,12 @@ def test_a_disputed_claim_shows_its_reason_on_both_circles_pages(
     fits(rotterdam, "the disputed claim")
     screenshot(rotterdam, "circles-action-claim-disputed-phone.png")
 
-    # A member of Rotterdam reads it all, and has no form.
+    # A member of Rotterdam reads it all, and has no form but the one that names a red line.
     member = net.action_page(open_page, ROTTERDAM, kind="members")
     expect(member.get_by_test_id("claim-status-1")).to_have_text(disputed)
     expect(member.get_by_test_id("forms-note")).to_be_visible()
-    expect(member.locator("form:visible")).to_have_count(0)
+    expect(member.locator("form:visible")).to_have_count(1)
+    expect(member.get_by_test_id("line-form")).to_be_visible()
     expect(member.get_by_test_id("accept")).to_be_hidden()
 
     # Another circle's member is refused, in the server's words.
