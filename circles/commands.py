@@ -446,10 +446,12 @@ class CreateNetwork:
 @dataclass(frozen=True, slots=True)
 class ImportTactics:
     """Sent by the shell from an imported CSV (circles/tactic_csv.py): every row, appended
-    together or not at all."""
+    together or not at all (the translations too, so that an export imported elsewhere keeps
+    its tactics' names in every language)."""
 
     tactics: tuple[RegisterTactic, ...]
     adoptions: tuple[RecordAdoption, ...]
+    translations: tuple[TranslateTactic, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,16 +61,24 @@ def record_adoption(state: NetworkState, c: C.RecordAdoption, now: dt.datetime) 
 
 
 def register_many(
-    state: NetworkState, tactics: Iterable[C.RegisterTactic], adoptions: Iterable[C.RecordAdoption], now: dt.datetime
+    state: NetworkState,
+    tactics: Iterable[C.RegisterTactic],
+    adoptions: Iterable[C.RecordAdoption],
+    now: dt.datetime,
+    translations: Iterable[C.TranslateTactic] = (),
 ) -> list[E.Event]:
-    """Tactics, then adoptions (of those or of registered tactics), all checked before any event:
-    one bad row refuses the whole batch (an import is appended whole or not at all)."""
+    """Tactics, their translations, then adoptions (of those or of registered tactics), all
+    checked before any event: one bad row refuses the whole batch (an import is appended whole or
+    not at all)."""
     at, events = iso(now), []
     known: dict[str, Tactic] = dict(state.tactics)
     origins: dict[str, tuple[dt.date, str, str]] = {}  # new tactic -> (origin date, circle, country)
+    languages: dict[str, str] = {}  # new tactic -> the language it is written in
     for t in tactics:
-        if t.id in known or t.id in origins:
+        if t.id in known:
             raise err("tactic_exists", f"{t.id!r} is already a tactic of this network")
+        if t.id in origins:
+            raise err("tactic_exists", f"{t.id!r} is registered twice")
         if not t.name.strip():
             raise err("bad_tactic", f"{t.id}: a tactic needs a name")
         origin = _day(t.origin_date, now, f"origin of {t.id}")
@@ -80,6 +88,7 @@ def register_many(
         if circle:
             known_circle(state, circle)
         origins[t.id] = (origin, circle, t.origin_country)
+        languages[t.id] = t.language
         events.append(
             E.TacticRegistered(
                 id=t.id, name=t.name.strip(), description=t.description.strip(), language=t.language,
@@ -94,6 +103,18 @@ def register_many(
                     outcome="unknown", learned_from="", by=_by(t), at=at,
                 )
             )  # fmt: skip
+    translated: set[tuple[str, str]] = set()
+    for tr in translations:
+        if tr.tactic in known:
+            language = known[tr.tactic].language
+        elif tr.tactic in languages:
+            language = languages[tr.tactic]
+        else:
+            raise err("unknown_tactic", f"no tactic {tr.tactic!r} in this network")
+        if (tr.tactic, tr.language) in translated:
+            raise err("duplicate_translation", f"{tr.tactic} is translated into {tr.language} twice")
+        translated.add((tr.tactic, tr.language))
+        events.append(_translated(tr.tactic, language, tr, at))
     new: dict[str, list[C.RecordAdoption]] = {}
     for a in adoptions:
         if a.tactic not in known and a.tactic not in origins:
@@ -134,23 +155,25 @@ def register_many(
 
 
 def import_tactics(state: NetworkState, c: C.ImportTactics, now: dt.datetime) -> list[E.Event]:
-    if not c.tactics and not c.adoptions:
-        raise err("empty_import", "the file has no tactic and no adoption")
-    return register_many(state, c.tactics, c.adoptions, now)
+    if not c.tactics and not c.adoptions and not c.translations:
+        raise err("empty_import", "the file has no tactic, translation or adoption")
+    return register_many(state, c.tactics, c.adoptions, now, c.translations)
+
+
+def _translated(tactic: str, written_in: str, c: C.TranslateTactic, at: str) -> E.TacticTranslated:
+    if c.language == written_in:
+        raise err("same_language", f"{tactic} is written in {written_in}")
+    if not c.name.strip():
+        raise err("empty_text", "the translated name is empty")
+    return E.TacticTranslated(
+        tactic=tactic, language=c.language, name=c.name.strip(), description=c.description.strip(), how=c.how,
+        by=_by(c), at=at,
+    )  # fmt: skip
 
 
 def translate_tactic(state: NetworkState, c: C.TranslateTactic, now: dt.datetime) -> list[E.Event]:
     t = _tactic(state, c.tactic)
-    if c.language == t.language:
-        raise err("same_language", f"{t.id} is written in {t.language}")
-    if not c.name.strip():
-        raise err("empty_text", "the translated name is empty")
-    return [
-        E.TacticTranslated(
-            tactic=t.id, language=c.language, name=c.name.strip(), description=c.description.strip(), how=c.how,
-            by=_by(c), at=iso(now),
-        )
-    ]  # fmt: skip
+    return [_translated(t.id, t.language, c, iso(now))]
 
 
 def record_indicator(state: NetworkState, c: C.RecordIndicator, now: dt.datetime) -> list[E.Event]:

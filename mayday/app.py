@@ -31,6 +31,7 @@ from assembly.media.room import MediaSettings
 from assembly.presence import DROP_GRACE, Presence
 from assembly.service import AssemblyService
 from circles import routes as circles_routes
+from circles import tactic_routes
 from circles.service import NetworkService
 from mayday import __version__
 from mayday.clock import Clock, SystemClock
@@ -186,6 +187,8 @@ NETWORK_PAGES = (
     ("integrity", "integrity"),
     ("dispatch/{dispatch}", "reader"),
     ("action/{action}", "action"),
+    ("tactics", "tactics"),
+    ("tactic/{tactic}", "tactic"),
 )
 
 
@@ -342,6 +345,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *assembly_routes.routes,
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         *circles_routes.routes,
+        *tactic_routes.routes,
         Route("/network/{network_id}", page("network.html")),
         *assembly_stream_routes.routes,
         *(Route(f"/network/{{network_id}}/{path}", page(f"{name}.html")) for path, name in NETWORK_PAGES),
