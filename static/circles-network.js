@@ -67,6 +67,8 @@ function render(page) {
   fill($("head"), hashCode(shape.head, "head"));
   setText($("txn-count"), t("nw_txn_count", { count: shape.transactions }));
   $("integrity-link").href = pageHref("/integrity");
+  $("tactics-link").href = pageHref("/tactics");
+  setText($("tactics-link"), t("tx_open_tactics"));
 }
 
 function renderCircles(page) {
@@ -174,6 +176,9 @@ function renderDispatches(page) {
   );
 }
 
+// The link to the tactic tracker is worded by its own strings (loaded here, not preloaded: the
+// tracker's pages are where they are needed).
+await import("/static/i18n-tactics.js");
 const page = new NetworkPage("network", { load, render, relevant });
 wireActions(page);
 page.start();
