@@ -16,6 +16,7 @@ record names who decided, why, and what was missing. docs/ledger.md "Readiness" 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from circles.communique import languages, status
@@ -24,10 +25,16 @@ from circles.state import Action, NetworkState, PairState
 
 CHECKS = ("red_lines", "figures", "communique", "pledges")
 QUARTER_DAYS = 91  # a pair that took no shared risk for this long is asked to
+# (debtor, creditor) -> what the debtor owes past the settle period: circles.overdue at ``now``,
+# or a memo of it when many actions are checked at once (the network's shape checks them all).
+OverdueOf = Callable[[str, str], list[dict[str, Any]]]
 
 
-def checks(state: NetworkState, action: Action, now: dt.datetime) -> list[dict[str, Any]]:
+def checks(
+    state: NetworkState, action: Action, now: dt.datetime, overdue_of: OverdueOf | None = None
+) -> list[dict[str, Any]]:
     """The four checks in order, each ``{"check", "ok", ...what is missing}`` (no amounts)."""
+    late_of = overdue_of or (lambda debtor, creditor: overdue(state, debtor, creditor, now))
     unacked = [c for c in action.circles if c not in action.acknowledged]
     stale_acks = [c for c in action.circles if c in action.acknowledged and action.acknowledged[c] != action.audit]
     unaccepted = [c for c in action.circles if c not in action.accepted]
@@ -38,7 +45,7 @@ def checks(state: NetworkState, action: Action, now: dt.datetime) -> list[dict[s
     late = []
     for p in action.pairs(state):
         for debtor, creditor in ((p.a, p.b), (p.b, p.a)):
-            items = overdue(state, debtor, creditor, now)
+            items = late_of(debtor, creditor)
             if items:
                 late.append({"debtor": debtor, "creditor": creditor, "since": min(i["since"] for i in items)})
     return [
@@ -57,10 +64,12 @@ def missing(state: NetworkState, action: Action, now: dt.datetime) -> list[str]:
     return [c["check"] for c in checks(state, action, now) if not c["ok"]]
 
 
-def readiness(state: NetworkState, action: Action, now: dt.datetime) -> dict[str, Any]:
+def readiness(
+    state: NetworkState, action: Action, now: dt.datetime, overdue_of: OverdueOf | None = None
+) -> dict[str, Any]:
     """``ready``; ``go`` (ready, or an organiser decided to proceed anyway); the checks; the
     proceed-anyway record when there is one."""
-    items = checks(state, action, now)
+    items = checks(state, action, now, overdue_of)
     ready = all(c["ok"] for c in items)
     p = action.proceeded
     proceeded = (
