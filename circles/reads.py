@@ -22,7 +22,7 @@ from circles.commodities import amount_text as _amount
 from circles.communique import communique
 from circles.integrity import check
 from circles.overdue import overdue
-from circles.readiness import last_shared_risk, readiness
+from circles.readiness import OverdueOf, last_shared_risk, readiness
 from circles.state import Action, NetworkState, PairState, RedLine
 from circles.views import dues, statement, who_owes_whom
 from circles.whatif import what_if
@@ -66,6 +66,7 @@ def _pledge_json(state: NetworkState, circle: str, twin: str) -> dict[str, Any]:
 def shape(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
     """What anyone who may read the network sees: circles, pairs, pledges' shares, dispatches, and
     each joint action without its figures (with whether its readiness gate holds at ``now``)."""
+    late = _overdue_memo(state, now)
     return {
         "network": state.network_id,
         "name": state.name,
@@ -99,14 +100,27 @@ def shape(state: NetworkState, now: dt.datetime) -> dict[str, Any]:
         # opened one follows it here. ``ready``: its readiness gate holds; ``go``: ready, or an
         # organiser decided to proceed anyway. Booleans only: which check fails, and for whom, is
         # in the action's view.
-        "actions": [_action_summary(state, a, now) for a in state.actions.values()],
+        "actions": [_action_summary(state, a, now, late) for a in state.actions.values()],
         "head": state.ledger.head,
         "transactions": len(state.ledger),
     }
 
 
-def _action_summary(state: NetworkState, a: Action, now: dt.datetime) -> dict[str, Any]:
-    gate = readiness(state, a, now)
+def _overdue_memo(state: NetworkState, now: dt.datetime) -> OverdueOf:
+    """circles.overdue at ``now``, each (debtor, creditor) worked out once: the actions of a pair
+    share its pledges, and the shape checks every action (a scan of the debtor's postings each)."""
+    memo: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def of(debtor: str, creditor: str) -> list[dict[str, Any]]:
+        if (debtor, creditor) not in memo:
+            memo[(debtor, creditor)] = overdue(state, debtor, creditor, now)
+        return memo[(debtor, creditor)]
+
+    return of
+
+
+def _action_summary(state: NetworkState, a: Action, now: dt.datetime, late: OverdueOf) -> dict[str, Any]:
+    gate = readiness(state, a, now, late)
     return {
         "id": a.id,
         "name": a.name,
