@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from circles.decide import decide
 from circles.definition import parse_network
 from circles.diffusion import DiffusionError, bass_cumulative
 from circles.state import NetworkState, evolve
+from circles.tactic_csv import parse_csv, to_csv
 from circles.tactic_views import MAX_POINTS, indicators_view, registry_view, tactic_view, text_in
 
 NOW = dt.datetime(2027, 5, 1, 9, 30, tzinfo=dt.UTC)
@@ -246,3 +248,17 @@ def test_indicators_counted_per_year_and_country():
     ]
     assert view["last_365_days"] == {"residency": 1, "complaint": 1}
     assert view["totals"] == {"residency": 2, "complaint": 2}
+
+
+def test_the_documented_csv_example_is_what_the_export_writes():
+    """docs/diffusion.md "The CSV": its example, byte for byte (but CRLF), and it imports back."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "diffusion.md").read_text(encoding="utf-8")
+    example = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    state = network(3)
+    lagos, rotterdam, manila = "c000", "c001", "c002"
+    example = example.replace("lagos-dockers", lagos).replace("rotterdam-drivers", rotterdam)
+    example = example.replace("manila-nurses", manila)
+    now = dt.datetime(2027, 5, 1, 12, tzinfo=dt.UTC)
+    state = run(state, parse_csv(example.encode()), now)
+    assert to_csv(state) == example.replace("\n", "\r\n")
+    assert state.tactics["flying-picket"].description == "=pickets move from gate to gate"
