@@ -1,11 +1,21 @@
 """The tactic tracker's routes (docs/protocol.md "Circles", docs/diffusion.md "The tracker"): the
 registry, one tactic's numbers, the indicators, the CSV and JSON exports (any link of the network
 reads them: open data within the network) and the CSV import (the coordinator's link, or a circle's
-for its own tactics and adoptions). Views and parsing run in the worker pool: a fit is numerical
-work, and the event loop keeps serving sockets meanwhile.
+for its own tactics and adoptions).
+
+Views and parsing run in the worker pool: a fit is numerical work, and the event loop keeps serving
+sockets meanwhile. The pool is small (it refuses work past its queue), and every open page of a
+network reads the registry again after each event, all at once: so a view is computed once per
+network state (its offset), language, day and horizon, the requests that arrive meanwhile await
+that one computation, and its result serves them until the network moves on.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -19,6 +29,39 @@ from mayday.errors import DomainError, bad_request, forbidden, not_found, refuse
 from mayday.http import bearer, limit_writes, read_body
 
 BASE = "/api/networks/{stream_id}"
+SHARED = 64  # views kept per process (a tactic's with 10,000 adoptions is a few MB)
+
+
+class SharedViews:
+    """Each view computed once per key: later and concurrent requests for the same key await the
+    same computation (a failure is not kept: the next request tries again)."""
+
+    def __init__(self, size: int = SHARED) -> None:
+        self.size = size
+        self._views: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        future = self._views.get(key)
+        if future is None:
+            future = asyncio.ensure_future(compute())
+            self._views[key] = future
+            future.add_done_callback(lambda f: self._forget(key, f))
+            while len(self._views) > self.size:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
+        return await asyncio.shield(future)
+
+    def _forget(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        if (future.cancelled() or future.exception() is not None) and self._views.get(key) is future:
+            del self._views[key]
+
+
+def _shared(request: Request) -> SharedViews:
+    views = getattr(request.app.state, "tactic_views", None)
+    if views is None:
+        views = request.app.state.tactic_views = SharedViews()
+    return views
 
 
 def _lang(request: Request) -> str | None:
@@ -44,7 +87,9 @@ async def get_tactics(request: Request) -> Response:
     r = await API.readable(request)
     lang = _lang(request)
     now = r.service.clock.now()
-    view = await request.app.state.worker.run(tactic_views.registry_view, r.state, lang, now)
+    key = ("registry", r.id, r.offset, lang, now.date())
+    run = request.app.state.worker.run
+    view = await _shared(request).get(key, lambda: run(tactic_views.registry_view, r.state, lang, now))
     return JSONResponse(view)
 
 
@@ -53,7 +98,11 @@ async def get_tactic(request: Request) -> Response:
     tactic = request.path_params["tactic"]
     lang, horizon = _lang(request), _horizon(request)
     now = r.service.clock.now()
-    view = await request.app.state.worker.run(tactic_views.tactic_view, r.state, tactic, lang, now, horizon)
+    if tactic not in r.state.tactics:
+        raise not_found(f"no tactic {tactic[:60]!r} in this network")
+    key = ("tactic", r.id, r.offset, tactic, lang, horizon, now.date())
+    run = request.app.state.worker.run
+    view = await _shared(request).get(key, lambda: run(tactic_views.tactic_view, r.state, tactic, lang, now, horizon))
     if view is None:
         raise not_found(f"no tactic {tactic[:60]!r} in this network")
     return JSONResponse(view)
@@ -70,7 +119,8 @@ def _attachment(r_id: str, fmt: str) -> dict[str, str]:
 
 async def get_csv(request: Request) -> Response:
     r = await API.readable(request)
-    text = await request.app.state.worker.run(tactic_csv.to_csv, r.state)
+    run = request.app.state.worker.run
+    text = await _shared(request).get(("csv", r.id, r.offset), lambda: run(tactic_csv.to_csv, r.state))
     return PlainTextResponse(text, media_type=tactic_csv.MEDIA_CSV, headers=_attachment(r.id, "csv"))
 
 

@@ -5,6 +5,7 @@ exports, an export imported into a fresh network exporting the same bytes; the i
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -347,3 +348,35 @@ async def test_who_may_import(net):
     # rows of circles this network does not have: the core says which
     lines = [",".join(COLUMNS), f"adoption,sit-in,,,,,,,,oslo-cleaners,NO,{day(1)},,"]
     await refused(await post_csv(net, "\n".join(lines), net.coordinator), 409, "unknown_circle")
+
+
+async def test_pages_reading_at_once_share_one_computation(net):
+    """Every open page reads the registry again after an event, all at once: the server computes it
+    once for that state (the worker pool is small and refuses work past its queue)."""
+    await picket(net)
+    worker = net.server.app.state.worker
+    real, calls = worker.run, []
+
+    async def counted(fn, *args):
+        calls.append(fn.__name__)
+        return await real(fn, *args)
+
+    worker.run = counted  # a spy on the instance: the real pool still does the work
+    try:
+        replies = await asyncio.gather(*(net.get("/tactics?lang=es", net.member[LAGOS]) for _ in range(12)))
+        assert {r.status_code for r in replies} == {200}
+        assert len({r.text for r in replies}) == 1
+        assert calls.count("registry_view") == 1
+        await net.get("/tactics?lang=fr", net.member[LAGOS])  # another language: its own
+        assert calls.count("registry_view") == 2
+        # the network moves on: the next read computes again
+        await ok(
+            await net.send(
+                net.coordinator,
+                {"type": "record_adoption", "tactic": "sit-in", "adopter": LAGOS, "country": "NG", "date": day(1)},
+            )
+        )
+        r = await ok(await net.get("/tactics?lang=es", net.member[LAGOS]))
+        assert calls.count("registry_view") == 3 and r["tactics"][1]["adoptions"] == 2
+    finally:
+        del worker.run
