@@ -204,6 +204,8 @@ def encode(state: Any, prepared: dict[int, Any]) -> bytes:
         raise
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as e:
         raise SnapshotError(f"state cannot be pickled: {e}") from e
+    except RuntimeError as e:  # a lazily cached property filled by the loop's thread meanwhile
+        raise SnapshotError(f"state changed while it was pickled ({e}); the next snapshot tries again") from e
     payload = buffer.getvalue()
     return MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
 

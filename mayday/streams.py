@@ -88,7 +88,8 @@ class StreamService(Generic[S]):
         self._to_arm: set[str] = set()
         self._lagging: dict[str, str] = {}  # streams whose follower is waiting to try again: why
         self.snapshots = Snapshots(self.kind, self.domain.initial, self.domain.evolve, snapshot_every)
-        self._snapshotting: set[str] = set()  # streams with a snapshot being written
+        self._snapshotting: dict[str, asyncio.Task[None]] = {}  # streams with a snapshot being written
+        self._snapshot_again: set[str] = set()  # ... and due again meanwhile: written once more after it
         # Per stream loaded: (the snapshot's offset it started from, 0 if none; events folded after it).
         self.loaded_from: dict[str, tuple[int, int]] = {}
 
@@ -237,12 +238,26 @@ class StreamService(Generic[S]):
             self._snapshot_soon(stream_id, agg)  # the next start folds less
 
     def _snapshot_soon(self, stream_id: str, agg: Aggregate[S]) -> None:
-        """Write the stream's snapshot in the background (one at a time per stream)."""
+        """Write the stream's snapshot in the background, one at a time per stream; one due while
+        another is being written is written after it, from the state as it is then."""
         if stream_id in self._snapshotting:
+            self._snapshot_again.add(stream_id)
             return
-        self._snapshotting.add(stream_id)
-        task = self._spawn(self._snapshot(agg))
-        task.add_done_callback(lambda _: self._snapshotting.discard(stream_id))
+        task = self._snapshotting[stream_id] = self._spawn(self._snapshots_of(stream_id, agg))
+        task.add_done_callback(lambda _: self._snapshotting.pop(stream_id, None))
+
+    async def _snapshots_of(self, stream_id: str, agg: Aggregate[S]) -> None:
+        again = True
+        while again:
+            self._snapshot_again.discard(stream_id)
+            # The stream's own aggregate once it is loaded (``create`` decides on a first one).
+            await self._snapshot(self._loaded.get(stream_id, agg))
+            again = stream_id in self._snapshot_again
+
+    async def snapshots_written(self) -> None:
+        """Wait until the snapshots being written now are written (or have failed, as logged)."""
+        while self._snapshotting:
+            await asyncio.gather(*self._snapshotting.values(), return_exceptions=True)
 
     async def _snapshot(self, agg: Aggregate[S]) -> None:
         # State and offset are read together, with no await between: they always describe one
