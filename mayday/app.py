@@ -224,7 +224,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         assemblies.decided_listeners = [networks.assembly_decided]
         app.state.log, app.state.links, app.state.hub = event_log, links, hub
         app.state.relays, app.state.assemblies, app.state.networks = relays, assemblies, networks
-        app.state.media = MediaHub(settings.media, host_addresses=settings.media_addresses)
+        # On Redis, each assembly's media has one origin process and any number of edges.
+        app.state.media = MediaHub(
+            settings.media, host_addresses=settings.media_addresses, redis_url=settings.redis_url
+        )
         app.state.limiter = RestLimit(*settings.rest_rate, redis_url=settings.redis_url)
         app.state.worker = Worker()
         app.state.assembly_presence = Presence(assemblies, settings.drop_grace)

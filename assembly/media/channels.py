@@ -5,6 +5,13 @@ time at 1/90000); a source's timestamps are never copied out. A change of speake
 handover, or a listener moving between channels therefore never makes a subscriber's RTP
 timeline jump back, and no sender is renegotiated or has its track replaced.
 
+Every packet reaches the subscribers through ``deliver``, which places it on the channel's one
+output timeline (``timeline.place``): a packet from this process's own encoder and one forwarded
+from another process's (an edge forwarding its origin, docs/architecture.md "Deployment") are
+handed out alike, and a change of origin never makes a subscriber's timeline jump back. A channel
+that other processes want (``remote``) encodes even without local subscribers and hands each
+packet to ``tap`` (the origin's publisher) as well.
+
 ``per_listener`` makes a channel hand raw frames to its subscribers instead, so that aiortc
 encodes once per listener (its stock path). It exists only for the benchmark's comparison.
 """
@@ -16,13 +23,15 @@ import concurrent.futures
 import fractions
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import av
 import numpy as np
 
+from assembly.media.batch import Entry
 from assembly.media.direct import Wire
 from assembly.media.mixer import CHUNK, RATE, Mixer
+from assembly.media.timeline import Timeline, place
 from assembly.media.tracks import PacketTrack
 
 log = logging.getLogger("mayday.media")
@@ -34,6 +43,8 @@ VIDEO_BITRATE = 500_000
 VIDEO_MAX_WIDTH = 640
 KEYFRAME_GAP = 0.5  # seconds: keyframe requests (new subscribers, PLIs) closer than this are one
 SLATE_EVERY = 1.0  # seconds between black frames while the floor has no camera
+
+Tap = Callable[[Entry], None]
 
 
 class AudioChannel:
@@ -52,6 +63,10 @@ class AudioChannel:
         self.pending: list[np.ndarray] = []
         self.codec: av.AudioCodecContext | None = None
         self.encoded = 0
+        self.source = 0  # the fencing token of this process while it is the origin (0: alone)
+        self.remote = False  # other processes want this channel: encode it for them too
+        self.tap: Tap | None = None
+        self.timeline = Timeline()
 
     def subscribe(self, track: PacketTrack) -> None:
         self.subscribers.add(track)
@@ -63,7 +78,7 @@ class AudioChannel:
         """Mix chunk number ``n``; when a packet's worth is mixed and anyone listens, encode it
         once and hand the same packet to all."""
         pcm = self.mixer.mix(chunks)
-        if not self.subscribers:
+        if not self.subscribers and not self.remote:
             self.pending.clear()
             return
         if self.per_listener:  # aiortc's stock path: every sender encodes 20 ms frames itself
@@ -78,10 +93,23 @@ class AudioChannel:
         frame = _audio_frame(np.concatenate(self.pending), pts)
         self.pending.clear()
         for packet in self._encode(frame):
-            packet.pts, packet.time_base = pts, AUDIO_TIME_BASE
-            wire = Wire(bytes(packet), pts, ntp_now())  # pts is already in Opus's 48 kHz RTP clock
-            for track in self.subscribers:
-                track.push(packet, wire)
+            payload = bytes(packet)
+            if self.remote and self.tap is not None:
+                self.tap(Entry(self.name, pts, payload))
+            self.deliver(self.source, pts, payload, packet)
+
+    def deliver(self, source: int, ts: int, payload: bytes, packet: av.Packet | None = None) -> None:
+        """Hand one encoded packet to every subscriber, at its place on the channel's timeline
+        (``ts`` is in Opus's 48 kHz RTP clock, on ``source``'s own timeline)."""
+        if not self.subscribers:
+            return
+        self.timeline, out = place(self.timeline, source, ts, time.monotonic(), RATE, self.packet_ticks * CHUNK)
+        if packet is None:
+            packet = av.Packet(payload)
+        packet.pts, packet.time_base = out, AUDIO_TIME_BASE
+        wire = Wire(payload, out, ntp_now())
+        for track in self.subscribers:
+            track.push(packet, wire)
 
     def _encode(self, frame: av.AudioFrame) -> list[av.Packet]:
         if self.codec is None:
@@ -120,6 +148,12 @@ class VideoChannel:
         self.last_frame_at = -1e9
         self.start = time.monotonic()
         self.encoded = 0
+        self.source = 0  # as AudioChannel's
+        self.remote = False
+        self.tap: Tap | None = None
+        self.timeline = Timeline()
+        # On an edge, keyframe requests go to the origin's encoder (the link coalesces them).
+        self.upstream: Callable[[], None] | None = None
 
     def subscribe(self, track: PacketTrack) -> None:
         track.request_keyframe = self.request_keyframe
@@ -131,10 +165,25 @@ class VideoChannel:
 
     def request_keyframe(self) -> None:
         self.want_keyframe = True
+        if self.upstream is not None:
+            self.upstream()
+
+    def expect_keyframe(self) -> None:
+        """Packets were lost or the origin changed: every subscriber waits for the next keyframe
+        (a decoder cannot continue on another encoder's, or a broken, chain of frames)."""
+        for track in self.subscribers:
+            track.clear()
+        self.request_keyframe()
+
+    def restart(self) -> None:
+        """This process became the origin: its first frame is a keyframe from a fresh encoder."""
+        self.codec = None
+        self.want_keyframe = True
+        self.last_keyframe = -1e9
 
     def offer(self, frame: av.VideoFrame | None) -> None:
         """Called on every tick with the floor's newest frame (None: nothing new)."""
-        if not self.subscribers or self.busy:
+        if not (self.subscribers or self.remote) or self.busy:
             return
         now = time.monotonic()
         if frame is None:
@@ -177,10 +226,24 @@ class VideoChannel:
             self.codec = None
             return
         for packet in future.result():
-            packet.pts, packet.time_base = pts, VIDEO_TIME_BASE
             self.encoded += 1
-            for track in self.subscribers:
-                track.push(packet)
+            payload = bytes(packet)
+            if self.remote and self.tap is not None:
+                self.tap(Entry("floor", pts, payload, video=True, keyframe=packet.is_keyframe))
+            self.deliver(self.source, pts, payload, packet.is_keyframe, packet)
+
+    def deliver(self, source: int, ts: int, payload: bytes, keyframe: bool, packet: av.Packet | None = None) -> None:
+        """Hand one encoded frame to every subscriber, at its place on the channel's timeline
+        (90 kHz, on ``source``'s own timeline)."""
+        if not self.subscribers:
+            return
+        self.timeline, out = place(self.timeline, source, ts, time.monotonic(), 90000, 1)
+        if packet is None:
+            packet = av.Packet(payload)
+            packet.is_keyframe = keyframe
+        packet.pts, packet.time_base = out, VIDEO_TIME_BASE
+        for track in self.subscribers:
+            track.push(packet)
 
     def close(self) -> None:
         self.subscribers.clear()

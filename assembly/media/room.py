@@ -5,6 +5,11 @@ assembly's current state (kept by the stream service) and the pure routing
 (``assembly.interpretation``), and applies the answer -- mixer targets, which receivers are
 decoded. A client can only choose what it hears (a channel, video on or off); what it may send is
 fixed by its role when the hub writes the offer, and whether it is heard by the routing.
+
+With Redis, a room is its assembly's origin or one of its edges (``cluster.RoomLink`` decides and
+calls ``become``): the origin mixes and encodes, also for the edges; an edge does not mix, it
+forwards the origin's packets to its listeners and the voices of its own delegates and
+interpreters to the origin. Joining, answering and choosing a channel work the same either way.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -26,10 +31,15 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from assembly import interpretation
 from assembly.interpretation import AUDIO, FLOOR, LAYOUT, SENDS, VIDEO, Routing
 from assembly.media import aiortc_compat, direct
+from assembly.media.batch import AUDIO as UP_AUDIO
+from assembly.media.batch import Entry
 from assembly.media.channels import AudioChannel, VideoChannel
 from assembly.media.sources import AudioSource, VideoSource
 from assembly.media.tracks import PacketTrack
 from assembly.state import AssemblyState
+
+if TYPE_CHECKING:
+    from assembly.media.cluster import RoomLink
 
 log = logging.getLogger("mayday.media")
 
@@ -103,7 +113,43 @@ class Room:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.ticks = 0
         self.skipped = 0
+        # Origin and edges (cluster.py). Alone (no Redis) this process is always the origin.
+        self.origin = True
+        self.link: RoomLink | None = None
+        self.remote_in: dict[str, AudioSource] = {}  # voices edges forward to the origin
+        self._out: list[Entry] = []  # what this tick encoded for the edges
+        for channel in self.audio.values():
+            channel.tap = self._out.append
+        self.video.tap = self._publish_now
+        self._uplinked = 0
         self.task = asyncio.create_task(self._run(), name=f"mayday-media-{assembly_id}")
+
+    # origin or edge -------------------------------------------------------------------------
+
+    def become(self, token: int) -> None:
+        """The link's lease says: origin with fencing ``token``, or an edge (0)."""
+        self.origin = token != 0
+        self.remote_in.clear()
+        self._out.clear()
+        for channel in self.audio.values():
+            channel.source, channel.remote = token, False
+            channel.pending.clear()
+        self.video.source, self.video.remote = token, False
+        self.video.upstream = None if self.origin or self.link is None else self.link.ask_keyframe
+        if self.origin:
+            self.video.restart()
+
+    def in_use(self) -> bool:
+        """Whether anyone in this process still uses the room: a peer, or any other subscriber."""
+        return bool(self.peers) or bool(self.video.subscribers) or any(c.subscribers for c in self.audio.values())
+
+    def local_wants(self) -> tuple[frozenset[str], bool]:
+        """What this process's own subscribers listen to: the channels, and whether the picture."""
+        return frozenset(name for name, c in self.audio.items() if c.subscribers), bool(self.video.subscribers)
+
+    def _publish_now(self, entry: Entry) -> None:
+        if self.link is not None:
+            self.link.publish([entry])
 
     # peers ----------------------------------------------------------------------------------
 
@@ -314,13 +360,36 @@ class Room:
 
     def tick(self, n: int) -> None:
         self.ticks += 1
+        if not self.origin:
+            self._uplink()
+            return
         chunks = {person: chunk for person, source in self.audio_in.items() if (chunk := source.take()) is not None}
+        for person, source in self.remote_in.items():
+            if person not in chunks and (chunk := source.take()) is not None:
+                chunks[person] = chunk
         for channel in self.audio.values():
             channel.tick(chunks, n)
+        if self._out:
+            if self.link is not None:
+                self.link.publish(list(self._out))
+            self._out.clear()  # the channels' taps append to this very list
         if n % VIDEO_EVERY == 0:
             floor = self.routing.floor
             source = self.video_in.get(floor) if floor else None
             self.video.offer(source.take() if source else None)
+
+    def _uplink(self) -> None:
+        """An edge: the voices decoded here (the routing decides whose) go to the origin as they
+        come; the origin paces them like its own."""
+        if self.link is None:
+            return
+        entries = []
+        for person, source in self.audio_in.items():
+            for chunk in source.drain():
+                entries.append(Entry(person, self._uplinked, chunk.tobytes()))
+                self._uplinked += 1
+        if entries:
+            self.link.uplink(UP_AUDIO, entries)
 
     # the booth back-channel ------------------------------------------------------------------
 
@@ -354,6 +423,8 @@ class Room:
         joins aiortc's decoder threads); no task, thread or connection is left behind."""
         listeners = [p for p in self.peers.values() if not p.receivers]
         await asyncio.gather(*(self.leave(p) for p in listeners), return_exceptions=True)
+        if self.link is not None:
+            await self.link.close()
         self.task.cancel()
         for task in list(self._tasks):
             task.cancel()

@@ -33,6 +33,18 @@ class AudioSource:
         for out in self.resampler.resample(frame):
             self.chunks.append(out.to_ndarray().reshape(-1))
 
+    def put(self, chunk: np.ndarray) -> None:
+        """A 20 ms chunk decoded elsewhere (a voice an edge forwards to the origin)."""
+        self.frames += 1
+        self.chunks.append(chunk)
+
+    def drain(self) -> list[np.ndarray]:
+        """Everything buffered, at once (an edge forwards a voice as it comes; the origin's own
+        ``take`` paces it)."""
+        chunks = list(self.chunks)
+        self.chunks.clear()
+        return chunks
+
     def take(self) -> np.ndarray | None:
         """The next chunk, or None. After running dry a source waits for AUDIO_PRIME chunks, so
         a network hiccup costs one short gap rather than a gap every other chunk."""
