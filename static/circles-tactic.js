@@ -280,11 +280,11 @@ function renderAdoptions(page, v) {
               h(
                 "tr",
                 { dataset: { testid: `adoption-${a.circle}`, outcome: a.outcome } },
-                h("td", {}, dayText(a.date)),
+                h("td", { "data-label": t("nw_date_label") }, dayText(a.date)),
                 h("th", { scope: "row" }, h("bdi", {}, page.circleName(a.circle)), a.origin ? h("span", { class: "badge" }, t("tx_origin_badge")) : null),
-                h("td", {}, countryName(a.country)),
-                h("td", {}, t(`tx_outcome_${a.outcome}`)),
-                h("td", {}, a.learned_from ? h("bdi", {}, page.circleName(a.learned_from)) : "—"),
+                h("td", { "data-label": t("tx_country_label") }, countryName(a.country)),
+                h("td", { "data-label": t("tx_outcome_label") }, t(`tx_outcome_${a.outcome}`)),
+                h("td", { "data-label": t("tx_learned_from_label") }, a.learned_from ? h("bdi", {}, page.circleName(a.learned_from)) : "—"),
               ),
             ),
           ),
@@ -332,7 +332,11 @@ function renderForms(page, v) {
   if (record) {
     circleOptions($("adopt-circle"), page);
     const adopted = new Set(v.adoptions.map((a) => a.circle));
-    for (const o of $("adopt-circle").options) o.disabled = adopted.has(o.value);
+    const circles = $("adopt-circle");
+    for (const o of circles.options) o.disabled = adopted.has(o.value);
+    // a circle that has just adopted it cannot again: offer the next one that has not
+    const next = [...circles.options].find((o) => !o.disabled);
+    if (circles.selectedOptions[0]?.disabled && next) circles.value = next.value;
     const teachers = v.adoptions.map((a) => a.circle);
     options($("adopt-teacher"), ["", ...teachers], (c) => (c ? page.circleName(c) : t("tx_nobody")));
     options($("adopt-outcome"), OUTCOMES, (o) => t(`tx_outcome_${o}`));
