@@ -78,7 +78,7 @@ def _horizon(request: Request) -> int:
     text = request.query_params.get("horizon")
     if text is None:
         return tactic_views.DEFAULT_HORIZON
-    if not text.isdigit() or len(text) > 5 or int(text) > tactic_views.MAX_HORIZON:
+    if not (text.isascii() and text.isdigit()) or len(text) > 5 or int(text) > tactic_views.MAX_HORIZON:
         raise bad_request("bad_horizon", f"the horizon is 0 to {tactic_views.MAX_HORIZON} days after today")
     return int(text)
 

@@ -138,7 +138,7 @@ async def test_the_registry_a_tactic_and_the_indicators_for_any_link(net):
     assert one["horizon"] == 30 and one["today"] == TODAY.isoformat()
     await refused(await net.get("/tactics/no-such", viewer), 404, "not_found")
     await refused(await net.get("/tactics?lang=english!", viewer), 400, "bad_language")
-    for horizon in ("-1", "x", "3661", "99999999999"):
+    for horizon in ("-1", "x", "3661", "99999999999", "%D9%A3"):  # the last an Arabic-Indic 3
         await refused(await net.get(f"/tactics/flying-picket?horizon={horizon}", viewer), 400, "bad_horizon")
     await refused(await net.get("/tactics"), 401, "unauthorized")
 
@@ -380,3 +380,51 @@ async def test_pages_reading_at_once_share_one_computation(net):
         assert calls.count("registry_view") == 3 and r["tactics"][1]["adoptions"] == 2
     finally:
         del worker.run
+
+
+ODD_PATHS = [
+    "/tactics/%00",
+    "/tactics/%F0%9F%92%A5",
+    "/tactics/" + "a" * 5000,
+    "/tactics/import",
+    "/tactics?lang=%00",
+    "/tactics?lang=" + "x" * 1000,
+    "/tactics?lang=zz-ZZZZZZZZZZ",
+    "/tactics?lang=en&lang=fr",
+    "/tactics/flying-picket?horizon=%00",
+    "/tactics/flying-picket?horizon=0x10",
+    "/tactics/flying-picket?horizon=%201",
+    "/tactics/flying-picket?horizon=1.5",
+    "/tactics/flying-picket?horizon=",
+    "/tactics/flying-picket?horizon=%D9%A3",  # an Arabic-Indic digit
+    "/tactics/flying-picket?horizon=00000",
+    "/tactics/flying-picket?horizon=3660",
+    "/tactics.xml",
+    "/indicators?x=%00",
+]
+ODD_FILES = [
+    b"\x00" * 10,
+    b"record,tactic\n\x00,x\n",
+    b'record,tactic\n"unterminated,x\n',
+    b"\xef\xbb\xbfrecord,tactic\n",
+    ",".join(COLUMNS).encode() + b"\ntactic,sit-in,en," + b"n" * 200_000 + b",,,,NG,2027-01-01,,,,,\n",
+    b",".join([b"record"] * 5000) + b"\n",
+    b"\n\n\n",
+    b"record,tactic\r" + b"adoption,x\r" * 3,
+    ",".join(COLUMNS).encode() + b"\ntactic,sit-in,en,Sit-in,,,,NG,2027-01-01,,,,,,,,\n",
+]
+
+
+async def test_odd_input_is_a_documented_4xx_never_a_500_and_appends_nothing(net):
+    await picket(net)
+    before = await net.offset()
+    for path in ODD_PATHS:
+        r = await net.get(path, net.coordinator)
+        assert r.status_code < 500, (path, r.status_code, r.text)
+        if r.status_code >= 400:
+            assert r.json()["error"]["code"], path
+    for body in ODD_FILES:
+        r = await post_csv(net, body, net.coordinator)
+        assert 400 <= r.status_code < 500, (body[:40], r.status_code, r.text)
+        assert r.json()["error"]["code"] in ("bad_import", "too_large"), r.text
+    assert await net.offset() == before
