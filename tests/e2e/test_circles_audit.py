@@ -161,6 +161,16 @@ def test_a_risk_audit_named_and_anonymous_translated_acknowledged_and_changed(
     expect(lagos.get_by_test_id(f"ack-{ROTTERDAM}")).to_have_attribute("data-state", "current")
     expect(lagos.get_by_test_id("check-red_lines")).to_have_attribute("data-ok", "true")
 
+    # Joost withdraws his line (a second click confirms): it stays in the record, marked.
+    withdraw = joost.get_by_test_id("red-line-withdraw-2")
+    withdraw.click()
+    expect(withdraw).to_have_text("Really withdraw?")
+    withdraw.click()
+    expect(lagos.get_by_test_id("red-line-2")).to_have_attribute("data-withdrawn", "true")
+    expect(lagos.get_by_test_id("red-line-withdrawn-2")).to_contain_text("Withdrawn by its writer on ")
+    expect(joost.get_by_test_id("red-line-withdraw-2")).to_have_count(0)
+    expect(lagos.get_by_test_id(f"ack-{LAGOS}")).to_have_attribute("data-state", "stale")
+
     # The export, in the page's language (Arabic): a download fetched with the link in a header.
     with rotterdam.expect_download() as got:
         rotterdam.get_by_test_id("export-txt").click()
