@@ -10,16 +10,16 @@ import csv
 import datetime as dt
 import io
 import json
+from typing import Any
 
 import httpx
 import pytest
-from conftest import NETWORK, T0, Net
 from helpers import token_of
 
 from circles.tactic_csv import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 
 LAGOS, ROTTERDAM, MANILA = "lagos-dockers", "rotterdam-drivers", "manila-nurses"
-TODAY = T0.date()
+TODAY = dt.date(2027, 5, 1)  # the date of the net fixture's clock (conftest.T0), checked below
 
 
 def day(n: int) -> str:
@@ -37,13 +37,13 @@ async def refused(r: httpx.Response, status: int, code: str) -> str:
     return r.json()["error"]["message"]
 
 
-async def post_csv(net: Net, text: str | bytes, token: str | None) -> httpx.Response:
+async def post_csv(net: Any, text: str | bytes, token: str | None) -> httpx.Response:
     headers = {"content-type": "text/csv"} | ({"authorization": f"Bearer {token}"} if token else {})
     body = text.encode() if isinstance(text, str) else text
     return await net.http.post(f"/api/networks/{net.id}/tactics/import", content=body, headers=headers)
 
 
-async def picket(net: Net) -> None:
+async def picket(net: Any) -> None:
     """The flying picket: Lagos's (registered by its own link), learned by Rotterdam and then Manila
     (recorded by the coordinator), translated into Spanish by a Manila member, and a sit-in of
     Manila's with no adoption yet."""
@@ -229,7 +229,8 @@ def rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-async def test_exports_and_a_round_trip_through_a_fresh_network(net):
+async def test_exports_and_a_round_trip_through_a_fresh_network(net, network_kit):
+    assert network_kit.T0.date() == TODAY
     await picket(net)
     r = await net.get("/tactics.csv", token_of(net.made["viewer"]))
     assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
@@ -254,10 +255,12 @@ async def test_exports_and_a_round_trip_through_a_fresh_network(net):
     # a fresh network with the same circles: the import gives back the same registry, byte for byte
     made = (
         await net.http.post(
-            "/api/networks", content=json.dumps(NETWORK), headers={"authorization": f"Bearer {net.server.admin}"}
+            "/api/networks",
+            content=json.dumps(network_kit.definition),
+            headers={"authorization": f"Bearer {net.server.admin}"},
         )
     ).json()
-    other = Net(net.server, net.http, made)
+    other = network_kit.Net(net.server, net.http, made)
     reply = await ok(await post_csv(other, exported, other.coordinator))
     assert (reply["tactics"], reply["translations"], reply["adoptions"]) == (2, 1, 2)
     again = await other.get("/tactics.csv", other.coordinator)
