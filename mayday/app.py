@@ -204,12 +204,12 @@ def http_streams(media: MediaHub, assemblies: Any) -> HttpStreams:
     return HttpStreams(lambda assembly_id: media.room(assembly_id, lambda: assemblies.current(assembly_id)), release)
 
 
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages = static_dir()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         event_log = await open_log(data_dir=settings.data_dir, redis_url=settings.redis_url)
         links = await open_links(event_log, settings.secret)
         hub = Hub(settings.queue_size)
@@ -228,10 +228,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.media = MediaHub(
             settings.media, host_addresses=settings.media_addresses, redis_url=settings.redis_url
         )
+        app.state.http_streams = http_streams(app.state.media, assemblies)
         app.state.limiter = RestLimit(*settings.rest_rate, redis_url=settings.redis_url)
         app.state.worker = Worker()
         app.state.assembly_presence = Presence(assemblies, settings.drop_grace)
-        app.state.http_streams = http_streams(app.state.media, assemblies)
         app.state.admin_token = admin_token(links)
         await relays.start()
         await assemblies.start()
@@ -251,10 +251,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.demo:
                 renew.cancel()
             await app.state.assembly_presence.close()
+            await app.state.http_streams.close()
             await app.state.media.close()
             app.state.worker.close()
             await networks.stop()
-            await app.state.http_streams.close()
             await assemblies.stop()
             await relays.stop()
             await app.state.limiter.close()
@@ -346,11 +346,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *relay_routes.routes,  # before the board page: /relay/{id}.ics must not match it
         Route("/relay/{relay_id}", page("board.html")),
         *assembly_routes.routes,
+        *assembly_stream_routes.routes,
         *(Route(f"/assembly/{{assembly_id}}/{name}", page(f"{name}.html")) for name in ASSEMBLY_PAGES),
         *circles_routes.routes,
         *tactic_routes.routes,
         Route("/network/{network_id}", page("network.html")),
-        *assembly_stream_routes.routes,
         *(Route(f"/network/{{network_id}}/{path}", page(f"{name}.html")) for path, name in NETWORK_PAGES),
         Mount("/static", StaticFiles(directory=pages), name="static"),
     ]
