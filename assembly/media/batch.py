@@ -15,11 +15,14 @@ delegates and interpreters whose connection reached the edge::
 
 Every entry, either way::
 
-    >BBQI   flags (1 video, 2 keyframe), len(name), timestamp, len(payload); then name, payload
+    >BBQI   flags (1 video, 2 keyframe, 4 ask), len(name), timestamp, len(payload); then name, payload
 
 Down, ``name`` is the channel (``floor`` or a language), the payload an encoded packet (Opus or
 VP8), the timestamp on the origin's own clock (48 kHz audio, 90 kHz video; 64 bits, so it never
-wraps). Up, wants name channels (flag video: the picture); audio entries carry 20 ms of a person's
+wraps). An entry flagged ``ask`` carries nothing: the origin asks the edge that forwards person
+``name``'s camera for a keyframe.
+
+Up, wants name channels (flag video: the picture); audio entries carry 20 ms of a person's
 decoded voice (48 kHz mono s16, ``name`` is the person, the timestamp a chunk counter); video
 entries carry that person's camera as VP8.
 """
@@ -33,7 +36,7 @@ VERSION = 1
 DOWN = ord("D")
 WANTS, KEYFRAME, AUDIO, VIDEO = (ord(c) for c in "WKAV")
 UP_KINDS = frozenset({WANTS, KEYFRAME, AUDIO, VIDEO})
-FLAG_VIDEO, FLAG_KEYFRAME = 1, 2
+FLAG_VIDEO, FLAG_KEYFRAME, FLAG_ASK = 1, 2, 4
 
 _DOWN = struct.Struct(">BBQIQ")
 _UP = struct.Struct(">BBB")
@@ -50,6 +53,7 @@ class Entry(NamedTuple):
     payload: bytes
     video: bool = False
     keyframe: bool = False
+    ask: bool = False
 
 
 class Down(NamedTuple):
@@ -71,7 +75,7 @@ def _entries(entries: list[Entry]) -> list[bytes]:
         name = e.name.encode()
         if len(name) > 255:
             raise ValueError(f"a name of at most 255 bytes, not {e.name[:40]!r}...")
-        flags = (FLAG_VIDEO if e.video else 0) | (FLAG_KEYFRAME if e.keyframe else 0)
+        flags = (FLAG_VIDEO if e.video else 0) | (FLAG_KEYFRAME if e.keyframe else 0) | (FLAG_ASK if e.ask else 0)
         parts += (_ENTRY.pack(flags, len(name), e.ts, len(e.payload)), name, e.payload)
     return parts
 
@@ -93,7 +97,9 @@ def _read_entries(data: bytes | memoryview, pos: int) -> list[Entry]:
             raise BatchError("an entry's name is not UTF-8") from None
         payload = bytes(view[pos + n : pos + n + size])
         pos += n + size
-        out.append(Entry(name, ts, payload, bool(flags & FLAG_VIDEO), bool(flags & FLAG_KEYFRAME)))
+        out.append(
+            Entry(name, ts, payload, bool(flags & FLAG_VIDEO), bool(flags & FLAG_KEYFRAME), bool(flags & FLAG_ASK))
+        )
     return out
 
 

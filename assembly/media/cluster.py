@@ -12,7 +12,9 @@ the decoded voices of delegates and interpreters whose WebSocket reached the edg
 configured as either: the lease decides, and any process takes over when the origin dies.
 
 Keys and channels, per assembly ``A`` (all under ``mayday:media:A:``): ``lease`` (``"token:node"``,
-with a TTL), ``fence`` (the fencing token counter, INCR), pub/sub ``down`` and ``up``.
+with a TTL), ``fence`` (the fencing token counter, INCR), pub/sub ``down`` and ``up``, and
+``chat``, which every process's room follows: the booth back-channel between interpreters whose
+connections reached different processes (JSON: the sending node and the ``booth_chat`` frame).
 
 One ``MediaCluster`` per process: a Redis client (binary, no retries of its own: live media is
 never worth resending late), one sender task that pipelines every publish in order, one pub/sub
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -46,7 +49,7 @@ from assembly.media import batch, lease
 from assembly.media.batch import Entry
 from assembly.media.lease import Lease
 from assembly.media.mixer import CHUNK
-from assembly.media.sources import AudioSource
+from assembly.media.sources import AudioSource, RemoteCamera
 from assembly.media.timeline import Feed, Verdict, accept
 
 if TYPE_CHECKING:
@@ -287,13 +290,15 @@ class RoomLink:
         self.cluster, self.room, self.idle = cluster, room, idle
         prefix = f"{PREFIX}{room.assembly_id}:"
         self.lease_key, self.fence_key = prefix + "lease", prefix + "fence"
-        self.down, self.up = prefix + "down", prefix + "up"
+        self.down, self.up, self.chat_channel = prefix + "down", prefix + "up", prefix + "chat"
         self.lease = Lease()
         self.feed = Feed()
         self.seq = 0  # batch number, per origin term
         self.wants: dict[str, tuple[frozenset[str], bool, float]] = {}  # node -> channels, video, until
         self.grace_until = 0.0  # a new origin encodes everything until edges have said what they want
         self.voices: dict[str, tuple[str, float]] = {}  # person -> (the edge their voice comes from, last)
+        self.cameras: dict[str, tuple[str, float]] = {}  # person -> (the edge their camera comes from, last)
+        self.camera_asks: dict[str, float] = {}  # person -> when the origin last asked for a keyframe
         self.sent_wants: tuple[frozenset[str], bool] | None = None
         self.next_heartbeat = 0.0
         self.last_keyframe_ask = -1e9
@@ -306,6 +311,7 @@ class RoomLink:
         self._role = -1  # the token the room was last told (-1: not yet)
         self.closed = False
         self._apply()  # an edge until the lease says otherwise
+        cluster.subscribe(self.chat_channel.encode(), self.on_chat)
         self.task = asyncio.create_task(self._run(), name=f"mayday-media-link-{room.assembly_id}")
 
     @property
@@ -356,6 +362,10 @@ class RoomLink:
                     if now - last > VOICE_FORGET:
                         del self.voices[person]
                         self.room.remote_in.pop(person, None)
+                for person, (_, last) in list(self.cameras.items()):
+                    if now - last > VOICE_FORGET:
+                        del self.cameras[person]
+                        self.room.remote_video.pop(person, None)
                 if not self.room.in_use() and not self._fresh_wants(now) and now >= self.grace_until:
                     await self.idle()  # nobody listens anywhere: the hub closes the room (and this link)
                     if self.closed:
@@ -389,6 +399,7 @@ class RoomLink:
                 self.counts["demoted"] += 1
                 log.info("media: this process is an edge of assembly %s again", self.room.assembly_id)
             self.voices.clear()
+            self.cameras.clear()
             self.sent_wants = None
             self.cluster.unsubscribe(self.up.encode())
             self.cluster.subscribe(self.down.encode(), self.on_down)
@@ -426,17 +437,32 @@ class RoomLink:
             self.room.video.request_keyframe()
         elif up.kind == batch.AUDIO:
             for entry in up.entries:
-                self._voice(up.node, entry, now)
+                if len(entry.payload) == 2 * CHUNK and self._holds(self.voices, up.node, entry.name, now):
+                    source = self.room.remote_in.setdefault(entry.name, AudioSource())
+                    source.put(np.frombuffer(entry.payload, dtype=np.int16))
+        elif up.kind == batch.VIDEO:
+            for entry in up.entries:
+                if self._holds(self.cameras, up.node, entry.name, now):
+                    camera = self.room.remote_video.setdefault(entry.name, RemoteCamera())
+                    if not camera.feed(entry.payload, entry.keyframe):
+                        self._ask_camera(entry.name, now)
 
-    def _voice(self, node: str, entry: Entry, now: float) -> None:
-        person = entry.name
-        if len(entry.payload) != 2 * CHUNK or person in self.room.publisher:
-            return  # not 20 ms of mono s16; or their own connection to this process is their voice
-        held = self.voices.get(person)
-        if held is not None and held[0] != node and now - held[1] < VOICE_HOLD:
-            return  # the same person on two edges: the one already heard keeps the voice
-        self.voices[person] = (node, now)
-        self.room.remote_in.setdefault(person, AudioSource()).put(np.frombuffer(entry.payload, dtype=np.int16))
+    def _holds(self, held: dict[str, tuple[str, float]], node: str, person: str, now: float) -> bool:
+        """Whether what ``node`` forwards of ``person`` is what the origin uses: not when their own
+        connection to this process is their voice, nor while another edge's copy is still coming
+        (the same person connected twice: the first one heard keeps it)."""
+        if person in self.room.publisher:
+            return False
+        current = held.get(person)
+        if current is not None and current[0] != node and now - current[1] < VOICE_HOLD:
+            return False
+        held[person] = (node, now)
+        return True
+
+    def _ask_camera(self, person: str, now: float) -> None:
+        if now - self.camera_asks.get(person, -1e9) >= KEYFRAME_GAP:
+            self.camera_asks[person] = now
+            self.publish([Entry(person, 0, b"", video=True, ask=True)])
 
     def serving(self) -> bool:
         """Whether edges (may) still want this origin's packets."""
@@ -477,7 +503,9 @@ class RoomLink:
             self.counts["switch" if verdict is Verdict.SWITCH else "gap"] += 1
             room.video.expect_keyframe()
         for entry in down.entries:
-            if entry.video:
+            if entry.ask:
+                room.camera_asked(entry.name)
+            elif entry.video:
                 room.video.deliver(down.token, entry.ts, entry.payload, entry.keyframe)
             else:
                 channel = room.audio.get(entry.name)
@@ -509,6 +537,25 @@ class RoomLink:
             entries.append(Entry("floor", 0, b"", video=True))
         self.uplink(batch.WANTS, entries)
 
+    # the booth back-channel, across processes ----------------------------------------------
+
+    def chat(self, frame: dict[str, Any]) -> None:
+        message = json.dumps({"node": self.cluster.node, "frame": frame}).encode()
+        self.cluster.post(None, self.chat_channel, message)
+
+    def on_chat(self, data: bytes) -> None:
+        try:
+            message = json.loads(data)
+            node, frame = message["node"], message["frame"]
+            valid = all(isinstance(frame.get(k), str) for k in ("booth", "from", "text", "at"))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            valid = False
+        if not valid:
+            raise batch.BatchError("not a booth_chat message")
+        if node != self.cluster.node:
+            fields = ("type", "booth", "from", "text", "at")
+            self.room.booth_relayed({k: frame[k] for k in fields} | {"type": "booth_chat"})
+
     # the end -----------------------------------------------------------------------------------
 
     async def close(self) -> None:
@@ -516,8 +563,8 @@ class RoomLink:
         if self.task is not asyncio.current_task():
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
-        self.cluster.unsubscribe(self.up.encode())
-        self.cluster.unsubscribe(self.down.encode())
+        for channel in (self.up, self.down, self.chat_channel):
+            self.cluster.unsubscribe(channel.encode())
         if self.lease.origin:
             value, self.lease = self.value, Lease(highest=self.lease.highest)
             with contextlib.suppress(*REDIS_ERRORS):

@@ -32,9 +32,10 @@ from assembly import interpretation
 from assembly.interpretation import AUDIO, FLOOR, LAYOUT, SENDS, VIDEO, Routing
 from assembly.media import aiortc_compat, direct
 from assembly.media.batch import AUDIO as UP_AUDIO
+from assembly.media.batch import VIDEO as UP_VIDEO
 from assembly.media.batch import Entry
 from assembly.media.channels import AudioChannel, VideoChannel
-from assembly.media.sources import AudioSource, VideoSource
+from assembly.media.sources import AudioSource, RemoteCamera, VideoSource
 from assembly.media.tracks import PacketTrack
 from assembly.state import AssemblyState
 
@@ -122,6 +123,11 @@ class Room:
             channel.tap = self._out.append
         self.video.tap = self._publish_now
         self._uplinked = 0
+        self.remote_video: dict[str, RemoteCamera] = {}  # cameras edges forward to the origin
+        # An edge's own encoder for the floor speaker's camera when their connection is here.
+        self.camera_up = VideoChannel(self.executor)
+        self.camera_up.remote, self.camera_up.tap = True, self._uplink_camera
+        self._camera_of: str | None = None
         self.task = asyncio.create_task(self._run(), name=f"mayday-media-{assembly_id}")
 
     # origin or edge -------------------------------------------------------------------------
@@ -130,6 +136,8 @@ class Room:
         """The link's lease says: origin with fencing ``token``, or an edge (0)."""
         self.origin = token != 0
         self.remote_in.clear()
+        self.remote_video.clear()
+        self._camera_of = None
         self._out.clear()
         for channel in self.audio.values():
             channel.source, channel.remote = token, False
@@ -150,6 +158,15 @@ class Room:
     def _publish_now(self, entry: Entry) -> None:
         if self.link is not None:
             self.link.publish([entry])
+
+    def _uplink_camera(self, entry: Entry) -> None:
+        if self.link is not None and self._camera_of is not None:
+            self.link.uplink(UP_VIDEO, [entry._replace(name=self._camera_of)])
+
+    def camera_asked(self, person: str) -> None:
+        """The origin needs a keyframe of ``person``'s camera, which this edge forwards."""
+        if person == self._camera_of:
+            self.camera_up.request_keyframe()
 
     # peers ----------------------------------------------------------------------------------
 
@@ -361,7 +378,7 @@ class Room:
     def tick(self, n: int) -> None:
         self.ticks += 1
         if not self.origin:
-            self._uplink()
+            self._uplink(n)
             return
         chunks = {person: chunk for person, source in self.audio_in.items() if (chunk := source.take()) is not None}
         for person, source in self.remote_in.items():
@@ -376,11 +393,14 @@ class Room:
         if n % VIDEO_EVERY == 0:
             floor = self.routing.floor
             source = self.video_in.get(floor) if floor else None
+            if source is None and floor in self.remote_video:
+                source = self.remote_video[floor].source
             self.video.offer(source.take() if source else None)
 
-    def _uplink(self) -> None:
+    def _uplink(self, n: int) -> None:
         """An edge: the voices decoded here (the routing decides whose) go to the origin as they
-        come; the origin paces them like its own."""
+        come, which paces them like its own; the floor speaker's camera, if their connection is
+        here, is encoded once more (VP8, its own encoder) and goes up too."""
         if self.link is None:
             return
         entries = []
@@ -390,6 +410,15 @@ class Room:
                 self._uplinked += 1
         if entries:
             self.link.uplink(UP_AUDIO, entries)
+        if n % VIDEO_EVERY == 0:
+            floor = self.routing.floor
+            source = self.video_in.get(floor) if floor else None
+            frame = source.take() if source is not None else None
+            if frame is not None:
+                if floor != self._camera_of:
+                    self._camera_of = floor
+                    self.camera_up.restart()  # a new camera starts with a keyframe
+                self.camera_up.offer(frame)
 
     # the booth back-channel ------------------------------------------------------------------
 
@@ -407,6 +436,22 @@ class Room:
             if other is peer:
                 other.push(frame | {"id": cid})  # the sender's copy answers its frame
             elif other.person in partners:
+                other.push(frame)
+        if self.link is not None:
+            self.link.chat(frame)  # partners whose connection reached another process
+
+    def booth_relayed(self, frame: dict[str, Any]) -> None:
+        """A booth message sent through another process: to this process's partners."""
+        state = self.state_of()
+        if state is None:
+            return
+        partners = interpretation.booth_partners(state, frame["from"])
+        sender = state.person(frame["from"])
+        if not partners or sender is None or sender.booth != frame["booth"]:
+            return
+        self.chat.setdefault(frame["booth"], collections.deque(maxlen=CHAT_KEEP)).append(frame)
+        for other in self.peers.values():
+            if other.person in partners:
                 other.push(frame)
 
     def booth_history(self, peer: Peer) -> list[dict[str, Any]]:
@@ -434,6 +479,7 @@ class Room:
         for channel in self.audio.values():
             channel.close()
         self.video.close()
+        self.camera_up.close()
         await asyncio.sleep(0)  # let aiortc's cancelled DTLS tasks finish
 
 

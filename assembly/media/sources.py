@@ -65,6 +65,31 @@ class AudioSource:
         self.playing = False
 
 
+class RemoteCamera:
+    """A camera whose connection reached an edge: the edge encodes it (VP8) and forwards it up,
+    the origin decodes it here into a VideoSource. Nothing is decoded before a keyframe (``feed``
+    says so, and the origin asks the edge for one)."""
+
+    def __init__(self) -> None:
+        self.source = VideoSource()
+        self.codec: av.CodecContext | None = None
+
+    def feed(self, payload: bytes, keyframe: bool) -> bool:
+        """Decode one frame; False if a keyframe is needed first (or this one did not decode)."""
+        if keyframe:
+            self.codec = av.CodecContext.create("vp8", "r")
+        if self.codec is None:
+            return False
+        try:
+            frames = self.codec.decode(av.Packet(payload))
+        except av.error.FFmpegError:
+            self.codec = None
+            return False
+        for frame in frames:
+            self.source.feed(frame)
+        return True
+
+
 class VideoSource:
     def __init__(self) -> None:
         self.latest: av.VideoFrame | None = None

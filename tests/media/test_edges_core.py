@@ -138,6 +138,7 @@ def test_down_batches_round_trip():
         batch.Entry("floor", 2**40, b"\x01\x02"),
         batch.Entry("fr", 3, b""),
         batch.Entry("floor", 90_000, bytes(range(256)) * 40, video=True, keyframe=True),
+        batch.Entry("ngozi", 0, b"", video=True, ask=True),
     ]
     raw = batch.pack_down(2**50, 2**32 + 5, 1_700_000_000_000_000, entries)
     down = batch.unpack_down(raw)

@@ -10,9 +10,12 @@ import json
 import time
 
 import aioice.ice
+import av
 import httpx
+import numpy as np
 import pytest
 import redis.asyncio as aioredis
+from aiortc.mediastreams import VideoStreamTrack
 from helpers import token_of
 from media_client import Listener, MediaClient, ToneTrack
 
@@ -29,7 +32,10 @@ DEFINITION = {
         {"id": "ngozi", "name": "Ngozi", "site": "lag", "region": "africa", "language": "en"},
         {"id": "kwame", "name": "Kwame", "site": "acc", "region": "africa", "language": "fr"},
     ],
-    "interpreters": [{"id": "claire", "name": "Claire", "booth": "fr", "understands": ["en"]}],
+    "interpreters": [
+        {"id": "claire", "name": "Claire", "booth": "fr", "understands": ["en"]},
+        {"id": "denis", "name": "Denis", "booth": "fr", "understands": ["en"]},
+    ],
 }
 NGOZI, KWAME, CLAIRE = 440.0, 330.0, 660.0
 
@@ -225,3 +231,72 @@ async def test_an_origin_nobody_listens_to_closes_and_frees_the_lease(assembly, 
         assert await r.get(f"mayday:media:{aid}:lease") is None
     finally:
         await r.aclose()
+
+
+class Camera(VideoStreamTrack):
+    """A 320x240 test picture whose brightness says who is on camera."""
+
+    def __init__(self, luma: int) -> None:
+        super().__init__()
+        self.luma = luma
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        planes = np.concatenate([np.full(320 * 240, self.luma, np.uint8), np.full(320 * 120, 128, np.uint8)])
+        frame = av.VideoFrame.from_ndarray(planes.reshape(360, 320), format="yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def frames_of(track, n: int, timeout: float = 8.0) -> list[av.VideoFrame]:
+    out = []
+    async with asyncio.timeout(timeout):
+        while len(out) < n:
+            out.append(await track.recv())
+    return out
+
+
+async def test_a_speakers_camera_on_an_edge_reaches_listeners_on_another(assembly):
+    """Ngozi's connection reached b, an edge: b encodes her camera (VP8) and sends it up, the
+    origin a decodes it into the floor's picture and encodes that once, c forwards it."""
+    (a, b, c), aid, client = assembly
+    first = await client("viewer", a)
+    assert (await first.join(channel="fr", video=False))["type"] == "media_ready"
+    await until(lambda: link(a, aid).origin)
+    chair, ngozi = await client("ama", b), await client("ngozi", b)
+    assert (await ngozi.join(Camera(200)))["type"] == "media_ready"
+    viewer = await client("viewer", c)
+    assert (await viewer.join(channel="fr"))["type"] == "media_ready"
+    await give_floor(chair, "ngozi")
+    deadline = time.monotonic() + 15
+    while True:  # black slates until her picture comes through
+        frame = (await frames_of(viewer.track(2), 1))[0]
+        if abs(float(frame.to_ndarray(format="gray").mean()) - 200) < 20:
+            break
+        assert time.monotonic() < deadline, "ngozi's picture never reached c"
+    assert aid in a.app.state.media.rooms and "ngozi" in a.app.state.media.rooms[aid].remote_video
+    # A listener who comes late to an edge decodes a picture soon: its keyframe request goes up.
+    late = await client("viewer", c)
+    assert (await late.join(channel="fr"))["type"] == "media_ready"
+    started = time.monotonic()
+    await frames_of(late.track(2), 1, timeout=6)
+    assert time.monotonic() - started < 5
+    assert link(a, aid).counts["keyframe_asked"] >= 1, (
+        link(a, aid).status(),
+        link(c, aid).status(),
+        link(b, aid).status(),
+    )
+
+
+async def test_booth_messages_reach_partners_on_other_processes(assembly):
+    (a, b, _), _aid, client = assembly
+    claire, denis = await client("claire", a), await client("denis", b)
+    assert (await claire.join())["type"] == "media_ready"
+    assert (await denis.join())["type"] == "media_ready"
+    sent = await claire.request({"type": "booth_chat", "text": "numbers: 3.5 million"}, "booth_chat")
+    assert sent["from"] == "claire" and sent["text"] == "numbers: 3.5 million"
+    got = await denis.next_frame("booth_chat")
+    assert {k: got[k] for k in ("booth", "from", "text")} == {"booth": "fr", "from": "claire", "text": sent["text"]}
+    assert "id" not in got or got["id"] is None
+    back = await denis.request({"type": "booth_chat", "text": "thanks"}, "booth_chat")
+    assert (await claire.next_frame("booth_chat"))["text"] == back["text"]
