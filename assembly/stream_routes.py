@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from assembly.media.httpstream import MIME, HttpStreams
+from assembly.media.httpstream import AUDIO_MIME, VIDEO_MIME, HttpStreams
 from assembly.routes import API
 from mayday.errors import ApiError
 
@@ -34,8 +34,9 @@ def _streams(request: Request) -> HttpStreams:
     return streams
 
 
-async def _channel(request: Request) -> tuple[Any, Any, bool]:
-    """The channel's live muxer (attached if nobody watched it), and whether the assembly is public."""
+async def _channel(request: Request) -> tuple[HttpStreams, Any, Any, bool]:
+    """The room's HTTP streams and the channel's audio (attached if nobody watched them), and
+    whether the assembly is public."""
     r = await API.readable(request)  # 401 for a link-only assembly without its link
     state = r.state
     if state.definition is None:
@@ -43,10 +44,10 @@ async def _channel(request: Request) -> tuple[Any, Any, bool]:
     channel = request.path_params["channel"]
     streams = _streams(request)
     try:
-        live = streams.get(r.id, channel)
+        room, audio = streams.get(r.id, channel)
     except KeyError:
         raise ApiError("not_found", f"no channel {channel!r} in this assembly", 404) from None
-    return streams, live, state.definition.viewers != "link"
+    return streams, room, audio, state.definition.viewers != "link"
 
 
 def _cache(public: bool, seconds: int, immutable: bool = False) -> dict[str, str]:
@@ -59,32 +60,32 @@ async def channels(request: Request) -> Response:
     if r.state.definition is None:
         raise ApiError("not_found", "no such assembly", 404)
     names = ["floor", *r.state.definition.languages]
-    return JSONResponse({"channels": names, "mime": MIME})
+    return JSONResponse({"channels": names, "mime": {"audio": AUDIO_MIME, "video": VIDEO_MIME}})
 
 
 async def index(request: Request) -> Response:
-    """The live index; ``?after=N`` waits (up to MAX_WAIT s) until a segment after N exists."""
-    streams, live, public = await _channel(request)
+    """The live index; ``?after=N`` waits (up to MAX_WAIT s) until an audio part after N exists."""
+    streams, room, audio, public = await _channel(request)
     after = request.query_params.get("after", "")
     if after:
         if not after.isdigit() or len(after) > 9:
             raise ApiError("bad_request", "after is a segment number", 400)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(MAX_WAIT):
-                await streams.wait_after(live, int(after))
+                await streams.wait_after(room, audio, int(after))
     clock = request.app.state.assemblies.clock
-    body = live.muxer.index(int(clock.now().timestamp() * 1000))
+    body = streams.index(room, audio, int(clock.now().timestamp() * 1000))
     return JSONResponse(body, headers=_cache(public, 1))
 
 
 async def segment(request: Request) -> Response:
-    _, live, public = await _channel(request)
+    streams, room, audio, public = await _channel(request)
     m = SEGMENT_NAME.match(request.path_params["name"])
     if m is None:
         raise ApiError("not_found", "no such segment", 404)
-    muxer = live.muxer
-    if m["gen"] != muxer.generation:
-        # An older muxer's segment (the channel restarted): gone, and the index says the new names.
+    muxer = streams.find(room, audio, m["gen"])
+    if muxer is None:
+        # An older muxer's segment (the stream restarted): gone, and the index says the new names.
         raise ApiError("gone", "this stream restarted; read the index again", 410)
     if m["n"] == "init":
         data = muxer.init
@@ -93,7 +94,8 @@ async def segment(request: Request) -> Response:
         data = None if s is None else s.data
     if data is None:
         raise ApiError("not_found", "no such segment (not yet made, or no longer kept)", 404)
-    return Response(data, media_type="video/webm", headers=_cache(public, 3600 * 24 * 365, immutable=True))
+    media = "audio/webm" if muxer.kind == "audio" else "video/webm"
+    return Response(data, media_type=media, headers=_cache(public, 3600 * 24 * 365, immutable=True))
 
 
 routes = [

@@ -4,10 +4,13 @@
 // segment and then each numbered segment as it is made (asking with ?after=N, which the server
 // answers as soon as the next one exists), starts near the live edge, and shows how far behind
 // live it plays. Segment URLs never change what they hold, so any HTTP cache can carry them.
-import { t } from "/static/i18n.js";
+import { languageName } from "/static/assembly-ui.js";
+import { LANG, t } from "/static/i18n.js";
 import { h, setText } from "/static/util.js";
 
-const BEHIND_MAX = 8000; // ms: further behind than this (a stalled tab), jump back to the live edge
+const EDGE = 0.8; // seconds buffered ahead the player settles at (a part and a half)
+const EDGE_MAX = 1.6; // seconds buffered ahead past which it plays at CATCH_UP speed
+const CATCH_UP = 1.15;
 const KEEP_BUFFER = 30; // seconds of played media kept in the buffer
 
 export class HttpPlayer {
@@ -20,11 +23,16 @@ export class HttpPlayer {
     this.playing = false;
     this.clockOffset = 0; // server now - Date.now(), from the index
     this.segments = new Map(); // n -> {media_ms, wall_ms}
+    this.offsetMs = 0; // the stream's time at this player's zero (the first part it appended)
     this.reason = ""; // why the page is on HTTP: "fallback" or "chosen"
   }
 
   get supported() {
-    return typeof window.MediaSource === "function" && MediaSource.isTypeSupported('video/webm; codecs="vp8, opus"');
+    return (
+      typeof window.MediaSource === "function" &&
+      MediaSource.isTypeSupported('audio/webm; codecs="opus"') &&
+      MediaSource.isTypeSupported('video/webm; codecs="vp8"')
+    );
   }
 
   path(rest) {
@@ -69,6 +77,7 @@ export class HttpPlayer {
   stop() {
     this.run += 1;
     this.playing = false;
+    this.offsetMs = 0;
     this.segments.clear();
     const video = this.el.video;
     if (video.src) {
@@ -82,64 +91,94 @@ export class HttpPlayer {
 
   async loop(run, source) {
     const base = this.path(`${encodeURIComponent(this.channel)}/`);
-    let index = await (await this.get(`${base}index.json`)).json();
-    while (run === this.run && !index.init) {
-      index = await (await this.get(`${base}index.json?after=0`)).json(); // the first segment is coming
+    const indexAfter = async (n) => (await this.get(`${base}index.json${n == null ? "" : `?after=${n}`}`)).json();
+    let index = await indexAfter(null);
+    // Ready: both init segments, and a video segment whose start the channel's audio covers (a
+    // channel nobody listened to has its audio from now on, the room's picture from before).
+    const startOf = (i) => {
+      const first = i.audio.segments[0]?.media_ms;
+      return first == null ? undefined : i.video.segments.filter((s) => s.media_ms >= first).at(-1);
+    };
+    const ready = (i) => i.audio.init && i.video.init && startOf(i);
+    while (run === this.run && !ready(index)) {
+      index = await indexAfter(index.audio.segments.at(-1)?.n ?? 0); // the first parts are coming
     }
     if (run !== this.run) return;
-    const buffer = source.addSourceBuffer(index.mime);
-    const append = (data) =>
+    // One SourceBuffer per track (the server muxes them apart: docs/protocol.md).
+    const tracks = ["audio", "video"].map((kind) => {
+      const buffer = source.addSourceBuffer(index[kind].mime);
+      return { kind, buffer, generation: index[kind].generation, next: 0 };
+    });
+    const append = (buffer, data) =>
       new Promise((resolve, reject) => {
         buffer.addEventListener("updateend", resolve, { once: true });
         buffer.addEventListener("error", () => reject(new Error("the browser refused a segment")), { once: true });
         buffer.appendBuffer(data);
       });
-    const generation = index.generation;
-    await append(await (await this.get(base + index.init)).arrayBuffer());
-    // Start one segment behind the newest (the newest may be a moment old already).
-    const newest = index.segments.at(-1)?.n ?? 0;
-    let next = Math.max(1, newest - 1, index.segments[0]?.n ?? 1);
+    for (const tr of tracks) await append(tr.buffer, await (await this.get(base + index[tr.kind].init)).arrayBuffer());
+    // Start at the newest video segment (each starts on a keyframe) and the audio part that
+    // covers its start; play from the element's time 0 (no seek: a seek into a live stream's
+    // buffer can leave Chromium seeking for ever), the stream's time kept as an offset.
+    const start = startOf(index);
+    const audio = index.audio.segments.filter((s) => s.media_ms <= start.media_ms).at(-1);
+    tracks[0].next = audio.n;
+    tracks[1].next = start.n;
+    this.offsetMs = start.media_ms;
+    for (const tr of tracks) {
+      tr.buffer.timestampOffset = -start.media_ms / 1000;
+      tr.buffer.appendWindowStart = 0; // the audio before the first picture is left out
+    }
     while (run === this.run) {
       this.note(index);
-      if (index.generation !== generation) throw new Error("the stream restarted");
-      const have = index.segments.find((s) => s.n === next);
-      if (!have) {
-        if ((index.segments[0]?.n ?? 0) > next) next = index.segments[0].n; // fell behind the ring
-        else {
-          index = await (await this.get(`${base}index.json?after=${next - 1}`)).json();
-          continue;
+      let appended = false;
+      for (const tr of tracks) {
+        const t = index[tr.kind];
+        if (t.generation !== tr.generation) throw new Error("the stream restarted");
+        if ((t.segments[0]?.n ?? 0) > tr.next) tr.next = t.segments[0].n; // fell behind the ring
+        for (let seg = t.segments.find((s) => s.n === tr.next); seg; seg = t.segments.find((s) => s.n === tr.next)) {
+          await append(tr.buffer, await (await this.get(base + seg.url)).arrayBuffer());
+          if (run !== this.run) return;
+          tr.next += 1;
+          appended = true;
         }
       }
-      const seg = index.segments.find((s) => s.n === next);
-      await append(await (await this.get(base + seg.url)).arrayBuffer());
-      next += 1;
-      if (!this.playing) await this.begin(seg);
-      this.trim(buffer);
+      if (appended && !this.playing) this.begin();
+      this.edge();
+      for (const tr of tracks) this.trim(tr.buffer);
       this.renderLatency();
-      if (!index.segments.some((s) => s.n === next)) {
-        index = await (await this.get(`${base}index.json?after=${next - 1}`)).json();
-      }
+      index = await indexAfter(tracks[0].next - 1); // answered when the next audio part exists
     }
   }
 
   note(index) {
     this.clockOffset = index.now_ms - Date.now();
-    for (const s of index.segments) this.segments.set(s.n, s);
+    for (const s of index.audio.segments) this.segments.set(s.n, s);
   }
 
-  async begin(seg) {
+  begin() {
+    // Not awaited: play() settles only once enough is buffered, and the loop must go on appending.
     const video = this.el.video;
-    video.currentTime = seg.media_ms / 1000;
-    try {
-      await video.play();
-    } catch {
-      // Autoplay refused (no gesture yet): the Play button is there; say so.
-      this.setStatus("http_press_play");
-      this.el.play.hidden = false;
-      return;
-    }
     this.playing = true;
-    this.setStatus("http_playing", { channel: this.channelName() });
+    video.play().then(
+      () => this.setStatus("http_playing", { channel: this.channelName() }),
+      (err) => {
+        if (err?.name !== "NotAllowedError") return; // interrupted by a new start: nothing to say
+        this.playing = false; // autoplay refused (no gesture yet): the Play button is there
+        this.setStatus("http_press_play");
+        this.el.play.hidden = false;
+      },
+    );
+  }
+
+  /** Keep near the live edge by playing a little faster while more than EDGE_MAX is buffered
+   * ahead (a start at an older keyframe, a stall), never by seeking: a seek into the middle of a
+   * picture group can leave Chromium seeking for ever. The pitch stays (preservesPitch). */
+  edge() {
+    const video = this.el.video;
+    if (!video.buffered.length) return;
+    const ahead = video.buffered.end(video.buffered.length - 1) - video.currentTime;
+    if (ahead > EDGE_MAX) video.playbackRate = CATCH_UP;
+    else if (ahead < EDGE) video.playbackRate = 1;
   }
 
   trim(buffer) {
@@ -152,7 +191,7 @@ export class HttpPlayer {
   /** How far behind live the picture plays: the server's now minus when this instant was live. */
   latency() {
     const video = this.el.video;
-    const ms = video.currentTime * 1000;
+    const ms = video.currentTime * 1000 + this.offsetMs;
     let at = null;
     for (const s of this.segments.values()) if (s.media_ms <= ms && (!at || s.media_ms > at.media_ms)) at = s;
     if (!at) return null;
@@ -164,14 +203,10 @@ export class HttpPlayer {
     if (behind == null) return;
     this.el.latency.dataset.ms = String(Math.round(behind));
     setText(this.el.latency, t("http_latency", { seconds: (behind / 1000).toFixed(1) }));
-    const video = this.el.video;
-    if (behind > BEHIND_MAX && video.buffered.length) {
-      video.currentTime = Math.max(video.buffered.end(video.buffered.length - 1) - 1.5, video.currentTime);
-    }
   }
 
   channelName() {
-    return this.channel === "floor" ? t("media_listen_floor") : this.page.languageName?.(this.channel) || this.channel;
+    return this.channel === "floor" ? t("media_listen_floor") : languageName(this.channel, LANG);
   }
 
   setStatus(key, vars = {}) {

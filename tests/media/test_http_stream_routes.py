@@ -52,21 +52,20 @@ async def create(server, definition: dict) -> dict:
 
 
 async def collect(http: httpx.AsyncClient, base: str, segments: int) -> tuple[dict, bytes]:
-    """The index, and the init segment followed by ``segments`` new media segments."""
+    """The index, and the channel's audio: its init segment and ``segments`` new parts."""
     index = (await http.get(f"{base}/index.json")).json()
-    while index["init"] is None:
+    while index["audio"]["init"] is None:
         index = (await http.get(f"{base}/index.json?after=0")).json()
-    data = (await http.get(f"{base}/{index['init']}")).content
-    start = index["segments"][-1]["n"] if index["segments"] else 0
+    data = (await http.get(f"{base}/{index['audio']['init']}")).content
+    n = (index["audio"]["segments"][-1]["n"] if index["audio"]["segments"] else 0) + 1
     got = 0
-    n = start + 1
     while got < segments:
         index = (await http.get(f"{base}/index.json?after={n - 1}")).json()
-        seg = next((s for s in index["segments"] if s["n"] == n), None)
+        seg = next((s for s in index["audio"]["segments"] if s["n"] == n), None)
         if seg is None:
             continue
         r = await http.get(f"{base}/{seg['url']}")
-        assert r.status_code == 200 and r.headers["content-type"] == "video/webm"
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/webm"
         data += r.content
         got, n = got + 1, n + 1
     return index, data
@@ -74,7 +73,7 @@ async def collect(http: httpx.AsyncClient, base: str, segments: int) -> tuple[di
 
 def audio_of(data: bytes) -> np.ndarray:
     with av.open(io.BytesIO(data)) as c:
-        assert [s.codec_context.name for s in c.streams] == ["opus", "vp8"]  # copied, not re-encoded
+        assert [s.codec_context.name for s in c.streams] == ["opus"]  # copied, not re-encoded
         return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]).astype(np.float64)
 
 
@@ -95,20 +94,29 @@ async def test_each_channel_over_http_carries_its_own_voice(server):
         assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
         async with httpx.AsyncClient(base_url=server.base, timeout=20) as http:
             listed = (await http.get(f"/api/assemblies/{aid}/stream")).json()
-            assert listed == {"channels": ["floor", "en", "fr"], "mime": 'video/webm; codecs="vp8, opus"'}
+            assert listed == {
+                "channels": ["floor", "en", "fr"],
+                "mime": {"audio": 'audio/webm; codecs="opus"', "video": 'video/webm; codecs="vp8"'},
+            }
             heard = {}
             for channel in ("floor", "fr"):
                 base = f"/api/assemblies/{aid}/stream/{channel}"
-                index, data = await collect(http, base, 2)
+                index, data = await collect(http, base, 4)
                 heard[channel] = dominant(audio_of(data)[-48000:])
-                assert index["target_ms"] == 2000 and abs(index["now_ms"] - index["segments"][-1]["wall_ms"]) < 10_000
+                newest = index["audio"]["segments"][-1]["wall_ms"]
+                assert (index["target_ms"], index["key_ms"]) == (500, 2000)
+                assert abs(index["now_ms"] - newest) < 10_000
             assert abs(heard["floor"][0] - NGOZI) < 15, heard
             assert abs(heard["fr"][0] - CLAIRE) < 15, heard  # the interpreter, the floor ducked under
 
             # Cache headers: a public assembly's segments are immutable, its index lives a second.
             base = f"/api/assemblies/{aid}/stream/floor"
             index = (await http.get(f"{base}/index.json")).json()
-            seg = index["segments"][-1]
+            seg = index["video"]["segments"][-1]  # the floor's picture, one for every channel
+            assert (
+                index["video"]["generation"]
+                == (await http.get(f"/api/assemblies/{aid}/stream/fr/index.json")).json()["video"]["generation"]
+            )
             assert (await http.get(f"{base}/{seg['url']}")).headers["cache-control"] == (
                 "public, max-age=31536000, immutable"
             )
@@ -116,7 +124,7 @@ async def test_each_channel_over_http_carries_its_own_voice(server):
             # Refusals: names that are not segments, another generation, a channel that is not there.
             for name, status in (
                 ("nonsense.webm", 404),
-                (f"{index['generation']}-999999.webm", 404),
+                (f"{index['video']['generation']}-999999.webm", 404),
                 ("00000000-1.webm", 410),
                 ("..%2F..%2Fetc.webm", 404),
             ):
@@ -142,10 +150,10 @@ async def test_a_link_only_assemblys_stream_needs_the_link_and_is_private(server
         # With nobody publishing, the floor's picture is a slate: segments still come.
         for _ in range(40):
             index = (await http.get(f"/api/assemblies/{aid}/stream/floor/index.json?after=0", headers=auth)).json()
-            if index["segments"]:
+            if index["video"]["segments"]:
                 break
             await asyncio.sleep(0.1)
-        seg = index["segments"][0]
+        seg = index["video"]["segments"][0]
         r = await http.get(f"/api/assemblies/{aid}/stream/floor/{seg['url']}", headers=auth)
         assert r.status_code == 200 and r.headers["cache-control"].startswith("private,")
         assert (await http.get(f"/api/assemblies/{aid}/stream/floor/{seg['url']}")).status_code == 401
