@@ -384,6 +384,8 @@ _PRIVATE = {
     RedLineNamed.type: ("text", "author", "circle", "key_hash"),
     RedLineChanged.type: ("text",),
     RedLineTranslated.type: ("text",),
+    # Who decided to go ahead anyway, and why: on the record for the action's circles (REST).
+    ProceededAnyway.type: ("name", "reason"),
 }
 
 

@@ -79,8 +79,9 @@ def readiness(
 
 
 def summary(state: NetworkState, action: Action, now: dt.datetime) -> dict[str, Any]:
-    """What a relay's board shows of the gate: public, so names of checks and counts only (no
-    circle, language or debtor: the board may be public while the network is not)."""
+    """What a relay's board shows of the gate: public, so names of checks only (no circle,
+    language or debtor, and not who decided to go ahead anyway nor why: the board may be public
+    while the network is not, and a name on a public page is a name for the employer)."""
     r = readiness(state, action, now)
     return {
         "action": action.id,
@@ -88,7 +89,7 @@ def summary(state: NetworkState, action: Action, now: dt.datetime) -> dict[str, 
         "ready": r["ready"],
         "go": r["go"],
         "checks": {c["check"]: c["ok"] for c in r["checks"]},
-        "proceeded": None if r["proceeded"] is None else {k: r["proceeded"][k] for k in ("name", "at", "missing")},
+        "proceeded": None if r["proceeded"] is None else {k: r["proceeded"][k] for k in ("at", "missing")},
     }
 
 

@@ -22,7 +22,7 @@ function item(r) {
   const status = r.ready
     ? t("rd_ready")
     : r.go
-      ? t("rd_proceeding", { name: r.proceeded?.name ?? "", time: utcLabel(Date.parse(r.proceeded?.at ?? ""), { withDay: true }) })
+      ? t("rd_proceeding", { time: utcLabel(Date.parse(r.proceeded?.at ?? ""), { withDay: true }) })
       : t("rd_not_ready");
   return h(
     "div",

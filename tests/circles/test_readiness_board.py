@@ -1,6 +1,7 @@
 """A joint action's readiness reaches the board of the relay it runs as (circles/service.py pushes
 SetReadiness; relay/decide.py appends readiness_set only when it changed): not ready -> ready,
-proceed-anyway on the record, a pledge that becomes overdue with the date alone, a restart."""
+proceed-anyway on the record (who and why for the network's circles, not the public board), a
+pledge that becomes overdue with the date alone, a restart."""
 
 from __future__ import annotations
 
@@ -101,8 +102,14 @@ async def test_a_change_makes_it_not_ready_and_proceed_anyway_is_on_the_record(n
     assert (await net.send(net.circle[LAGOS], go)).status_code == 200
     [shown] = await board(net, relay)
     assert (shown["ready"], shown["go"]) == (False, True)
-    assert shown["proceeded"]["name"] == "Ada Okafor" and shown["proceeded"]["missing"] == ["figures", "communique"]
-    assert "reason" not in shown["proceeded"]  # the reason stays with the network's links
+    assert shown["proceeded"]["missing"] == ["figures", "communique"] and shown["proceeded"]["at"]
+    # Who decided and why stay with the network's links: not on a public board, not on the stream.
+    assert "Ada Okafor" not in str(await board(net, relay)) and "ships" not in str(await board(net, relay))
+    events = (await net.get("/events", net.member[LAGOS])).json()["events"]
+    decided = [e["data"] for e in events if e["event"] == "proceeded_anyway"]
+    assert decided and "name" not in decided[0] and "reason" not in decided[0]
+    record = (await net.get("/actions/1", net.circle[ROTTERDAM])).json()["readiness"]["proceeded"]
+    assert (record["name"], record["by"]) == ("Ada Okafor", LAGOS)
     again = await net.send(net.coordinator, go | {"name": "Someone else"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
 
