@@ -8,7 +8,8 @@ A subscriber that is keeping up (nothing queued, no send in flight) may attach a
 then hands it the frame at once instead of queueing it and waking a writer task per client, which
 was most of the cost of fanning out to thousands of idle boards (bench/README.md). A sink never
 waits: it sends what the transport takes now, and when it cannot finish it detaches itself and
-leaves the rest to its writer, behind which later frames queue as before.
+leaves the rest to its writer, behind which later frames queue as before. The queue itself is made
+only then, so an idle board's subscriber is a few slots and its sink.
 """
 
 from __future__ import annotations
@@ -56,17 +57,37 @@ def encode_event(record: Record) -> str:
 class Subscriber:
     """One client's end of a stream: a bounded queue of (offset, frame text), or a sink while idle."""
 
-    __slots__ = ("dropped", "on_drop", "queue", "sink", "stream")
+    # Slots, and the queue made only when something has to wait in it: an idle board (the sink
+    # takes every frame) never needs one, and an asyncio.Queue is four deques and an Event, about
+    # 2.9 KiB, per connection (bench/README.md, "10,000 boards per process").
+    __slots__ = ("_queue", "dropped", "maxsize", "on_drop", "sink", "stream")
 
     def __init__(self, stream: str, maxsize: int, on_drop: Callable[[], None] | None = None) -> None:
         self.stream = stream
-        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize)
+        self.maxsize = maxsize
+        self._queue: asyncio.Queue[Item] | None = None
         self.dropped = False
         self.on_drop = on_drop
         # Set by the writer only while its queue is empty; called instead of queueing. It must not
         # block, and it detaches itself (sink = None) before it queues anything for the writer, so
         # while a sink is set nothing is queued and frames cannot overtake one another.
         self.sink: Callable[[Item], None] | None = None
+
+    @property
+    def queue(self) -> asyncio.Queue[Item]:
+        """The bounded queue (made on first use)."""
+        if self._queue is None:
+            self._queue = asyncio.Queue(self.maxsize)
+        return self._queue
+
+    def pending(self) -> bool:
+        """Whether anything waits in the queue (without making one)."""
+        return self._queue is not None and not self._queue.empty()
+
+    def release_queue(self) -> None:
+        """Let an empty queue go (the writer caught up; the sink takes the next frames)."""
+        if self._queue is not None and self._queue.empty():
+            self._queue = None
 
     def offer(self, item: Item) -> bool:
         sink = self.sink

@@ -147,14 +147,23 @@ class RestLimit:
 
 class FrameLimit:
     """One WebSocket connection's frame limit: every frame counts. In a storage of its own, which
-    holds one key and goes with the connection (nothing to remove when it ends)."""
+    holds one key and goes with the connection (nothing to remove when it ends).
+
+    The storage and its limiter are made on the first frame: a board only listens, and thousands
+    of idle boards would otherwise each keep an empty storage (about 0.7 KiB). The limit itself,
+    a value, is shared by every connection with the served rate."""
 
     __slots__ = ("_item", "_limiter")
 
     def __init__(self, per_s: float = FRAME_RATE[0], burst: float = FRAME_RATE[1]) -> None:
-        self._item = window(per_s, burst, "frames")
-        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._item = _FRAME_ITEM if (per_s, burst) == FRAME_RATE else window(per_s, burst, "frames")
+        self._limiter: SlidingWindowCounterRateLimiter | None = None
 
     async def take(self) -> bool:
         """Count one frame; False when it is over the limit (and then it is not counted)."""
+        if self._limiter is None:
+            self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         return await self._limiter.hit(self._item, "c")
+
+
+_FRAME_ITEM = window(*FRAME_RATE, "frames")

@@ -10,10 +10,21 @@
 
 Both reach into uvicorn's protocol object (``writable``, ``keepalive_timeout``); the attributes
 are checked at import so that an incompatible uvicorn fails loudly, and tests/faults cover both.
+
+And three that keep an idle connection small (bench/README.md, "10,000 boards per process"),
+without changing what the protocol does:
+
+3. uvicorn's receive queue (an ``asyncio.Queue``: four deques and an Event, about 2.9 KiB) is an
+   ``Inbox`` (a list and at most one waiter): one receiver, the app, takes the messages.
+4. The ``writable`` flag (an ``asyncio.Event``, whose deque of waiters is 760 bytes) is a ``Flag``
+   with the same four methods, whose waiters are a list made only while a send waits.
+5. Once the handshake is answered, the request's and the response's headers are let go (about
+   3 KiB): uvicorn reads them only to answer the handshake, and the ASGI scope has its own copy.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
@@ -21,19 +32,116 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from mayday.hub import CLOSE_TOO_SLOW
 
-_known = set(WebSocketsSansIOProtocol.__init__.__code__.co_names) | set(dir(WebSocketsSansIOProtocol))
-for _name in ("writable", "keepalive_timeout", "close_sent", "transport", "conn", "pong_timer"):
+_known = set(dir(WebSocketsSansIOProtocol))
+for _method in (WebSocketsSansIOProtocol.__init__, WebSocketsSansIOProtocol.handle_connect):
+    _known |= set(_method.__code__.co_names)
+_USED = (
+    "writable",
+    "keepalive_timeout",
+    "close_sent",
+    "transport",
+    "conn",
+    "pong_timer",
+    "queue",
+    "request",
+    "response",
+)
+for _name in _USED:
     if _name not in _known:
         raise ImportError(f"this uvicorn's WebSocketsSansIOProtocol has no {_name!r}: see mayday/transport.py")
 
 
+class Inbox:
+    """What uvicorn's protocol uses of an unbounded ``asyncio.Queue`` (``put_nowait``, ``get``,
+    ``empty``) for its one receiver: the app's ``receive``, which ASGI calls one at a time."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []  # a message or two at most: uvicorn pauses reading meanwhile
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    async def get(self) -> Any:
+        while not self._items:
+            if self._waiter is not None:
+                raise RuntimeError("a WebSocket's messages are received by one caller at a time")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class Flag:
+    """``asyncio.Event``'s ``is_set``, ``set``, ``clear`` and ``wait``, with its waiters in a list
+    made only while someone waits (asyncio's keeps a deque per event)."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self, value: bool = False) -> None:
+        self._set = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+            return True
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
 class MaydayWebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag(True)  # type: ignore[assignment]
+
     def send(self, message: Any) -> Coroutine[Any, Any, None]:  # type: ignore[override]
         # Not a coroutine itself: every frame to every board passes here, and handing back
         # uvicorn's own coroutine costs no extra frame on that path.
         if message["type"] == "websocket.close" and not self.writable.is_set() and not self.close_sent:
             return self._close_past_pause(message)
+        if message["type"] == "websocket.accept":
+            return self._accept(message)
         return super().send(message)
+
+    async def _accept(self, message: Any) -> None:
+        await super().send(message)
+        # The handshake is answered: its headers are not read again. The request stays referenced
+        # by websockets' parser (a local of its generator), so its headers are emptied in place.
+        if self.handshake_complete:
+            self.request.headers.clear()
+            self.response = None
 
     async def _close_past_pause(self, message: Any) -> None:
         # The close is written now, behind the buffered data; nothing else may overtake it, and

@@ -39,7 +39,7 @@ CLOSE_WAIT = 10.0
 CLOSE_FOR_STATUS = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_UNAUTHORIZED, 404: CLOSE_NOT_FOUND}
 
 
-@dataclass
+@dataclass(slots=True)  # one per connection: no __dict__
 class Session:
     grant: Grant | None  # None: anonymous reader of a public board
     stream: str
@@ -114,13 +114,73 @@ async def serve_stream(
     """Serve one client: hello, history, live events, commands. ``revoked(session)`` is asked
     before each frame goes out, so a link revoked mid-session stops receiving (closed with 4001).
     ``limits`` go out in ``welcome``: the sizes the server holds commands to, which pages apply
-    to their fields instead of keeping copies of their own."""
+    to their fields instead of keeping copies of their own.
+
+    An idle session owns no asyncio task: this coroutine (uvicorn's task for the connection) reads
+    the client's frames itself, live frames reach the client through the subscriber's sink, and a
+    task exists only while frames wait for a slow client (``_Live``) or, with an extension, to send
+    its frames. A session that must end while its reader waits for the client (dropped for being
+    too slow, its link revoked, a failed send) cancels this task's wait (``_Live.end``).
+    """
     await websocket.accept()
+    opened = await _hello(websocket, authenticate)
+    if opened is None:
+        return
+    grant, after = opened
+    session = Session(grant=grant, stream=stream)
+    live = _Live(websocket, asyncio.current_task())
+
+    # Subscribe before reading history: whatever is appended meanwhile lands in the queue, and
+    # offsets tell the writer what it has already sent.
+    sub = live.sub = hub.subscribe(stream, on_drop=live.dropped)
+    try:
+        live.last = await _catch_up(websocket, log, stream, after, outward, grant, limits, now)
+        # Only a link with a subject (a site, a person) can be revoked: anonymous readers and role
+        # links skip the check, which is per frame and adds up over thousands of boards.
+        if grant is not None and grant.subject is not None:
+            live.revoked = lambda: revoked(session)
+        push: Push = _no_push
+        if extension is not None:
+            push = live.outbox(websocket)
+        live.start()
+        try:
+            if live.why is None:
+                live.reading = True
+                await _read(websocket, session, handle, now, extension, push, live.ending)
+        except asyncio.CancelledError:
+            # Ours (live.end) unless the server is stopping too: then the cancel goes on up.
+            task = asyncio.current_task()
+            if live.why is None or (task is not None and task.uncancel() > 0):
+                raise
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the client went away while we read or answered
+        finally:
+            live.reading = False
+            await live.stop()  # nothing more goes out but the close
+        why = live.why
+        if why is _DROPPED:
+            await _close(websocket, CLOSE_TOO_SLOW, "too slow: reconnect with your last offset")
+        elif isinstance(why, LinkRevoked):
+            await _close(websocket, CLOSE_UNAUTHORIZED, "revoked")
+        else:
+            if why is not None and not isinstance(why, (WebSocketDisconnect, RuntimeError, OSError)):
+                raise why
+            await _close(websocket, 1000, "")
+    finally:
+        hub.unsubscribe(sub)
+        if extension is not None:
+            await extension.closed(session)
+
+
+async def _hello(websocket: WebSocket, authenticate: Authenticate) -> tuple[Grant | None, int] | None:
+    """The client's hello, checked and authenticated: (grant, offset it holds); None when it was
+    refused (the client has had its error and close). A function of its own so that the hello's
+    text and parsed frame go when it returns, instead of living as long as the session."""
     try:
         hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
     except (TimeoutError, WebSocketDisconnect, RuntimeError, KeyError):
         await _close(websocket, CLOSE_POLICY, "expected a hello frame")
-        return
+        return None
     try:
         if _size(hello, MAX_FRAME) > MAX_FRAME:
             raise ApiError("too_large", f"a frame is at most {MAX_FRAME} bytes")
@@ -137,89 +197,62 @@ async def serve_stream(
         token = msg.get("token")
         if token is not None and not isinstance(token, str):
             raise ApiError("bad_hello", "token must be a string")
-        grant = await authenticate(token)
+        return await authenticate(token), after
     except ApiError as e:
         await websocket.send_text(_error(e.code, e.message))
         await _close(websocket, CLOSE_FOR_STATUS.get(e.status, CLOSE_POLICY), e.code)
-        return
-    session = Session(grant=grant, stream=stream)
+        return None
 
-    # Subscribe before reading history: whatever is appended meanwhile lands in the queue, and
-    # offsets tell the writer what it has already sent.
-    closed = asyncio.Event()
-    sub = hub.subscribe(stream, on_drop=closed.set)
-    try:
-        history = await log.read(stream, after)
-        if outward is not None:
-            history = outward(history)
-        end = await log.last_offset(stream)
-        # A client ahead of the log (it was wiped, or the offset is made up) learns the real end
-        # from welcome and starts over; it never waits for offsets that will not come.
-        last = history[-1].offset if history else min(after, end)
-        await websocket.send_text(
-            _frame(
-                type="welcome",
-                stream=stream,
-                role=grant.role if grant else "public",
-                subject=grant.subject if grant else None,
-                offset=max(last, end),
-                now=now(),
-                limits=limits or {},
-            )
+
+async def _catch_up(
+    websocket: WebSocket,
+    log: EventLog,
+    stream: str,
+    after: int,
+    outward: Callable[[list[Record]], list[Record]] | None,
+    grant: Grant | None,
+    limits: dict[str, int] | None,
+    now: Callable[[], str],
+) -> int:
+    """Send welcome and the history after ``after``; returns the last offset sent. A function of
+    its own so that the history read goes when it returns: a board that caught up on a thousand
+    events does not keep them for as long as it stays connected."""
+    history = await log.read(stream, after)
+    if outward is not None:
+        history = outward(history)
+    end = await log.last_offset(stream)
+    # A client ahead of the log (it was wiped, or the offset is made up) learns the real end
+    # from welcome and starts over; it never waits for offsets that will not come.
+    last = history[-1].offset if history else min(after, end)
+    await websocket.send_text(
+        _frame(
+            type="welcome",
+            stream=stream,
+            role=grant.role if grant else "public",
+            subject=grant.subject if grant else None,
+            offset=max(last, end),
+            now=now(),
+            limits=limits or {},
         )
-        for start in range(0, len(history), HISTORY_BATCH):
-            await websocket.send_text(encode_batch(history[start : start + HISTORY_BATCH])[1])
-        # Only a link with a subject (a site, a person) can be revoked: anonymous readers and role
-        # links skip the check, which is per frame and adds up over thousands of boards.
-        check: Callable[[], bool] | None = None
-        if grant is not None and grant.subject is not None:
-            check = lambda: revoked(session)  # noqa: E731
-        writer = asyncio.create_task(_Writer(websocket, sub, last, check).run())
-        outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
-
-        def push(frame: dict[str, Any]) -> None:
-            try:
-                outbox.put_nowait(_frame(**frame))
-            except asyncio.QueueFull:
-                closed.set()
-
-        reader = asyncio.create_task(_read(websocket, session, handle, now, extension, push))
-        dropped = asyncio.create_task(closed.wait())
-        tasks = {writer, reader, dropped}
-        if extension is not None:
-            tasks.add(asyncio.create_task(_send_outbox(websocket, outbox)))
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        sub.sink = None  # the session is ending: nothing more goes out but the close
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if dropped in done:
-            await _close(websocket, CLOSE_TOO_SLOW, "too slow: reconnect with your last offset")
-        elif writer in done and isinstance(writer.exception(), LinkRevoked):
-            await _close(websocket, CLOSE_UNAUTHORIZED, "revoked")
-        else:
-            for task in done:
-                with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-                    task.result()
-            await _close(websocket, 1000, "")
-    finally:
-        hub.unsubscribe(sub)
-        if extension is not None:
-            await extension.closed(session)
+    )
+    for start in range(0, len(history), HISTORY_BATCH):
+        await websocket.send_text(encode_batch(history[start : start + HISTORY_BATCH])[1])
+    return last
 
 
-async def _send_outbox(websocket: WebSocket, outbox: asyncio.Queue[str]) -> None:
-    while True:
-        await websocket.send_text(await outbox.get())
-
-
-_WAKE: Item = (0, "", ())  # queued by a sink that detached itself; offset 0 is never sent
+def _no_push(frame: dict[str, Any]) -> None:
+    raise RuntimeError("frames are pushed only for an extension")
 
 
 class LinkRevoked(Exception):
     """The session's link was revoked while it was open: it gets nothing more."""
+
+
+class _Dropped(Exception):
+    """The subscriber fell too far behind (its queue overflowed), or the extension's outbox did."""
+
+
+_DROPPED = _Dropped()  # a reason the session ends, never raised
 
 
 def _unsent(item: Item, last: int) -> str | None:
@@ -232,22 +265,89 @@ def _unsent(item: Item, last: int) -> str | None:
     return text
 
 
-class _Writer:
-    """Sends one subscriber's frames, in offset order, each once.
+class _Live:
+    """One session once it follows the stream: sends its subscriber's frames, in offset order,
+    each once, and knows why the session ends.
 
     While the client keeps up, ``direct`` is the subscriber's sink: the publisher runs the send
     itself, and it completes there and then when the transport takes the frame (the usual case for
-    an idle board) -- no queue, no task switch per client. A send that has to wait (the transport's
-    buffer is full) or fails is handed back to this writer's task, and later frames queue behind it
-    in the bounded queue, whose overflow drops the client with 4008 as before.
+    an idle board) -- no queue, no task, no task switch per client. A send that has to wait (the
+    transport's buffer is full) is handed to a drain task made for the purpose, and later frames
+    queue behind it in the subscriber's bounded queue, whose overflow drops the client with 4008
+    as before; once the queue is empty the drain task re-attaches the sink and ends.
+
+    ``end(why)`` records the first reason the session ends (``_DROPPED``, ``LinkRevoked``, a failed
+    send) and, while the session's task waits in its reader, cancels that wait.
     """
 
-    __slots__ = ("error", "inflight", "last", "revoked", "sub", "websocket")
+    __slots__ = (
+        "drain",
+        "inflight",
+        "last",
+        "reading",
+        "revoked",
+        "sender",
+        "stopped",
+        "sub",
+        "task",
+        "websocket",
+        "why",
+    )
 
-    def __init__(self, websocket: WebSocket, sub: Subscriber, last: int, revoked: Callable[[], bool] | None) -> None:
-        self.websocket, self.sub, self.last, self.revoked = websocket, sub, last, revoked
+    def __init__(self, websocket: WebSocket, task: asyncio.Task[Any] | None) -> None:
+        self.websocket, self.task = websocket, task
+        self.sub: Subscriber = None  # type: ignore[assignment]  # set right after, by serve_stream
+        self.last = 0
+        self.revoked: Callable[[], bool] | None = None
         self.inflight: tuple[Coroutine[Any, Any, None], Any] | None = None
-        self.error: Exception | None = None
+        self.drain: asyncio.Task[None] | None = None  # only while frames wait for the client
+        self.sender: asyncio.Task[None] | None = None  # the extension's outbox, if any
+        self.reading = False
+        self.stopped = False
+        self.why: BaseException | None = None
+
+    # -- how the session ends
+
+    def end(self, why: BaseException) -> None:
+        if self.why is not None or self.stopped:
+            return
+        self.why = why
+        self.sub.sink = None  # nothing more goes out but the close
+        # Cancel the reader's wait only from elsewhere: from its own task (a command whose append
+        # was published to this very session) the cancel would land at whatever it awaits next,
+        # perhaps past the reader; there the reader sees ending() after its reply instead.
+        if self.reading and self.task is not None and self.task is not asyncio.current_task():
+            self.task.cancel()
+
+    def dropped(self) -> None:
+        self.end(_DROPPED)
+
+    def ending(self) -> bool:
+        return self.why is not None
+
+    async def stop(self) -> None:
+        """Detach, and end the tasks this session started (awaited, so they have ended)."""
+        self.stopped = True
+        self.sub.sink = None
+        for task in (self.drain, self.sender):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.inflight is not None:
+            self.inflight[0].close()
+            self.inflight = None
+
+    # -- frames to the client
+
+    def start(self) -> None:
+        """After the history: drain what was queued meanwhile, or attach the sink."""
+        if self.why is not None:
+            return  # dropped while the history went out: the session ends
+        if self.sub.pending():
+            self.drain = asyncio.get_running_loop().create_task(self._drain())
+        else:
+            self.sub.sink = self.direct
 
     def direct(self, item: Item) -> None:
         text = _unsent(item, self.last)
@@ -255,44 +355,66 @@ class _Writer:
             return
         self.last = item[0]
         if self.revoked is not None and self.revoked():
-            self.error = LinkRevoked()
-            self.sub.sink = None
-            self.sub.queue.put_nowait(_WAKE)
+            self.end(LinkRevoked())
             return
         send = self.websocket.send({"type": "websocket.send", "text": text})  # = send_text(text)
         try:
             self.inflight = (send, send.send(None))  # runs the send until it would wait
         except StopIteration:
             return  # sent
-        except Exception as e:  # the connection is gone or closing: the writer ends the session
-            self.error = e
-        self.sub.sink = None
-        self.sub.queue.put_nowait(_WAKE)  # the queue is empty: sinks are only called then
+        except Exception as e:  # the connection is gone or closing: the session ends
+            self.end(e)
+            return
+        self.sub.sink = None  # later frames queue behind this one
+        self.drain = asyncio.get_running_loop().create_task(self._drain())
 
-    async def run(self) -> None:
-        sub, queue = self.sub, self.sub.queue
+    async def _drain(self) -> None:
+        sub = self.sub
         try:
             while True:
-                if self.error is not None:
-                    raise self.error
                 if self.inflight is not None:
                     send, waiting_on = self.inflight
                     self.inflight = None
                     await _finish(send, waiting_on)
-                if queue.empty():
-                    sub.sink = self.direct
-                item = await queue.get()
-                sub.sink = None
+                if not sub.pending():
+                    break
+                item = sub.queue.get_nowait()
                 text = _unsent(item, self.last)  # skips what the history read already sent
                 if text is not None:
                     if self.revoked is not None and self.revoked():
                         raise LinkRevoked
                     await self.websocket.send_text(text)
                     self.last = item[0]
+        except Exception as e:
+            self.end(e)
+            return
         finally:
-            sub.sink = None
-            if self.inflight is not None:
-                self.inflight[0].close()
+            self.drain = None
+        # Caught up (no await since the queue was seen empty, so nothing was queued meanwhile):
+        # the sink takes the next frame, and the queue goes until the client falls behind again.
+        if not self.stopped and self.why is None:
+            sub.release_queue()
+            sub.sink = self.direct
+
+    def outbox(self, websocket: WebSocket) -> Push:
+        """The extension's frames: a bounded queue and a task that sends them, in push order."""
+        queue: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+
+        def push(frame: dict[str, Any]) -> None:
+            try:
+                queue.put_nowait(_frame(**frame))
+            except asyncio.QueueFull:
+                self.end(_DROPPED)
+
+        self.sender = asyncio.get_running_loop().create_task(self._send_outbox(websocket, queue))
+        return push
+
+    async def _send_outbox(self, websocket: WebSocket, outbox: asyncio.Queue[str]) -> None:
+        try:
+            while True:
+                await websocket.send_text(await outbox.get())
+        except Exception as e:
+            self.end(e)
 
 
 async def _finish(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
@@ -318,11 +440,14 @@ async def _read(
     now: Callable[[], str],
     extension: Extension | None,
     push: Push,
+    ending: Callable[[], bool],
 ) -> None:
     frames = FrameLimit()  # in memory, this connection's own: it goes when the connection does
     limit = max(MAX_FRAME, extension.max_frame) if extension else MAX_FRAME
     strikes = 0
-    while True:
+    # ending(): the session was told to end while a command ran (its cancel is normally what
+    # stops this loop; this check is for a cancel that something below swallowed)
+    while not ending():
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
