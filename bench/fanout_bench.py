@@ -45,6 +45,7 @@ import os
 import resource
 import select
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -299,7 +300,16 @@ class Server:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def start_server(kind: str, ws: str, deflate: bool, cpu: int | None, src: str | None = None) -> Server:
+def start_server(
+    kind: str,
+    ws: str,
+    deflate: bool,
+    cpu: int | None,
+    src: str | None = None,
+    *,
+    trace: str | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> Server:
     port = free_port()
     cmd = [sys.executable, str(SERVERS), kind, "--port", str(port)] + (["--src", src] if src else [])
     data_dir = None
@@ -310,11 +320,15 @@ def start_server(kind: str, ws: str, deflate: bool, cpu: int | None, src: str | 
             cmd += ["--ws", ws]
     if deflate:
         cmd.append("--deflate")
+    if trace:
+        cmd += ["--trace-memory", trace]
     env = dict(os.environ, MAYDAY_SECRET="bench-secret-" + base64.b32encode(os.urandom(10)).decode())
+    env.update(env_extra or {})
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT, preexec_fn=preexec)
     assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    # tracemalloc makes the imports several times slower, more so on a busy machine
+    ready, _, _ = select.select([proc.stdout], [], [], 300 if trace else 60)
     line = proc.stdout.readline() if ready else ""
     if not line:
         proc.kill()
@@ -342,6 +356,22 @@ def relay_definition(first: dt.datetime, handoffs: int) -> dict[str, Any]:
             }
         )
     return {"name": "fan-out bench", "checkin_grace": "10m", "board": "public", "sites": sites}
+
+
+def create_relay(server: Server, first: dt.datetime, handoffs: int) -> tuple[str, str, int]:
+    """A relay on ``server`` (its admin token): its socket path, coordinator token, current offset."""
+    import httpx
+
+    with httpx.Client(base_url=f"http://{HOST}:{server.port}", timeout=30) as http:
+        r = http.post(
+            "/api/relays",
+            content=json.dumps(relay_definition(first, handoffs)),
+            headers={"authorization": f"Bearer {server.info['admin']}"},
+        )
+        r.raise_for_status()
+        relay = r.json()
+        offset = http.get(f"/api/relays/{relay['id']}").json()["offset"]
+    return f"/ws/relay/{relay['id']}", relay["coordinator"].split("#t=", 1)[1], offset
 
 
 def real_baton_frame() -> str:
@@ -401,11 +431,21 @@ class Result:
     burst_lats: list[float] = field(default_factory=list)
     rounds: list[dict[str, float]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # several processes on one Redis: per process, KiB per idle connection and one-event latencies
+    proc_kib: list[list[float]] = field(default_factory=list)
+    proc_spaced: list[list[float]] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)  # 1-minute load average at the start of each run
 
     def merge(self, other: Result) -> None:
         for name in ("connect_s", "kib_per_conn", "handoff_lats", "spaced_lats", "burst_lats", "rounds", "problems"):
             getattr(self, name).extend(getattr(other, name))
         self.handoff_timer_late_ms = self.handoff_timer_late_ms or other.handoff_timer_late_ms
+        self.loads += other.loads
+        for mine, theirs in ((self.proc_kib, other.proc_kib), (self.proc_spaced, other.proc_spaced)):
+            while len(mine) < len(theirs):
+                mine.append([])
+            for m, t in zip(mine, theirs, strict=False):
+                m.extend(t)
 
     def throughput(self, how: str = "best") -> float:
         rates = [r["deliveries_per_s"] for r in self.rounds]
@@ -432,38 +472,85 @@ class Result:
             "server_cpu_us_per_delivery": self.cpu_us(),
             "rounds": self.rounds,
             "problems": self.problems,
+            "load_average_at_start": self.loads,
+            "per_process": [
+                {"kib_per_idle_connection": k, "spaced_latency_ms": lat_row(sp)}
+                for k, sp in zip(self.proc_kib, self.proc_spaced, strict=True)
+            ],
         }
 
 
-def run_case(
-    kind: str, ws: str, deflate: bool, args: argparse.Namespace, handoffs: int, src: tuple[str, str] | None = None
-) -> Result:
-    name = "bare websockets.broadcast" if kind == "bare" else f"mayday {ws}"
-    name += " +deflate" if deflate else ""
-    name += f" [{src[0]}]" if src else ""
-    res = Result(name=name, clients=args.clients)
-    print(f"\n== {name} (load average {Path('/proc/loadavg').read_text().split()[0]})", flush=True)
-    server = start_server(kind, ws, deflate, 1 if args.pin else None, src[1] if src else None)
+@dataclass
+class Case:
+    kind: str  # bare | mayday
+    ws: str = "websockets-sansio"
+    deflate: bool = False
+    src: tuple[str, str] | None = None  # (label, source tree)
+    redis: int = 0  # mayday: that many processes on one Redis (0: one process on SQLite)
+
+    @property
+    def name(self) -> str:
+        name = "bare websockets.broadcast" if self.kind == "bare" else f"mayday {self.ws}"
+        name += " +deflate" if self.deflate else ""
+        name += f" x{self.redis} on Redis" if self.redis else ""
+        return name + (f" [{self.src[0]}]" if self.src else "")
+
+
+def start_redis(cpu: int | None) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A private redis-server on a free loopback port, as tests/conftest.py starts one (no
+    persistence); (process, URL, its directory)."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not on PATH (Debian: apt-get install redis-server)")
+    workdir = tempfile.mkdtemp(prefix="fanout-redis-")
+    port = free_port()
+    preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    proc = subprocess.Popen(
+        [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir,
+         "--logfile", os.path.join(workdir, "redis.log"), "--maxclients", "1000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=preexec,
+    )  # fmt: skip
+    client = redis.Redis(host=HOST, port=port, socket_connect_timeout=0.5)
+    try:
+        for _ in range(200):
+            with contextlib.suppress(redis.ConnectionError):
+                if client.ping():
+                    return proc, f"redis://{HOST}:{port}/0", workdir
+            time.sleep(0.05)
+    finally:
+        client.close()
+    proc.kill()
+    raise RuntimeError("redis-server did not answer PING")
+
+
+def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
+    kind, ws, deflate, src = case.kind, case.ws, case.deflate, case.src
+    res = Result(name=case.name, clients=args.clients)
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    res.loads.append(load)
+    print(f"\n== {case.name} (load average {load})", flush=True)
+    cpu = 1 if args.pin else None
+    redis_server = start_redis(cpu) if case.redis else None
+    servers: list[Server] = []
+    if redis_server is not None:
+        # one secret, so that the admin link and the relay's links are the same in every process
+        secret = "bench-" + base64.b32encode(os.urandom(10)).decode()
+        env = {"MAYDAY_REDIS_URL": redis_server[1], "MAYDAY_SECRET": secret}
+        for _ in range(case.redis):
+            servers.append(start_server(kind, ws, deflate, cpu, src[1] if src else None, env_extra=env))
+    else:
+        servers = [start_server(kind, ws, deflate, cpu, src[1] if src else None)]
+    server = servers[0]  # the relay is created, and the events triggered, here
     loop = Loop()
     try:
         baton = real_baton_frame()
         if kind == "mayday":
-            import httpx
-
             first = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=args.handoff_lead)
             if not handoffs:
                 first += dt.timedelta(days=1)  # no handoff during the run
-            with httpx.Client(base_url=f"http://{HOST}:{server.port}", timeout=30) as http:
-                r = http.post(
-                    "/api/relays",
-                    content=json.dumps(relay_definition(first, handoffs)),
-                    headers={"authorization": f"Bearer {server.info['admin']}"},
-                )
-                r.raise_for_status()
-                relay = r.json()
-                offset = http.get(f"/api/relays/{relay['id']}").json()["offset"]
-            path = f"/ws/relay/{relay['id']}"
-            coordinator = relay["coordinator"].split("#t=", 1)[1]
+            path, coordinator, offset = create_relay(server, first, handoffs)
             board_hello = json.dumps({"type": "hello", "token": None, "after": offset})
             control_hello = json.dumps({"type": "hello", "token": coordinator, "after": offset})
 
@@ -481,17 +568,23 @@ def run_case(
             def trigger(i: int) -> bytes:
                 return frame
 
-        for c in open_many(server.port, path, board_hello, 20):  # warm-up
-            c.sock.close()
+        for each in servers:
+            for c in open_many(each.port, path, board_hello, 20):  # warm-up
+                c.sock.close()
         time.sleep(0.5)
-        rss0 = rss_kib(server.pid)
+        rss0 = [rss_kib(each.pid) for each in servers]
+        # the boards, spread evenly over the processes: clients[spans[i]] are process i's
+        counts = [args.clients // len(servers) + (i < args.clients % len(servers)) for i in range(len(servers))]
+        spans = [range(sum(counts[:i]), sum(counts[: i + 1])) for i in range(len(servers))]
         t0 = time.monotonic()
-        clients = open_many(server.port, path, board_hello, args.clients)
+        clients = [c for e, n in zip(servers, counts, strict=True) for c in open_many(e.port, path, board_hello, n)]
         res.connect_s.append(time.monotonic() - t0)
         loop.add(clients)
         loop.idle(1.0)
-        rss1 = rss_kib(server.pid)
-        res.kib_per_conn.append((rss1 - rss0) / args.clients)
+        rss1 = [rss_kib(each.pid) for each in servers]
+        res.kib_per_conn.append((sum(rss1) - sum(rss0)) / args.clients)
+        if len(servers) > 1:
+            res.proc_kib = [[(b - a) / n] for a, b, n in zip(rss0, rss1, counts, strict=True)]
         (control,) = open_many(server.port, path, control_hello, 1)
         loop.add([control])
         if kind == "mayday":  # one calibration dispatch to everyone (also a warm-up)
@@ -505,10 +598,12 @@ def run_case(
                 c.events.clear()
             control.events.clear()
         print(
-            f"   {args.clients} connections in {res.connect_s[-1]:.1f} s; server RSS {rss0} -> {rss1} KiB = "
+            f"   {args.clients} connections in {res.connect_s[-1]:.1f} s; server RSS {sum(rss0)} -> {sum(rss1)} KiB = "
             f"{res.kib_per_conn[-1]:.1f} KiB per idle connection",
             flush=True,
         )
+        for i, (a, b, n) in enumerate(zip(rss0, rss1, counts, strict=True)) if len(servers) > 1 else ():
+            print(f"     process {i}: {n} connections, RSS {a} -> {b} KiB = {(b - a) / n:.1f} KiB per idle connection")
 
         def wait_all(k: int, timeout: float) -> bool:
             goal = Counter.events + k * (len(clients) + 1)  # + the control connection
@@ -548,12 +643,20 @@ def run_case(
             t_send = time.monotonic()
             control.sock.sendall(trigger(i))
             wait_all(1, 10)
-            one = [c.events[s][0] - t_send for c, s in zip(clients, starts, strict=True) if len(c.events) > s]
+            one = [c.events[s][0] - t_send if len(c.events) > s else None for c, s in zip(clients, starts, strict=True)]
+            if len(servers) > 1:
+                while len(res.proc_spaced) < len(servers):
+                    res.proc_spaced.append([])
+                for i, span in enumerate(spans):
+                    res.proc_spaced[i] += [one[k] for k in span if one[k] is not None]
+            one = [v for v in one if v is not None]
             res.spaced_lats += one
             if args.verbose:
                 print(f"     event {i}: p50 {pct(one, 50) * 1000:.1f} ms, max {max(one) * 1000:.1f} ms")
             loop.pump(lambda: False, t_send + args.interval)
         print(f"   spaced x{args.spaced}: {fmt_lat(lat_row(res.spaced_lats))}", flush=True)
+        for i, lats in enumerate(res.proc_spaced):
+            print(f"     at process {i}'s boards: {fmt_lat(lat_row(lats))}")
         loop.idle(args.pause)
 
         # 5. bursts
@@ -561,7 +664,7 @@ def run_case(
         if args.py_spy:
             spy = subprocess.Popen(
                 ["py-spy", "record", "--pid", str(server.pid), "--rate", "200", "--format", "raw",
-                 "--output", f"{args.py_spy}-{name.replace(' ', '_')}.txt", "--nonblocking"],
+                 "--output", f"{args.py_spy}-{case.name.replace(' ', '_')}.txt", "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if args.pin else None,
             )  # fmt: skip
@@ -569,12 +672,12 @@ def run_case(
         for r in range(args.rounds):
             starts = [len(c.events) for c in clients]
             frames = b"".join(trigger(1000 + r * args.burst + i) for i in range(args.burst))
-            cpu0, hcpu0, all0 = cpu_s(server.pid), time.process_time(), machine_busy_s()
+            cpu0, hcpu0, all0 = sum(cpu_s(e.pid) for e in servers), time.process_time(), machine_busy_s()
             t_send = time.monotonic()
             control.sock.sendall(frames)
             ok = wait_all(args.burst, 60)
             t_done = time.monotonic()
-            cpu1, hcpu1, all1 = cpu_s(server.pid), time.process_time(), machine_busy_s()
+            cpu1, hcpu1, all1 = sum(cpu_s(e.pid) for e in servers), time.process_time(), machine_busy_s()
             lats = []
             last = t_send
             for c, s in zip(clients, starts, strict=True):
@@ -634,8 +737,131 @@ def run_case(
             print(f"   PROBLEM: {p}")
     finally:
         loop.close()
-        server.stop()
+        for each in servers:
+            each.stop()
+        if redis_server is not None:
+            redis_server[0].terminate()
+            redis_server[0].wait(15)
+            shutil.rmtree(redis_server[2], ignore_errors=True)
     return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Where an idle connection's bytes go (--memory-profile)
+
+
+def snapshot(server: Server, directory: str, k: int, timeout: float = 120.0) -> tuple[Any, dict[str, Any]]:
+    """Ask the server (started with ``trace``) for its k-th tracemalloc snapshot and counts."""
+    import tracemalloc
+
+    os.kill(server.pid, signal.SIGUSR1)
+    done = Path(directory) / f"snap-{k}.json"
+    deadline = time.monotonic() + timeout
+    while not done.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no snapshot {k} from the server")
+        time.sleep(0.1)
+    info = json.loads(done.read_text())
+    return tracemalloc.Snapshot.load(str(Path(directory) / f"snap-{k}.tracemalloc")), info
+
+
+def memory_profile(kind: str, args: argparse.Namespace, src: str | None = None) -> dict[str, Any]:
+    """Open N idle board connections to a server run under tracemalloc; the bytes they added,
+    grouped by what allocated them (``component``), and the objects and asyncio tasks per connection."""
+    import tracemalloc
+
+    name = "bare websockets.broadcast" if kind == "bare" else "mayday websockets-sansio"
+    name += f" [{src}]" if src else ""
+    print(f"\n== memory profile: {name}, {args.clients} idle connections", flush=True)
+    trace = tempfile.mkdtemp(prefix="fanout-trace-")
+    server = start_server(kind, "websockets-sansio", False, 1 if args.pin else None, src, trace=trace)
+    loop = Loop()
+    try:
+        if kind == "mayday":
+            first = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+            path, _, offset = create_relay(server, first, 0)
+        else:
+            path, offset = "/", 0
+        hello = json.dumps({"type": "hello", "token": None, "after": offset})
+        for c in open_many(server.port, path, hello, 20):  # warm-up
+            c.sock.close()
+        time.sleep(0.5)
+        before, info0 = snapshot(server, trace, 0)
+        clients = open_many(server.port, path, hello, args.clients)
+        loop.add(clients)
+        loop.idle(1.0)
+        after, info1 = snapshot(server, trace, 1)
+    finally:
+        loop.close()
+        server.stop()
+        shutil.rmtree(trace, ignore_errors=True)
+    ignore = [
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap*>"),
+    ]
+    before, after = before.filter_traces(ignore), after.filter_traces(ignore)
+    n = args.clients
+    groups: dict[str, list[int]] = {}  # component -> [bytes, blocks]
+    top = []
+    for stat in after.compare_to(before, "traceback"):
+        if not stat.size_diff:
+            continue
+        g = groups.setdefault(component(stat.traceback), [0, 0])
+        g[0] += stat.size_diff
+        g[1] += stat.count_diff
+        top.append(stat)
+    traced = sum(g[0] for g in groups.values())
+    rss = (info1["rss_kib"] - info0["rss_kib"]) * 1024
+    print(f"   RSS +{rss / n / 1024:.1f} KiB per connection; traced by tracemalloc +{traced / n / 1024:.1f} KiB")
+    tasks = f"{(info1['tasks'] - info0['tasks']) / n:.2f} ({info0['tasks']} -> {info1['tasks']} in the process)"
+    print(f"   asyncio tasks per connection: {tasks}")
+    print(f"   {'bytes/conn':>10}{'blocks/conn':>12}  allocated at (innermost frame outside the stdlib)")
+    for comp, (size, count) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
+        if abs(size) / n >= 8:
+            print(f"   {size / n:>10.0f}{count / n:>12.1f}  {comp}")
+    types = {t: info1["types"].get(t, 0) - info0["types"].get(t, 0) for t in set(info1["types"]) | set(info0["types"])}
+    common = sorted(((c / n, t) for t, c in types.items() if c / n >= 0.5), reverse=True)
+    print("   objects tracked by gc per connection: " + ", ".join(f"{t} {c:.1f}" for c, t in common))
+    if args.memory_top:
+        print(f"   the {args.memory_top} largest allocation sites (innermost frames last):")
+        for stat in sorted(top, key=lambda st: -st.size_diff)[: args.memory_top]:
+            print(f"   -- {stat.size_diff / n:.0f} bytes, {stat.count_diff / n:.1f} blocks per connection")
+            for fr in stat.traceback[-args.memory_frames :]:
+                print(f"        {short_path(fr.filename)}:{fr.lineno}")
+    return {
+        "name": name,
+        "clients": n,
+        "rss_bytes_per_connection": rss / n,
+        "traced_bytes_per_connection": traced / n,
+        "tasks_per_connection": (info1["tasks"] - info0["tasks"]) / n,
+        "components": {c: v[0] / n for c, v in groups.items()},
+        "objects_per_connection": {t: c for c, t in common},
+    }
+
+
+def short_path(filename: str) -> str:
+    for marker in ("site-packages/", "/lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return os.path.relpath(filename, ROOT) if filename.startswith(str(ROOT)) else filename
+
+
+STDLIB = os.path.dirname(os.__file__)
+
+
+def component(tb: Any) -> str:
+    """Who an allocation belongs to: the innermost frame outside the standard library (asyncio's
+    queues, events and tasks are charged to the line that created them), with that line's code."""
+    import linecache
+
+    frames = list(tb)  # oldest first
+    owner = next((f for f in reversed(frames) if not f.filename.startswith(STDLIB)), frames[-1])
+    inner = frames[-1]
+    code = linecache.getline(owner.filename, owner.lineno).strip()[:60]
+    label = f"{short_path(owner.filename)}:{owner.lineno} {code}"
+    if inner is not owner:
+        label += f"  [{os.path.basename(inner.filename)}]"
+    return label
 
 
 def fmt_lat(row: dict[str, float]) -> str:
@@ -670,7 +896,22 @@ def main() -> int:
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--py-spy", metavar="PREFIX", help="profile each server's bursts: PREFIX-<case>.txt")
     ap.add_argument("--verbose", action="store_true", help="print every spaced event's latency")
-    ap.add_argument("--only", choices=["bare", "mayday"], help="run one server only (no ratio)")
+    ap.add_argument(
+        "--only", choices=["bare", "mayday", "redis"], help="run one kind of case only (redis: the --redis case)"
+    )
+    ap.add_argument(
+        "--redis",
+        action="store_true",
+        help="also mayday on a Redis started for the run, in --processes processes, the boards spread over them",
+    )
+    ap.add_argument("--processes", type=int, default=2, help="with --redis: mayday processes on the one Redis")
+    ap.add_argument(
+        "--memory-profile",
+        action="store_true",
+        help="only where an idle connection's bytes go: tracemalloc in each server, grouped by component",
+    )
+    ap.add_argument("--memory-top", type=int, default=0, help="with --memory-profile: print the N largest sites")
+    ap.add_argument("--memory-frames", type=int, default=6, help="frames printed per site")
     args = ap.parse_args()
     if not 1 <= args.burst <= 30:
         ap.error("--burst must be 1..30 (the coordinator socket's rate limit burst)")
@@ -679,6 +920,10 @@ def main() -> int:
     need = args.clients + 512
     if soft < need:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(need, soft), hard), hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < need:
+        ap.error(f"{args.clients} clients need {need} open files; the hard limit is {hard} (ulimit -Hn)")
+    if args.processes < 1:
+        ap.error("--processes must be at least 1")
     cores = os.cpu_count() or 1
     if args.pin and len(os.sched_getaffinity(0)) < 2:
         args.pin = False
@@ -697,33 +942,44 @@ def main() -> int:
         f"{'server on CPU 1, harness on CPU 0' if args.pin else 'no CPU pinning'}"
     )
     print(f"payload: a real baton_passed frame, {len(real_baton_frame().encode())} bytes")
+    if args.memory_profile:
+        kinds = [k for k in ("bare", "mayday") if args.only in (None, k)]
+        profiles = [memory_profile(k, args) for k in kinds]
+        for spec in args.also_src:
+            profiles.append(memory_profile("mayday", args, str(Path(spec.partition("=")[2]).resolve())))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"args": vars(args), "profiles": profiles}, indent=2))
+        return 0
 
-    cases: list[tuple[str, str, bool, tuple[str, str] | None]] = [
-        ("bare", "", False, None),
-        ("mayday", "websockets-sansio", False, None),
-    ]
+    cases = [Case("bare"), Case("mayday")]
     for spec in args.also_src:
         label, _, src = spec.partition("=")
-        cases.append(("mayday", "websockets-sansio", False, (label, str(Path(src).resolve()))))
+        cases.append(Case("mayday", src=(label, str(Path(src).resolve()))))
+    if args.redis:
+        cases.append(Case("mayday", redis=args.processes))
+        for spec in args.also_src:
+            label, _, src = spec.partition("=")
+            cases.append(Case("mayday", src=(label, str(Path(src).resolve())), redis=args.processes))
     if args.variants:
         cases += [
-            ("mayday", "websockets-sansio", True, None),
-            ("mayday", "websockets", False, None),
-            ("mayday", "websockets", True, None),
-            ("mayday", "wsproto", False, None),
-            ("mayday", "wsproto", True, None),
-            ("bare", "", True, None),
+            Case("mayday", deflate=True),
+            Case("mayday", "websockets"),
+            Case("mayday", "websockets", True),
+            Case("mayday", "wsproto"),
+            Case("mayday", "wsproto", True),
+            Case("bare", deflate=True),
         ]
     if args.variants and importlib.util.find_spec("wsproto") is None:
         print("wsproto is not installed (pip install wsproto): skipping its cases")
-        cases = [c for c in cases if c[1] != "wsproto"]
+        cases = [c for c in cases if c.ws != "wsproto"]
     if args.only:
-        cases = [c for c in cases if c[0] == args.only]
+        cases = [c for c in cases if (c.kind, bool(c.redis)) == {"bare": ("bare", False), "mayday": ("mayday", False),
+                 "redis": ("mayday", True)}[args.only]]  # fmt: skip
     results: dict[str, Result] = {}
     for rep in range(args.repeat):  # interleaved, so that a noisy minute hits every case alike
-        for kind, ws, deflate, src in cases:
-            first_mayday = kind == "mayday" and not any(n.startswith("mayday") for n in results)
-            res = run_case(kind, ws, deflate, args, args.handoffs if first_mayday and rep == 0 else 0, src)
+        for case in cases:
+            first_mayday = case.kind == "mayday" and not case.redis and not any(n.startswith("mayday") for n in results)
+            res = run_case(case, args, args.handoffs if first_mayday and rep == 0 else 0)
             if res.name in results:
                 results[res.name].merge(res)
             else:
@@ -740,7 +996,7 @@ def main() -> int:
     runs = f"{args.repeat} run{'s' if args.repeat > 1 else ''} x {args.rounds} bursts of {args.burst}"
     print(f"\n{args.clients} clients; {runs}; latency over all deliveries; throughput best / median burst")
     head = (
-        f"{'server':<34}{'KiB/conn':>9}{'spaced p50/p99 ms':>19}{'burst p50/p99 ms':>18}"
+        f"{'server':<40}{'KiB/conn':>9}{'spaced p50/p99 ms':>19}{'burst p50/p99 ms':>18}"
         f"{'deliveries/s best/median':>26}{'CPU-us/dlv':>11}"
     )
     if base:
@@ -749,7 +1005,7 @@ def main() -> int:
     for r, sm in zip(ordered, summaries, strict=True):
         sp, bu = sm["spaced_latency_ms"], sm["burst_latency_ms"]
         line = (
-            f"{r.name:<34}{sm['kib_per_idle_connection']:>9.1f}{sp['p50']:>10.1f}/{sp['p99']:<8.1f}"
+            f"{r.name:<40}{sm['kib_per_idle_connection']:>9.1f}{sp['p50']:>10.1f}/{sp['p99']:<8.1f}"
             f"{bu['p50']:>9.1f}/{bu['p99']:<8.1f}{r.throughput('best'):>14,.0f} /{r.throughput('median'):>9,.0f}"
             f"{r.cpu_us():>11.1f}"
         )
@@ -775,8 +1031,20 @@ def main() -> int:
             f"  p99 < 100 ms (one event to {args.clients}): {sp99:.1f} ms -> {'MET' if sp99 < 100 else 'MISSED'}"
             f" (bare: {lat_row(base.spaced_lats)['p99']:.1f} ms)\n"
             f"  memory < 50 KiB per idle connection: {kib:.1f} KiB -> {'MET' if kib < 50 else 'MISSED'}"
-            f" (bare: {statistics.median(base.kib_per_conn):.1f} KiB)"
+            f" (bare: {statistics.median(base.kib_per_conn):.1f} KiB)\n"
+            f"issue 13 (at 10,000 boards per process; this run: {args.clients}):\n"
+            f"  memory < 30 KiB per idle board: {kib:.1f} KiB -> {'MET' if kib < 30 else 'MISSED'}\n"
+            f"  one event p99 < 250 ms: {sp99:.1f} ms -> {'MET' if sp99 < 250 else 'MISSED'}"
         )
+    for r in ordered:
+        for i, (kibs, lats) in enumerate(zip(r.proc_kib, r.proc_spaced, strict=True)):
+            row = lat_row(lats)
+            print(
+                f"{r.name}, process {i}: {statistics.median(kibs):.1f} KiB per idle connection; one event "
+                f"p50 {row['p50']:.1f} / p99 {row['p99']:.1f} / max {row['max']:.1f} ms"
+            )
+    loads = {r.name: r.loads for r in ordered}
+    print("load average (1 min) at the start of each run: " + "; ".join(f"{n} {v}" for n, v in loads.items()))
     if problems:
         print("\nPROBLEMS:\n" + "\n".join(f"  {r.name}: {p}" for r in ordered for p in r.problems))
     return 1 if problems else 0

@@ -2,6 +2,7 @@
 
     python bench/fanout_servers.py mayday --port P --data DIR [--ws websockets-sansio] [--deflate]
     python bench/fanout_servers.py bare   --port P [--deflate]
+    ... [--trace-memory DIR]   # tracemalloc from the start; SIGUSR1 writes a snapshot into DIR
 
 ``mayday``: the real app (``mayday.app.create_app``) under uvicorn with ``mayday.app.server_config``,
 the settings ``mayday serve`` uses; ``--ws``/``--deflate`` only exist to compare the alternatives.
@@ -14,6 +15,11 @@ broadcast, as is, to every connection.
 
 Both print one JSON line ``{"ready": true, "pid": ..., ...}`` on stdout once listening, and run
 until SIGTERM/SIGINT. Loopback only.
+
+``--trace-memory DIR`` (for ``fanout_bench.py --memory-profile``): tracemalloc runs from before the
+server's modules are imported, keeping ``--trace-frames`` frames per allocation; each SIGUSR1
+writes, from the event loop, ``DIR/snap-K.tracemalloc`` (the snapshot) and then ``DIR/snap-K.json``
+(asyncio tasks alive, objects tracked by the garbage collector per type, VmRSS), K = 0, 1, ...
 """
 
 from __future__ import annotations
@@ -41,6 +47,30 @@ def raise_nofile() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
+def memory_probe(directory: str) -> None:
+    """On SIGUSR1, write a tracemalloc snapshot and counts of what is alive (see the docstring)."""
+    import gc
+    import tracemalloc
+    from collections import Counter
+
+    count = [0]
+
+    def dump() -> None:
+        k, count[0] = count[0], count[0] + 1
+        gc.collect()
+        snap = tracemalloc.take_snapshot()
+        snap.dump(os.path.join(directory, f"snap-{k}.tracemalloc"))
+        types = Counter(type(o).__qualname__ for o in gc.get_objects())
+        rss = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmRSS:"))
+        info = {"tasks": len(asyncio.all_tasks()), "types": dict(types), "rss_kib": rss}
+        tmp = os.path.join(directory, f"snap-{k}.json.part")
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.replace(tmp, os.path.join(directory, f"snap-{k}.json"))  # written last: the harness waits for it
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
+
+
 def announce(**fields: Any) -> None:
     print(json.dumps({"ready": True, "pid": os.getpid(), **fields}), flush=True)
 
@@ -61,6 +91,8 @@ def run_mayday(args: argparse.Namespace) -> None:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:
+                if args.trace_memory:
+                    memory_probe(args.trace_memory)
                 announce(admin=app.state.admin_token)
 
     Server(config).run()
@@ -102,6 +134,8 @@ async def bare_main(args: argparse.Namespace) -> None:
         max_size=64 * 1024,
         backlog=2048,
     ):
+        if args.trace_memory:
+            memory_probe(args.trace_memory)
         announce()
         await stop
 
@@ -114,7 +148,13 @@ def main() -> None:
     ap.add_argument("--ws", help="mayday: another uvicorn ws implementation than server_config's")
     ap.add_argument("--src", help="mayday: import mayday/ and relay/ from this source tree")
     ap.add_argument("--deflate", action="store_true", help="accept permessage-deflate (with --ws for mayday)")
+    ap.add_argument("--trace-memory", metavar="DIR", help="tracemalloc; SIGUSR1 writes a snapshot into DIR")
+    ap.add_argument("--trace-frames", type=int, default=25, help="frames kept per traced allocation")
     args = ap.parse_args()
+    if args.trace_memory:  # before the servers' modules are imported, so that all they allocate is seen
+        import tracemalloc
+
+        tracemalloc.start(args.trace_frames)
     if args.src:  # run mayday from another source tree (a copy before a change, to compare)
         sys.path.insert(0, args.src)
     raise_nofile()
