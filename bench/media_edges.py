@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -89,6 +90,16 @@ def serve(args: argparse.Namespace) -> None:
     app = create_app(settings)
     config = server_config(app, HOST, args.port, log_level="warning")
     lag = LoopLag()
+    gcs: list[tuple[int, float]] = []  # (generation, seconds) of every garbage collection
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            gcs.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(on_gc)
 
     def stats() -> dict[str, Any]:
         out = media_stats(app, lag)
@@ -111,6 +122,15 @@ def serve(args: argparse.Namespace) -> None:
                 }
             )
         out["links"] = links
+        taken = gcs[:]
+        gcs.clear()
+        out["gc"] = {
+            f"gen{g}": {
+                "n": sum(1 for x, _ in taken if x == g),
+                "max_ms": 1000 * max((d for x, d in taken if x == g), default=0),
+            }
+            for g in (0, 1, 2)
+        }
         out["published"] = hub.cluster.published if hub.cluster else 0
         out["publish_dropped"] = hub.cluster.dropped if hub.cluster else 0
         return out
@@ -358,7 +378,8 @@ async def part_listeners(args: argparse.Namespace) -> list[dict[str, Any]]:
                 f"{total:>5}{edge_c:>7.3f}{marginal:>7.2f}{row['server_cores'][0]:>7.3f}{row['redis_cores']:>6.3f}"
                 f"{row['listener_cores'][0]:>6.2f}{row['others']:>6.2f}{row['load1']:>6.1f}"
                 f"{res['frames_missing_pct']:>7.2f}{res['seq_lost_pct']:>6.2f}{res['jitter_p99_ms']:>8.1f}"
-                f"{res['gap_max_ms']:>5.0f}{hops:>20}{row['stats'][1]['lag']['p99_ms']:>6.0f}  {heard(res)}",
+                f"{res['gap_max_ms']:>5.0f}{hops:>20}{row['stats'][1]['lag']['p99_ms']:>6.0f}  {heard(res)}"
+                f"  gc {row['stats'][1]['gc']}",
                 flush=True,
             )
             if total and res["frames_missing_pct"] >= LOSS_LIMIT:

@@ -9,6 +9,12 @@ header with the sender's SSRC, sequence and timestamp origin, the ``mid`` and ``
 extensions, SRTP, one datagram, and the counters its RTCP sender reports. Audio has no NACK
 history and no keyframes to care about; video keeps aiortc's own loop.
 
+Every listener of a channel gets the same packet but for three header fields (sequence number,
+timestamp, SSRC): the extensions (the transceiver's ``mid`` and the packet's send time) and the
+payload are the same for every sender whose negotiation gave the same extension ids. So the
+serialized packet is built once per packet and such a group (``Wire.template``), and each sender
+copies it and writes its own three fields in, instead of building and serializing its own.
+
 The private aiortc names this needs are reached only through ``aiortc_compat``, which checks them
 (and the pinned aiortc version) at import; tests/media covers the path.
 """
@@ -16,8 +22,9 @@ The private aiortc names this needs are reached only through ``aiortc_compat``, 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -25,6 +32,8 @@ from aiortc.rtp import RtpPacket
 from aiortc.utils import random16, random32
 
 from assembly.media import aiortc_compat
+
+_SEQ_TS_SSRC = struct.Struct("!HII")  # bytes 2-11 of an RTP header
 
 
 @dataclass(slots=True)
@@ -34,6 +43,19 @@ class Wire:
     payload: bytes
     timestamp: int  # RTP clock units (48 kHz for Opus): the hub's own timeline
     ntp: int  # when it was sent, NTP format (for abs-send-time and the sender reports)
+    templates: dict[bytes, bytes] = field(default_factory=dict)  # per header shape: the packet, 0/0/0
+
+    def template(self, shape: bytes, payload_type: int, mid: str | None, extensions: Any) -> bytes:
+        """This packet serialized with sequence number, timestamp and SSRC zero, for senders whose
+        header is shaped like ``shape`` (see ``_Sink``)."""
+        packet = self.templates.get(shape)
+        if packet is None:
+            rtp = RtpPacket(payload_type=payload_type, marker=1, sequence_number=0, timestamp=0)
+            rtp.ssrc, rtp.payload = 0, self.payload
+            rtp.extensions.abs_send_time = (self.ntp >> 14) & 0x00FFFFFF
+            rtp.extensions.mid = mid
+            packet = self.templates[shape] = rtp.serialize(extensions)
+        return packet
 
 
 def install(
@@ -56,7 +78,7 @@ def install(
 
 
 class _Sink:
-    __slots__ = ("dtls", "extensions", "mid", "origin", "payload_type", "sender", "seq", "ssrc")
+    __slots__ = ("dtls", "extensions", "mid", "origin", "payload_type", "sender", "seq", "shape", "ssrc")
 
     def __init__(self, sender: RTCRtpSender, codec: Any) -> None:
         self.sender = sender
@@ -65,19 +87,20 @@ class _Sink:
         self.origin = random32()
         self.ssrc, self.mid, self.extensions = aiortc_compat.rtp_header_fields(sender)
         self.dtls = sender.transport
+        # The header this sender writes, but for its three own fields: senders alike in it share
+        # a Wire's template (same payload type, mid and extension ids).
+        probe = RtpPacket(payload_type=self.payload_type, marker=1, sequence_number=0, timestamp=0)
+        probe.ssrc, probe.extensions.abs_send_time, probe.extensions.mid = 0, 0, self.mid
+        self.shape = probe.serialize(self.extensions)
 
     def send(self, wire: Wire) -> None:
         dtls = self.dtls
         if dtls.state != "connected":
             return
         timestamp = (self.origin + wire.timestamp) & 0xFFFFFFFF
-        packet = RtpPacket(payload_type=self.payload_type, sequence_number=self.seq, timestamp=timestamp)
-        packet.ssrc = self.ssrc
-        packet.payload = wire.payload
-        packet.marker = 1
-        packet.extensions.abs_send_time = (wire.ntp >> 14) & 0x00FFFFFF
-        packet.extensions.mid = self.mid
-        if not aiortc_compat.send_rtp_nowait(dtls, packet.serialize(self.extensions)):
+        packet = bytearray(wire.template(self.shape, self.payload_type, self.mid, self.extensions))
+        _SEQ_TS_SSRC.pack_into(packet, 2, self.seq, timestamp, self.ssrc)
+        if not aiortc_compat.send_rtp_nowait(dtls, bytes(packet)):
             return  # not connected, or it would have waited: dropped rather than stall every listener
         self.seq = (self.seq + 1) & 0xFFFF
         aiortc_compat.record_sent(self.sender, wire.ntp, timestamp, len(wire.payload))

@@ -176,3 +176,36 @@ def test_bad_up_messages_and_names_are_refused():
         batch.pack_down(1, 1, 1, [batch.Entry("x" * 256, 0, b"")])
     with pytest.raises(ValueError):
         batch.pack_up(ord("Z"), "n")
+
+
+# the direct path's shared packet -----------------------------------------------------------------
+
+
+def test_a_wire_template_with_a_senders_own_fields_is_the_packet_aiortc_would_build():
+    """Every listener's packet is the channel packet's template with its sequence number,
+    timestamp and SSRC written in: byte for byte what serializing its own RtpPacket gives."""
+    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+    from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+    from assembly.media.direct import _SEQ_TS_SSRC, Wire
+
+    extensions = HeaderExtensionsMap()
+    extensions.configure(
+        RTCRtpParameters(
+            headerExtensions=[
+                RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
+                RTCRtpHeaderExtensionParameters(id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
+            ]
+        )
+    )
+    wire = Wire(b"\xfc opus payload", 2880, 0x1234_5678_9ABC_DEF0)
+    template = wire.template(b"shape", 111, "1", extensions)
+    assert wire.template(b"shape", 111, "1", extensions) is template  # built once per packet and shape
+    for seq, ts, ssrc in ((0, 0, 1), (65535, 0xFFFFFFFF, 0xDEADBEEF), (517, 123_456, 42)):
+        packet = bytearray(template)
+        _SEQ_TS_SSRC.pack_into(packet, 2, seq, ts, ssrc)
+        own = RtpPacket(payload_type=111, marker=1, sequence_number=seq, timestamp=ts)
+        own.ssrc, own.payload = ssrc, wire.payload
+        own.extensions.abs_send_time = (wire.ntp >> 14) & 0x00FFFFFF
+        own.extensions.mid = "1"
+        assert bytes(packet) == own.serialize(extensions)
