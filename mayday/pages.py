@@ -3,7 +3,8 @@
 A page may start a line with ``<!--#include NAME key=value ...-->``: the server puts
 ``static/partials/NAME.html`` there, with each ``{{key}}`` replaced by its value. A value may be a
 list, ``a,b,c``: a line of the partial that holds ``{{key}}`` is then written once per item, and not
-at all for an empty value (``key=``). A partial may include another (its own ``{{key}}`` filled
+at all for an empty value (``key=``); ``a+b`` is one item, written as ``a,b`` (a list passed on
+inside one line, such as a page's own modules to preload). A partial may include another (its own ``{{key}}`` filled
 first, so it can pass a value on). Every page shares its head this way (partials/head.html: the
 page's stylesheet, script and module preloads), and the four assembly pages their top bar too
 (partials/assembly-top.html). Pages are rendered once per process and kept; they are static.
@@ -15,8 +16,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-INCLUDE = re.compile(r"^<!--#include (?P<name>[a-z][a-z0-9-]*)(?P<params>(?: [a-z]+=[A-Za-z0-9_,-]*)*) -->\n", re.M)
-PARAM = re.compile(r" ([a-z]+)=([A-Za-z0-9_,-]*)")
+INCLUDE = re.compile(r"^<!--#include (?P<name>[a-z][a-z0-9-]*)(?P<params>(?: [a-z]+=[A-Za-z0-9_,+-]*)*) -->\n", re.M)
+PARAM = re.compile(r" ([a-z]+)=([A-Za-z0-9_,+-]*)")
 PLACEHOLDER = re.compile(r"\{\{([a-z]+)\}\}")
 MAX_DEPTH = 4
 
@@ -47,7 +48,7 @@ def fill(part: str, params: dict[str, str], where: str) -> str:
         for key in dict.fromkeys(PLACEHOLDER.findall(line)):
             if key in params:
                 items = params[key].split(",") if params[key] else []
-                lines = [one.replace("{{" + key + "}}", item) for one in lines for item in items]
+                lines = [one.replace("{{" + key + "}}", item.replace("+", ",")) for one in lines for item in items]
         out += lines
     if "{{" in (text := "".join(out)):
         raise ValueError(f"{where} left a placeholder unfilled")

@@ -104,6 +104,17 @@ def test_an_unfilled_placeholder_is_an_error(tmp_path: Path):
         render(tmp_path, "p.html")
 
 
+def test_a_plus_passes_a_list_on_inside_one_line(tmp_path: Path):
+    """``modules=a+b`` is one item written ``a,b``: a page adds its own modules to a partial's
+    preload list without the line being written once per module."""
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "top.html").write_text("<p>preload=x,{{modules}}</p>\n")
+    (tmp_path / "p.html").write_text("<!--#include top modules=media+watch-http -->\n")
+    (tmp_path / "q.html").write_text("<!--#include top modules=media -->\n")
+    assert render(tmp_path, "p.html") == b"<p>preload=x,media,watch-http</p>\n"
+    assert render(tmp_path, "q.html") == b"<p>preload=x,media</p>\n"
+
+
 async def test_served_pages_are_the_rendered_ones(make_app, tmp_path):
     server = await make_app(Settings(data_dir=str(tmp_path), secret="s", timers=False))
     async with httpx.AsyncClient(base_url=server.base) as http:
