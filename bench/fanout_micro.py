@@ -3,7 +3,8 @@
     python bench/fanout_micro.py [--clients 2000] [--events 30] [--src before=DIR ...]
 
 One process, no sockets for the fan-out itself: N connections are real uvicorn
-``websockets-sansio`` protocols (what ``mayday serve`` runs) in front of the real Starlette route
+``websockets-sansio`` protocols, Mayday's subclass (``mayday.transport``, what ``mayday serve``
+runs; uvicorn's own class for a tree that has none) in front of the real Starlette route
 and ``mayday.ws.serve_stream`` / ``mayday.hub.Hub``, but their transports only count the bytes
 they are given. Publishing one record to N subscribers then costs exactly the Python work mayday
 does per delivery. The same script measures, as the baseline, ``websockets.broadcast`` to N
@@ -16,9 +17,10 @@ change), in a child process so that both versions are imported cleanly.
 
 Prints CPU microseconds per delivery (process time; best and median over ``--events`` events), the
 same for the layers under mayday's writer (Starlette's ``WebSocket.send`` with its exception-handler
-send wrappers, uvicorn's ASGI ``send``, the websockets sans-I/O framing and write), each driven on
-its own, and the modelled throughput ratio (bare python + kernel) / (mayday python + kernel). The
-kernel figure is a lower bound of what a real fan-out pays (no receiving process to wake).
+send wrappers, uvicorn's ASGI ``send``, the websockets sans-I/O framing and write, and the direct
+write that skips them, ``MaydayWebSocketProtocol.write_text``), each driven on its own, and the
+modelled throughput ratio (bare python + kernel) / (mayday python + kernel). The kernel figure
+is a lower bound of what a real fan-out pays (no receiving process to wake).
 Not a test; bounded: ``--events`` publishes of one frame each.
 """
 
@@ -119,6 +121,11 @@ async def measure_mayday(clients: int, events: int, layers: bool = False) -> dic
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
     from uvicorn.server import ServerState
 
+    try:  # what mayday serve runs (mayday.app.server_config)
+        from mayday.transport import MaydayWebSocketProtocol as Protocol
+    except ImportError:  # a tree from before it
+        Protocol = WebSocketsSansIOProtocol
+
     from mayday.hub import Hub
     from mayday.log import Record
 
@@ -152,7 +159,7 @@ async def measure_mayday(clients: int, events: int, layers: bool = False) -> dic
     # As mayday.app.server_config, with no keepalive pings (nobody would answer them).
     config = Config(
         app,
-        ws="websockets-sansio",
+        ws=Protocol,
         ws_per_message_deflate=False,
         ws_max_size=64 * 1024,
         ws_ping_interval=None,
@@ -168,7 +175,7 @@ async def measure_mayday(clients: int, events: int, layers: bool = False) -> dic
     hello = frame(json.dumps({"type": "hello", "token": None, "after": 0}).encode())
     protocols = []
     for _ in range(clients):
-        p = WebSocketsSansIOProtocol(config=config, server_state=state, app_state={})
+        p = Protocol(config=config, server_state=state, app_state={})
         p.connection_made(CountingTransport())
         p.data_received(request)
         protocols.append(p)
@@ -213,7 +220,15 @@ async def measure_mayday(clients: int, events: int, layers: bool = False) -> dic
                 p.conn.send_text(text.encode())
                 p.transport.write(b"".join(p.conn.data_to_send()))
 
-        for name, fn in (("starlette", starlette), ("uvicorn", uvicorn_send), ("sansio", sansio)):
+        def direct() -> None:
+            for p in protocols:
+                if not p.write_text(text):
+                    raise RuntimeError("a direct write was declined")
+
+        layers = [("starlette", starlette), ("uvicorn", uvicorn_send), ("sansio", sansio)]
+        if hasattr(Protocol, "write_text"):
+            layers.append(("direct", direct))
+        for name, fn in layers:
             values = []
             for _ in range(events):
                 t0 = time.process_time()
@@ -340,10 +355,12 @@ def main() -> int:
         rows.append((f"mayday [{label}] (python)", run_child("mayday", args, str(Path(src).resolve()))["publish"]))
     kernel = run_child("kernel", args)
     layers = [
-        ("  of which Starlette WebSocket.send and down", mayday["starlette"]),
-        ("  of which uvicorn's ASGI send and down", mayday["uvicorn"]),
-        ("  of which websockets framing + write", mayday["sansio"]),
+        ("  Starlette WebSocket.send and down", mayday["starlette"]),
+        ("  uvicorn's ASGI send and down", mayday["uvicorn"]),
+        ("  websockets framing + write", mayday["sansio"]),
     ]
+    if "direct" in mayday:
+        layers.append(("  the direct write (transport.write_text)", mayday["direct"]))
     print(f"\n{'':<44}{'best':>8}{'median':>9}")
     for name, values in [*rows[:2], *layers, *rows[2:], ("kernel: one loopback TCP send (sender side)", kernel)]:
         best, med = us(values)

@@ -20,6 +20,15 @@ without changing what the protocol does:
    with the same four methods, whose waiters are a list made only while a send waits.
 5. Once the handshake is answered, the request's and the response's headers are let go (about
    3 KiB): uvicorn reads them only to answer the handshake, and the ASGI scope has its own copy.
+
+And one that makes each delivery cheaper (and so an event reach the last of 10,000 boards sooner):
+
+6. ``write_text`` writes a text frame to the transport there and then, framed once for every
+   connection it goes to (a server's frames are not masked, and without extensions they are the
+   same bytes for every client), bypassing the ASGI layers; it is offered to the app as the scope
+   extension ``mayday.direct``. Only when the connection is open, writable and has nothing of its
+   own in flight; otherwise it declines and the caller takes the ordinary ASGI send, so ordering,
+   pausing and every close are uvicorn's as before.
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Protocol as WebSocketsProtocol
+from websockets.protocol import State
 
 from mayday.hub import CLOSE_TOO_SLOW
 
@@ -45,10 +57,33 @@ _USED = (
     "queue",
     "request",
     "response",
+    "scope",
+    "disconnected",
 )
 for _name in _USED:
     if _name not in _known:
         raise ImportError(f"this uvicorn's WebSocketsSansIOProtocol has no {_name!r}: see mayday/transport.py")
+_known = set(WebSocketsProtocol.__init__.__code__.co_names) | set(dir(WebSocketsProtocol))
+for _name in ("state", "extensions", "expect_continuation_frame", "writes", "debug"):
+    if _name not in _known:
+        raise ImportError(f"this websockets' Protocol has no {_name!r}: see mayday/transport.py")
+
+
+DIRECT = "mayday.direct"  # the ASGI scope extension: {"write_text": MaydayWebSocketProtocol.write_text}
+
+_framed: tuple[str, bytes] = ("", b"")  # the last text framed, and its frame
+
+
+def text_frame(text: str) -> bytes:
+    """``text`` as an unmasked, unfragmented WebSocket text frame (what a server sends without
+    extensions), by websockets' own serializer; the same text object twice in a row (one event
+    offered to every board) is framed once."""
+    global _framed
+    if _framed[0] is text:
+        return _framed[1]
+    frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    _framed = (text, frame)
+    return frame
 
 
 class Inbox:
@@ -125,6 +160,31 @@ class MaydayWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Flag(True)  # type: ignore[assignment]
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # none when the handshake was refused
+        if scope is not None:
+            scope["extensions"][DIRECT] = {"write_text": self.write_text}
+
+    def write_text(self, text: str) -> bool:
+        """Write ``text`` as one text frame now, if nothing stands in the way; False when the
+        caller must use the ordinary ASGI send instead (paused, closing, an extension, a debug log)."""
+        conn = self.conn
+        if (
+            not self.writable.is_set()
+            or self.close_sent
+            or self.disconnected
+            or conn.state is not State.OPEN
+            or conn.extensions
+            or conn.expect_continuation_frame
+            or conn.writes
+            or conn.debug
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(text_frame(text))
+        return True
 
     def send(self, message: Any) -> Coroutine[Any, Any, None]:  # type: ignore[override]
         # Not a coroutine itself: every frame to every board passes here, and handing back

@@ -3,7 +3,8 @@ asyncio task of its own beyond the one uvicorn runs per connection, no queue, no
 event in uvicorn's protocol, no handshake headers; and a client that fell behind gets a queue and
 a drain task only for as long as it is behind, then is back to nothing. Served like Mayday
 (``server_config``: its WebSocket protocol), with an in-memory log; the slow client is a real TCP
-client that really stops reading."""
+client that really stops reading. And the direct write that delivers to idle boards: the bytes
+websockets would have written, and only while nothing stands in its way."""
 
 from __future__ import annotations
 
@@ -12,18 +13,22 @@ import json
 import socket
 from typing import Any
 
+import pytest
 from helpers import events_in, recv_json, ws_hello
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
 from websockets.frames import Opcode
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
 from mayday import ws as ws_module
 from mayday.hub import Hub, Subscriber
 from mayday.log import Record
+from mayday.transport import DIRECT, text_frame
 from mayday.ws import serve_stream
 
 STREAM = "test:idle"
@@ -210,3 +215,35 @@ async def test_a_client_that_falls_behind_has_a_queue_and_a_task_only_until_it_c
     finally:
         client.close()
     await until(lambda: board.hub.count(STREAM) == 0, "the session ended")
+
+
+# payload lengths around the frame header's three forms (7-bit, 16-bit, 64-bit), and UTF-8
+TEXTS = ["x" * n for n in (0, 1, 125, 126, 65535, 65536, 70000)] + ["é" * 63, "ü🚩" * 20000]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=lambda t: f"{len(t.encode())}B")
+def test_a_direct_frame_is_what_websockets_would_write(text):
+    server = ServerProtocol()
+    headers = Headers(Host="h", Upgrade="websocket", Connection="Upgrade")
+    headers["Sec-WebSocket-Key"], headers["Sec-WebSocket-Version"] = "dGhlIHNhbXBsZSBub25jZQ==", "13"
+    server.send_response(server.accept(Request("/", headers)))
+    server.data_to_send()
+    server.send_text(text.encode())
+    assert text_frame(text) == b"".join(server.data_to_send())
+    assert text_frame(text) is text_frame(text)  # one event offered to every board: framed once
+
+
+async def test_the_direct_write_is_offered_and_declines_while_paused_or_closing(serve_asgi):
+    board = Board()
+    server = await serve_asgi(board.app())
+    conn, _ = await ws_hello(f"{server.ws_base}/ws")
+    await until(lambda: board.hub.count(STREAM) == 1, "subscribed")
+    (protocol,) = server.server.server_state.connections
+    write = protocol.scope["extensions"][DIRECT]["write_text"]
+    assert write('{"type":"pong"}') and json.loads(await conn.recv()) == {"type": "pong"}
+    protocol.writable.clear()  # as the transport's pause_writing does
+    assert not write("{}")
+    protocol.writable.set()
+    await conn.close()
+    await until(lambda: board.hub.count(STREAM) == 0, "the session ended")
+    assert not write("{}")
