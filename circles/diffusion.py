@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from mayday.errors import DomainError
 
@@ -433,6 +432,10 @@ def bass_fit(
     Refuses ``too_few_adoptions`` (fewer than ``MIN_ADOPTIONS`` adoptions or ``MIN_DATES``
     dates) and ``no_fit`` (the solver did not converge, a parameter ran to a bound, or a standard
     error is larger than ``MAX_RELATIVE_SE`` times its parameter): never a made-up number."""
+    # Imported here: scipy.optimize takes half a second to import, which every server start
+    # would pay for a fit only the tactic pages ask for.
+    from scipy.optimize import least_squares
+
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int):
         raise DiffusionError("bad_horizon", f"the horizon must be a whole number of days: {horizon_days!r}")
     if not 0 <= horizon_days <= MAX_HORIZON_DAYS:
