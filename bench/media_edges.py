@@ -332,6 +332,17 @@ def link_of(stats: dict[str, Any]) -> dict[str, Any]:
     return stats["links"][0] if stats.get("links") else {}
 
 
+def roles(row: dict[str, Any]) -> str:
+    """Each server's role at the end of the window, with how often its room changed role so far
+    (a loop stalled past the lease's TTL lets another process take over)."""
+    out = []
+    for stats in row["stats"]:
+        link = link_of(stats)
+        flips = link.get("promoted", 0) + link.get("demoted", 0)
+        out.append(f"{link.get('role', '-')}{'' if flips <= 1 else f'({flips} changes)'}")
+    return ",".join(out)
+
+
 def heard(res: dict[str, Any]) -> str:
     return " ".join(f"{h['floor_hz']:.0f}/{h['channel_hz']:.0f}" for h in res.get("heard", [])) or "-"
 
@@ -379,7 +390,7 @@ async def part_listeners(args: argparse.Namespace) -> list[dict[str, Any]]:
                 f"{row['listener_cores'][0]:>6.2f}{row['others']:>6.2f}{row['load1']:>6.1f}"
                 f"{res['frames_missing_pct']:>7.2f}{res['seq_lost_pct']:>6.2f}{res['jitter_p99_ms']:>8.1f}"
                 f"{res['gap_max_ms']:>5.0f}{hops:>20}{row['stats'][1]['lag']['p99_ms']:>6.0f}  {heard(res)}"
-                f"  gc {row['stats'][1]['gc']}",
+                f"  roles {roles(row)} gc2 {row['stats'][1]['gc']['gen2']['n']}",
                 flush=True,
             )
             if total and res["frames_missing_pct"] >= LOSS_LIMIT:
@@ -455,14 +466,14 @@ def main() -> int:
     s.add_argument("--data", required=True)
     s.add_argument("--redis", required=True)
     ap.add_argument("--part", choices=["listeners", "edges", "all"], default="all")
-    ap.add_argument("--listeners", type=counts, default=counts("0,200,400,600,700,800"))
+    ap.add_argument("--listeners", type=counts, default=counts("0,300,600,800"))
     ap.add_argument("--edges", type=counts, default=counts("1,2,3"))
     ap.add_argument("--per-edge", type=int, default=5)
     ap.add_argument("--channels", type=int, default=2)
     ap.add_argument("--window", type=float, default=6.0)
-    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--decoders", type=int, default=2)
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--max-others", type=float, default=0.25)
     ap.add_argument("--attempts", type=int, default=2)
     ap.add_argument("--no-pin", dest="pin", action="store_false")
