@@ -187,10 +187,17 @@ def handshake_request(port: int, path: str) -> bytes:
     ).encode()
 
 
-def open_many(port: int, path: str, hello: str, count: int, batch: int = 200) -> list[Conn]:
-    """Open ``count`` connections and complete hello -> welcome on each (blocking, in batches)."""
+def open_many(
+    port: int, path: str, hello: str, count: int, batch: int = 200, loop: Loop | None = None, timeout: float = 10.0
+) -> list[Conn]:
+    """Open ``count`` connections and complete hello -> welcome on each (blocking, in batches).
+    With ``loop``, each batch joins it once open, and the loop reads what has come in between
+    batches: the server pings every connection after 20 s and closes one that has not answered
+    20 s later, and opening 10,000 can take longer than that."""
     out: list[Conn] = []
     while len(out) < count:
+        if loop is not None:
+            loop.poll_once()
         group = []
         for _ in range(min(batch, count - len(out))):
             sock = socket.create_connection((HOST, port), timeout=10)
@@ -198,14 +205,16 @@ def open_many(port: int, path: str, hello: str, count: int, batch: int = 200) ->
             sock.sendall(handshake_request(port, path))
             group.append(Conn(sock))
         for c in group:
-            c.recv_blocking(lambda c=c: c.open)
+            c.recv_blocking(lambda c=c: c.open, timeout)
             c.send_text(hello)
         for c in group:
-            c.recv_blocking(lambda c=c: bool(c.others))
+            c.recv_blocking(lambda c=c: bool(c.others), timeout)
             if c.closed or b'"welcome"' not in c.others[0]:
                 raise RuntimeError(f"no welcome: {c.others[0][:200]!r}")
             c.sock.setblocking(False)
         out.extend(group)
+        if loop is not None:
+            loop.add(group)
     return out
 
 
@@ -244,6 +253,23 @@ class Loop:
                     continue
                 c.feed(data, mono(), wall())
         return True
+
+    def poll_once(self) -> None:
+        """Read whatever has arrived, without waiting."""
+        now, wall = time.monotonic(), time.time()
+        for fd, _ in self.ep.poll(0, 8192):
+            c = self.by_fd[fd]
+            try:
+                data = c.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                c.closed = True
+                self.ep.unregister(fd)
+                continue
+            c.feed(data, now, wall)
 
     def idle(self, seconds: float) -> None:
         self.pump(lambda: False, time.monotonic() + seconds)
@@ -435,12 +461,14 @@ class Result:
     proc_kib: list[list[float]] = field(default_factory=list)
     proc_spaced: list[list[float]] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)  # 1-minute load average at the start of each run
+    runs: list[dict[str, Any]] = field(default_factory=list)  # each run's own figures (medians, spread)
 
     def merge(self, other: Result) -> None:
         for name in ("connect_s", "kib_per_conn", "handoff_lats", "spaced_lats", "burst_lats", "rounds", "problems"):
             getattr(self, name).extend(getattr(other, name))
         self.handoff_timer_late_ms = self.handoff_timer_late_ms or other.handoff_timer_late_ms
         self.loads += other.loads
+        self.runs += other.runs
         for mine, theirs in ((self.proc_kib, other.proc_kib), (self.proc_spaced, other.proc_spaced)):
             while len(mine) < len(theirs):
                 mine.append([])
@@ -473,6 +501,7 @@ class Result:
             "rounds": self.rounds,
             "problems": self.problems,
             "load_average_at_start": self.loads,
+            "runs": self.runs,
             "per_process": [
                 {"kib_per_idle_connection": k, "spaced_latency_ms": lat_row(sp)}
                 for k, sp in zip(self.proc_kib, self.proc_spaced, strict=True)
@@ -577,9 +606,10 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
         counts = [args.clients // len(servers) + (i < args.clients % len(servers)) for i in range(len(servers))]
         spans = [range(sum(counts[:i]), sum(counts[: i + 1])) for i in range(len(servers))]
         t0 = time.monotonic()
-        clients = [c for e, n in zip(servers, counts, strict=True) for c in open_many(e.port, path, board_hello, n)]
+        clients = [
+            c for e, n in zip(servers, counts, strict=True) for c in open_many(e.port, path, board_hello, n, loop=loop)
+        ]
         res.connect_s.append(time.monotonic() - t0)
-        loop.add(clients)
         loop.idle(1.0)
         rss1 = [rss_kib(each.pid) for each in servers]
         res.kib_per_conn.append((sum(rss1) - sum(rss0)) / args.clients)
@@ -735,6 +765,19 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
                 res.problems.append(f"{bad} clients saw a gap, duplicate or missing event")
         for p in res.problems:
             print(f"   PROBLEM: {p}")
+        run_cpu = [r["server_cpu_us_per_delivery"] for r in res.rounds]
+        res.runs.append(
+            {
+                "load_average_at_start": res.loads[-1],
+                "load_average_at_end": float(Path("/proc/loadavg").read_text().split()[0]),
+                "kib_per_idle_connection": res.kib_per_conn[-1],
+                "per_process_kib": [k[-1] for k in res.proc_kib],
+                "spaced_latency_ms": lat_row(res.spaced_lats),  # res is this run's alone (merged later)
+                "per_process_spaced_latency_ms": [lat_row(v) for v in res.proc_spaced],
+                "server_cpu_us_per_delivery": statistics.median(run_cpu) if run_cpu else None,
+                "other_cpu_during_bursts": max((r["other_cpu"] for r in res.rounds), default=None),
+            }
+        )
     finally:
         loop.close()
         for each in servers:
@@ -783,14 +826,17 @@ def memory_profile(kind: str, args: argparse.Namespace, src: str | None = None) 
         else:
             path, offset = "/", 0
         hello = json.dumps({"type": "hello", "token": None, "after": offset})
-        for c in open_many(server.port, path, hello, 20):  # warm-up
+        slow = 120.0  # tracemalloc makes the server several times slower
+        for c in open_many(server.port, path, hello, 20, timeout=slow):  # warm-up
             c.sock.close()
         time.sleep(0.5)
         before, info0 = snapshot(server, trace, 0)
-        clients = open_many(server.port, path, hello, args.clients)
-        loop.add(clients)
+        clients = open_many(server.port, path, hello, args.clients, loop=loop, timeout=slow)
         loop.idle(1.0)
         after, info1 = snapshot(server, trace, 1)
+        loop.idle(0.2)
+        if any(c.closed for c in clients):  # every connection must still be open to count
+            raise RuntimeError(f"{sum(c.closed for c in clients)} connections were closed by the server")
     finally:
         loop.close()
         server.stop()
@@ -801,7 +847,7 @@ def memory_profile(kind: str, args: argparse.Namespace, src: str | None = None) 
     ]
     before, after = before.filter_traces(ignore), after.filter_traces(ignore)
     n = args.clients
-    groups: dict[str, list[int]] = {}  # component -> [bytes, blocks]
+    groups: dict[str, list[int]] = {}  # allocation site -> [bytes, blocks]
     top = []
     for stat in after.compare_to(before, "traceback"):
         if not stat.size_diff:
@@ -822,6 +868,13 @@ def memory_profile(kind: str, args: argparse.Namespace, src: str | None = None) 
     types = {t: info1["types"].get(t, 0) - info0["types"].get(t, 0) for t in set(info1["types"]) | set(info0["types"])}
     common = sorted(((c / n, t) for t, c in types.items() if c / n >= 0.5), reverse=True)
     print("   objects tracked by gc per connection: " + ", ".join(f"{t} {c:.1f}" for c, t in common))
+    parts: dict[str, float] = {}
+    for site, (size, _) in groups.items():
+        part = part_of(site)
+        parts[part] = parts.get(part, 0.0) + size / n
+    print(f"   {'bytes/conn':>10}  by part (bench/fanout_bench.py PARTS)")
+    for part, size in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"   {size:>10.0f}  {part}")
     if args.memory_top:
         print(f"   the {args.memory_top} largest allocation sites (innermost frames last):")
         for stat in sorted(top, key=lambda st: -st.size_diff)[: args.memory_top]:
@@ -834,9 +887,63 @@ def memory_profile(kind: str, args: argparse.Namespace, src: str | None = None) 
         "rss_bytes_per_connection": rss / n,
         "traced_bytes_per_connection": traced / n,
         "tasks_per_connection": (info1["tasks"] - info0["tasks"]) / n,
-        "components": {c: v[0] / n for c, v in groups.items()},
+        "sites": {c: v[0] / n for c, v in groups.items()},
+        "parts": parts,
         "objects_per_connection": {t: c for c, t in common},
     }
+
+
+def _in(path: str, *names: str) -> bool:
+    return any(name in path for name in names)
+
+
+# What an allocation site (as component() names it: path:line code [innermost stdlib file]) is part
+# of; the first that matches. By the code on the line, not its number, so that another tree's
+# mayday (--also-src) is sorted the same way.
+PARTS: list[tuple[str, Any]] = [
+    ("mayday: the session's own tasks (writer, reader, dropped) and asyncio.wait over them",
+     lambda p, c: _in(p, "mayday/ws.py") and _in(c, "create_task", "asyncio.wait(", "tasks = {", "await queue.get()")),
+    ("mayday: the outbox queue (an extension's frames), made for every session",
+     lambda p, c: _in(p, "mayday/ws.py") and "outbox" in c),
+    ("mayday: the 'closed' event", lambda p, c: _in(p, "mayday/ws.py") and "asyncio.Event()" in c),
+    ("mayday: the hub's subscriber and its queue", lambda p, c: _in(p, "mayday/hub.py")),
+    ("mayday: the frame limit (limits' MemoryStorage)", lambda p, c: _in(p, "mayday/ratelimits.py", "limits/")),
+    ("mayday: the hello frame, parsed, kept for the session", lambda p, c: _in(p, "mayday/wire.py")),
+    ("mayday: the session (serve_stream and _read frames, Session, _Live)", lambda p, c: _in(p, "mayday/ws.py")),
+    ("mayday: the socket route's closures (routes.py)", lambda p, c: _in(p, "mayday/routes.py", "mayday/streams.py")),
+    ("uvicorn: the receive queue (asyncio.Queue; Inbox)",
+     lambda p, c: ("self.queue" in c and "sansio" in p)
+     or (_in(p, "mayday/transport.py") and _in(c, "Inbox", "_items", "_waiter"))),
+    ("uvicorn: the 'writable' event (asyncio.Event; Flag)", lambda p, c: "self.writable" in c),
+    ("the handshake's request and response (headers)",
+     lambda p, c: _in(p, "websockets/datastructures", "websockets/http11", "h11/")
+     or (_in(p, "websockets/server.py") and "parse()" not in c)
+     or ("sansio" in p and _in(c, 'decode("latin-1").lower()', "response.headers"))),
+    ("the ASGI scope (its headers, path, state)",
+     lambda p, c: ("sansio" in p and _in(c, "headers = [(key", "self.scope: ", '"extensions"', '"asgi"', '"state"',
+                                              '"raw_path"', "subprotocols", '"path"', '"query_string"'))
+     or (_in(p, "mayday/transport.py") and "scope[" in c)
+     or _in(c, "path_params", "child_scope", "matched_params", "exception_handlers\"] =")),
+    ("websockets' sans-I/O protocol (parser generator, reader, id)",
+     lambda p, c: p.startswith("websockets/") or "ServerProtocol(" in c),
+    ("uvicorn: its task per connection (run_asgi)",
+     lambda p, c: "sansio" in p and _in(c, "run_asgi", "self.app(self.scope", "tasks.add", "on_task_complete")),
+    ("asyncio: the transport, its socket and selector key",
+     lambda p, c: _in(p, "uvicorn/_compat", "uvicorn/protocols/utils", "h11_impl") or "resume_reading" in c),
+    ("uvicorn: the protocol object (its attributes, keepalive timers)",
+     lambda p, c: "sansio" in p or _in(p, "mayday/transport.py")),
+    ("Starlette, middleware: coroutine frames, closures, WebSocket objects",
+     lambda p, c: _in(p, "starlette/", "uvicorn/middleware", "mayday/app.py")),
+]  # fmt: skip
+
+
+def part_of(site: str) -> str:
+    where, _, code = site.partition(" ")
+    path = where.rsplit(":", 1)[0]
+    for name, matches in PARTS:
+        if matches(path, code):
+            return name
+    return "other"
 
 
 def short_path(filename: str) -> str:
@@ -949,6 +1056,19 @@ def main() -> int:
             profiles.append(memory_profile("mayday", args, str(Path(spec.partition("=")[2]).resolve())))
         if args.json:
             Path(args.json).write_text(json.dumps({"args": vars(args), "profiles": profiles}, indent=2))
+        names = [part for part, _ in PARTS] + ["other"]
+        print(f"\nbytes per idle connection, traced, by part ({args.clients} connections):")
+        print(f"{'':<88}" + "".join(f"{pr['name'][:24]:>26}" for pr in profiles))
+        for part in names:
+            row = [pr["parts"].get(part, 0.0) for pr in profiles]
+            if any(abs(v) >= 8 for v in row):
+                print(f"{part[:86]:<88}" + "".join(f"{v:>26.0f}" for v in row))
+        rows = (
+            ("traced, total", [pr["traced_bytes_per_connection"] for pr in profiles]),
+            ("asyncio tasks per connection", [pr["tasks_per_connection"] for pr in profiles]),
+        )
+        for label, values in rows:
+            print(f"{label:<88}" + "".join(f"{v:>26.2f}" for v in values))
         return 0
 
     cases = [Case("bare"), Case("mayday")]
@@ -1043,8 +1163,27 @@ def main() -> int:
                 f"{r.name}, process {i}: {statistics.median(kibs):.1f} KiB per idle connection; one event "
                 f"p50 {row['p50']:.1f} / p99 {row['p99']:.1f} / max {row['max']:.1f} ms"
             )
-    loads = {r.name: r.loads for r in ordered}
-    print("load average (1 min) at the start of each run: " + "; ".join(f"{n} {v}" for n, v in loads.items()))
+    print("\neach run (load average at its start and end; KiB per idle connection; one event p50 / p99 / max ms):")
+    for r in ordered:
+        for k, run in enumerate(r.runs):
+            sp = run["spaced_latency_ms"]
+            procs = "".join(
+                f"; process {i}: {kib:.1f} KiB, {row['p50']:.1f} / {row['p99']:.1f} / {row['max']:.1f}"
+                for i, (kib, row) in enumerate(
+                    zip(run["per_process_kib"], run["per_process_spaced_latency_ms"], strict=True)
+                )
+            )
+            print(
+                f"  {r.name} #{k + 1}: load {run['load_average_at_start']:.2f}-{run['load_average_at_end']:.2f}; "
+                f"{run['kib_per_idle_connection']:.1f} KiB; {sp['p50']:.1f} / {sp['p99']:.1f} / {sp['max']:.1f}{procs}"
+            )
+        if len(r.runs) > 1:
+            p99s = [run["spaced_latency_ms"]["p99"] for run in r.runs]
+            kibs = [run["kib_per_idle_connection"] for run in r.runs]
+            print(
+                f"  {r.name}: median of runs: p99 {statistics.median(p99s):.1f} ms ({min(p99s):.1f}-{max(p99s):.1f}), "
+                f"{statistics.median(kibs):.1f} KiB ({min(kibs):.1f}-{max(kibs):.1f})"
+            )
     if problems:
         print("\nPROBLEMS:\n" + "\n".join(f"  {r.name}: {p}" for r in ordered for p in r.problems))
     return 1 if problems else 0
