@@ -276,16 +276,13 @@ async def test_a_speakers_camera_on_an_edge_reaches_listeners_on_another(assembl
         assert time.monotonic() < deadline, "ngozi's picture never reached c"
     assert aid in a.app.state.media.rooms and "ngozi" in a.app.state.media.rooms[aid].remote_video
     # A listener who comes late to an edge decodes a picture soon: its keyframe request goes up.
+    asked = link(a, aid).counts["keyframe_asked"]
     late = await client("viewer", c)
     assert (await late.join(channel="fr"))["type"] == "media_ready"
     started = time.monotonic()
     await frames_of(late.track(2), 1, timeout=6)
     assert time.monotonic() - started < 5
-    assert link(a, aid).counts["keyframe_asked"] >= 1, (
-        link(a, aid).status(),
-        link(c, aid).status(),
-        link(b, aid).status(),
-    )
+    await until(lambda: link(a, aid).counts["keyframe_asked"] > asked)
 
 
 async def test_booth_messages_reach_partners_on_other_processes(assembly):
