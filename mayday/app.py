@@ -194,14 +194,13 @@ NETWORK_PAGES = (
 
 def http_streams(media: MediaHub, assemblies: Any) -> HttpStreams:
     """The livestream over HTTP, on this process's media rooms: a room opened for HTTP viewers
-    alone is closed when they are gone (a room with WebRTC peers closes with its last peer)."""
+    is let go like any other when nobody uses it (MediaHub.release: no peer, no subscriber, and
+    for an origin no edge that still wants it)."""
 
-    async def release(room: Any) -> None:
-        if not room.peers and media.rooms.get(room.assembly_id) is room:
-            del media.rooms[room.assembly_id]
-            await room.close()
+    def room_of(assembly_id: str) -> Any:
+        return media.room(assembly_id, lambda: assemblies.current(assembly_id))
 
-    return HttpStreams(lambda assembly_id: media.room(assembly_id, lambda: assemblies.current(assembly_id)), release)
+    return HttpStreams(room_of, media.release)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
