@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from assembly.media.dash import mpd
 from assembly.media.httpstream import AUDIO_MIME, VIDEO_MIME, HttpStreams
 from assembly.routes import API
 from mayday.errors import ApiError
@@ -78,6 +79,15 @@ async def index(request: Request) -> Response:
     return JSONResponse(body, headers=_cache(public, 1))
 
 
+async def manifest(request: Request) -> Response:
+    """The same stream as a live MPEG-DASH manifest, for any DASH player (assembly/media/dash.py)."""
+    streams, room, audio, public = await _channel(request)
+    clock = request.app.state.assemblies.clock
+    index = streams.index(room, audio, int(clock.now().timestamp() * 1000))
+    body = mpd(index, room.timeline.wall_zero, request.path_params["channel"])
+    return Response(body, media_type="application/dash+xml", headers=_cache(public, 1))
+
+
 async def segment(request: Request) -> Response:
     streams, room, audio, public = await _channel(request)
     m = SEGMENT_NAME.match(request.path_params["name"])
@@ -101,5 +111,6 @@ async def segment(request: Request) -> Response:
 routes = [
     Route("/api/assemblies/{stream_id}/stream", channels, methods=["GET"]),
     Route("/api/assemblies/{stream_id}/stream/{channel}/index.json", index, methods=["GET"]),
+    Route("/api/assemblies/{stream_id}/stream/{channel}/live.mpd", manifest, methods=["GET"]),
     Route("/api/assemblies/{stream_id}/stream/{channel}/{name}.webm", segment, methods=["GET"]),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import xml.etree.ElementTree as ET
 
 import aioice.ice
 import av
@@ -137,6 +138,69 @@ async def test_each_channel_over_http_carries_its_own_voice(server):
     finally:
         for c in (chair, ngozi, claire):
             await c.close()
+
+
+async def test_the_stream_as_a_dash_manifest_resolves_to_the_same_segments(server):
+    """live.mpd describes the same segments for any DASH player. Resolved as a DASH client does
+    (ISO/IEC 23009-1 SegmentTemplate: segment i of a SegmentTimeline is number startNumber + i,
+    starting at its S@t), every URL names the segment that starts at that time, and the init
+    segment with the audio segments decodes to the channel's voice. (PyAV's FFmpeg is built
+    without the DASH demuxer, so no independent player is run here.)"""
+    made = await create(server, DEFINITION)
+    aid = made["id"]
+    ws = f"{server.ws_base}/ws/assembly/{aid}"
+    chair = MediaClient(ws, token_of(made["chairs"]["ama"]))
+    claire = MediaClient(ws, token_of(made["interpreters"]["claire"]))
+    try:
+        for c in (chair, claire):
+            await c.open()
+        assert (await claire.join(ToneTrack(CLAIRE)))["type"] == "media_ready"
+        assert (await claire.command({"type": "take_booth"}))["type"] == "ack"
+        base = f"/api/assemblies/{aid}/stream/fr"
+        async with httpx.AsyncClient(base_url=server.base, timeout=20) as http:
+            for _ in range(100):  # until a keyframe's video segment and a few audio parts exist
+                r = await http.get(f"{base}/live.mpd")
+                if r.text.count("<S ") >= 6 and 'contentType="video"' in r.text:
+                    break
+                await asyncio.sleep(0.2)
+            assert r.headers["content-type"].startswith("application/dash+xml")
+            assert r.headers["cache-control"] == "public, max-age=1"
+            ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+            root = ET.fromstring(r.text)
+            assert root.get("type") == "dynamic" and root.get("availabilityStartTime", "").endswith("Z")
+            sets = root.findall(".//d:AdaptationSet", ns)
+            assert [a.get("contentType") for a in sets] == ["audio", "video"] and sets[0].get("lang") == "fr"
+            index = (await http.get(f"{base}/index.json")).json()
+            audio = b""
+            for adaptation in sets:
+                kind = adaptation.get("contentType")
+                template = adaptation.find(".//d:SegmentTemplate", ns)
+                assert template.get("timescale") == "1000"
+                init = await http.get(f"{base}/{template.get('initialization')}")
+                assert init.status_code == 200
+                times = {s["n"]: s["media_ms"] for s in index[kind]["segments"]}
+                number = int(template.get("startNumber"))
+                data = init.content
+                for i, seg in enumerate(template.findall(".//d:S", ns)):
+                    n = number + i
+                    url = template.get("media").replace("$Number$", str(n))
+                    got = await http.get(f"{base}/{url}")
+                    assert got.status_code == 200, url
+                    if n in times:
+                        assert int(seg.get("t")) == times[n]  # the time the index gives that segment
+                    data += got.content
+                if kind == "audio":
+                    audio = data
+            freq, rms = dominant(audio_of_track(audio)[-24000:])
+            assert abs(freq - CLAIRE) < 15 and rms > 0.01, (freq, rms)  # float samples: full scale is 1
+    finally:
+        for c in (chair, claire):
+            await c.close()
+
+
+def audio_of_track(data: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(data)) as c:
+        return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]).astype(np.float64)
 
 
 async def test_a_link_only_assemblys_stream_needs_the_link_and_is_private(server):
