@@ -462,6 +462,7 @@ class Result:
     proc_spaced: list[list[float]] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)  # 1-minute load average at the start of each run
     runs: list[dict[str, Any]] = field(default_factory=list)  # each run's own figures (medians, spread)
+    spaced_cpu_us: float = 0.0  # this run's server CPU per delivery of a single event
 
     def merge(self, other: Result) -> None:
         for name in ("connect_s", "kib_per_conn", "handoff_lats", "spaced_lats", "burst_lats", "rounds", "problems"):
@@ -668,23 +669,31 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
                 )
 
         # 4. spaced single events
+        spaced_cpu = 0.0  # server CPU from each trigger to the last delivery, summed
         for i in range(args.spaced):
             starts = [len(c.events) for c in clients]
+            cpu0 = sum(cpu_s(e.pid) for e in servers)
             t_send = time.monotonic()
             control.sock.sendall(trigger(i))
             wait_all(1, 10)
+            spaced_cpu += sum(cpu_s(e.pid) for e in servers) - cpu0
             one = [c.events[s][0] - t_send if len(c.events) > s else None for c, s in zip(clients, starts, strict=True)]
             if len(servers) > 1:
                 while len(res.proc_spaced) < len(servers):
                     res.proc_spaced.append([])
-                for i, span in enumerate(spans):
-                    res.proc_spaced[i] += [one[k] for k in span if one[k] is not None]
+                for j, span in enumerate(spans):
+                    res.proc_spaced[j] += [one[k] for k in span if one[k] is not None]
             one = [v for v in one if v is not None]
             res.spaced_lats += one
             if args.verbose:
                 print(f"     event {i}: p50 {pct(one, 50) * 1000:.1f} ms, max {max(one) * 1000:.1f} ms")
             loop.pump(lambda: False, t_send + args.interval)
-        print(f"   spaced x{args.spaced}: {fmt_lat(lat_row(res.spaced_lats))}", flush=True)
+        res.spaced_cpu_us = spaced_cpu / max(1, len(res.spaced_lats)) * 1e6
+        print(
+            f"   spaced x{args.spaced} (every {args.interval:g} s): {fmt_lat(lat_row(res.spaced_lats))}; "
+            f"server {res.spaced_cpu_us:.1f} CPU-us/delivery",
+            flush=True,
+        )
         for i, lats in enumerate(res.proc_spaced):
             print(f"     at process {i}'s boards: {fmt_lat(lat_row(lats))}")
         loop.idle(args.pause)
@@ -775,6 +784,7 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
                 "spaced_latency_ms": lat_row(res.spaced_lats),  # res is this run's alone (merged later)
                 "per_process_spaced_latency_ms": [lat_row(v) for v in res.proc_spaced],
                 "server_cpu_us_per_delivery": statistics.median(run_cpu) if run_cpu else None,
+                "spaced_server_cpu_us_per_delivery": res.spaced_cpu_us,
                 "other_cpu_during_bursts": max((r["other_cpu"] for r in res.rounds), default=None),
             }
         )
@@ -1077,9 +1087,6 @@ def main() -> int:
         cases.append(Case("mayday", src=(label, str(Path(src).resolve()))))
     if args.redis:
         cases.append(Case("mayday", redis=args.processes))
-        for spec in args.also_src:
-            label, _, src = spec.partition("=")
-            cases.append(Case("mayday", src=(label, str(Path(src).resolve())), redis=args.processes))
     if args.variants:
         cases += [
             Case("mayday", deflate=True),
@@ -1163,7 +1170,10 @@ def main() -> int:
                 f"{r.name}, process {i}: {statistics.median(kibs):.1f} KiB per idle connection; one event "
                 f"p50 {row['p50']:.1f} / p99 {row['p99']:.1f} / max {row['max']:.1f} ms"
             )
-    print("\neach run (load average at its start and end; KiB per idle connection; one event p50 / p99 / max ms):")
+    print(
+        "\neach run (load average at its start and end; KiB per idle connection; one event p50 / p99 / max ms; "
+        "server CPU-us per delivery of one event):"
+    )
     for r in ordered:
         for k, run in enumerate(r.runs):
             sp = run["spaced_latency_ms"]
@@ -1175,14 +1185,22 @@ def main() -> int:
             )
             print(
                 f"  {r.name} #{k + 1}: load {run['load_average_at_start']:.2f}-{run['load_average_at_end']:.2f}; "
-                f"{run['kib_per_idle_connection']:.1f} KiB; {sp['p50']:.1f} / {sp['p99']:.1f} / {sp['max']:.1f}{procs}"
+                f"{run['kib_per_idle_connection']:.1f} KiB; {sp['p50']:.1f} / {sp['p99']:.1f} / {sp['max']:.1f}; "
+                f"{run['spaced_server_cpu_us_per_delivery']:.1f} us{procs}"
             )
         if len(r.runs) > 1:
-            p99s = [run["spaced_latency_ms"]["p99"] for run in r.runs]
-            kibs = [run["kib_per_idle_connection"] for run in r.runs]
+
+            def spread(values: list[float]) -> str:
+                return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
+
+            runs = r.runs
             print(
-                f"  {r.name}: median of runs: p99 {statistics.median(p99s):.1f} ms ({min(p99s):.1f}-{max(p99s):.1f}), "
-                f"{statistics.median(kibs):.1f} KiB ({min(kibs):.1f}-{max(kibs):.1f})"
+                f"  {r.name}: median (range) of runs: one event p50 "
+                f"{spread([run['spaced_latency_ms']['p50'] for run in runs])} ms, p99 "
+                f"{spread([run['spaced_latency_ms']['p99'] for run in runs])} ms, max "
+                f"{spread([run['spaced_latency_ms']['max'] for run in runs])} ms; "
+                f"{spread([run['kib_per_idle_connection'] for run in runs])} KiB; "
+                f"{spread([run['spaced_server_cpu_us_per_delivery'] for run in runs])} CPU-us per delivery"
             )
     if problems:
         print("\nPROBLEMS:\n" + "\n".join(f"  {r.name}: {p}" for r in ordered for p in r.problems))
