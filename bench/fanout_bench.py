@@ -39,6 +39,7 @@ import argparse
 import base64
 import contextlib
 import datetime as dt
+import gc
 import importlib.util
 import json
 import os
@@ -309,6 +310,8 @@ class Server:
     port: int
     info: dict[str, Any]
     data_dir: str | None
+    gc_file: str = ""
+    gc: dict[str, Any] | None = None  # the server's garbage-collector pauses, read when it stops
 
     @property
     def pid(self) -> int:
@@ -324,6 +327,25 @@ class Server:
                 self.proc.wait(5)
         if self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.gc_file:
+            with contextlib.suppress(OSError, ValueError):
+                self.gc = json.loads(Path(self.gc_file).read_text())
+            with contextlib.suppress(OSError):
+                os.unlink(self.gc_file)
+
+
+def gc_during(servers: list[Server], windows: list[tuple[float, float]]) -> dict[str, Any]:
+    """The servers' full (generation 2) collections: how many, the longest, and the pauses over
+    20 ms that overlapped one of ``windows`` (trigger to last delivery, monotonic seconds)."""
+    full = [s.gc["2"] for s in servers if s.gc]
+    long = [(t, ms) for s in servers if s.gc for g in ("0", "1", "2") for t, ms in s.gc[g]["long"]]
+    hit = [ms for t, ms in long if any(a - ms / 1000 <= t <= b for a, b in windows)]
+    return {
+        "full_collections": sum(f["count"] for f in full),
+        "full_max_ms": max((f["max_ms"] for f in full), default=0.0),
+        "pauses_over_20ms_during_events": len(hit),
+        "their_ms": [round(ms, 1) for ms in hit],
+    }
 
 
 def start_server(
@@ -348,6 +370,8 @@ def start_server(
         cmd.append("--deflate")
     if trace:
         cmd += ["--trace-memory", trace]
+    gc_file = tempfile.mkstemp(prefix="fanout-gc-", suffix=".json")[1]
+    cmd += ["--gc-log", gc_file]
     env = dict(os.environ, MAYDAY_SECRET="bench-secret-" + base64.b32encode(os.urandom(10)).decode())
     env.update(env_extra or {})
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
@@ -360,8 +384,9 @@ def start_server(
         proc.kill()
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
+        os.unlink(gc_file)
         raise RuntimeError(f"{kind} server did not start")
-    return Server(proc, port, json.loads(line), data_dir)
+    return Server(proc, port, json.loads(line), data_dir, gc_file)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,6 +599,7 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
         servers = [start_server(kind, ws, deflate, cpu, src[1] if src else None)]
     server = servers[0]  # the relay is created, and the events triggered, here
     loop = Loop()
+    windows: list[tuple[float, float]] = []
     try:
         baton = real_baton_frame()
         if kind == "mayday":
@@ -670,12 +696,14 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
 
         # 4. spaced single events
         spaced_cpu = 0.0  # server CPU from each trigger to the last delivery, summed
+        # windows: (trigger, last delivery) per event, to line up the server's GC pauses with
         for i in range(args.spaced):
             starts = [len(c.events) for c in clients]
             cpu0 = sum(cpu_s(e.pid) for e in servers)
             t_send = time.monotonic()
             control.sock.sendall(trigger(i))
             wait_all(1, 10)
+            windows.append((t_send, time.monotonic()))
             spaced_cpu += sum(cpu_s(e.pid) for e in servers) - cpu0
             one = [c.events[s][0] - t_send if len(c.events) > s else None for c, s in zip(clients, starts, strict=True)]
             if len(servers) > 1:
@@ -792,6 +820,13 @@ def run_case(case: Case, args: argparse.Namespace, handoffs: int) -> Result:
         loop.close()
         for each in servers:
             each.stop()
+        if res.runs:
+            gcs = res.runs[-1]["server_gc"] = gc_during(servers, windows)
+            print(
+                f"   server GC: {gcs['full_collections']} full collections (longest {gcs['full_max_ms']:.0f} ms); "
+                f"pauses over 20 ms during single events: {gcs['their_ms']}",
+                flush=True,
+            )
         if redis_server is not None:
             redis_server[0].terminate()
             redis_server[0].wait(15)
@@ -1041,6 +1076,11 @@ def main() -> int:
         ap.error(f"{args.clients} clients need {need} open files; the hard limit is {hard} (ulimit -Hn)")
     if args.processes < 1:
         ap.error("--processes must be at least 1")
+    # The harness keeps every delivery it stamps (10,000 clients x dozens of events: hundreds of
+    # thousands of tuples), and the cyclic garbage collector would walk them all again and again,
+    # each time in the middle of stamping an event's deliveries (up to 100 ms and more at 10,000).
+    # It makes no cycles worth collecting, so it runs without.
+    gc.disable()
     cores = os.cpu_count() or 1
     if args.pin and len(os.sched_getaffinity(0)) < 2:
         args.pin = False

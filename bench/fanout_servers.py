@@ -3,6 +3,7 @@
     python bench/fanout_servers.py mayday --port P --data DIR [--ws websockets-sansio] [--deflate]
     python bench/fanout_servers.py bare   --port P [--deflate]
     ... [--trace-memory DIR]   # tracemalloc from the start; SIGUSR1 writes a snapshot into DIR
+    ... [--gc-log FILE]        # the garbage collector's pauses, written to FILE when it stops
 
 ``mayday``: the real app (``mayday.app.create_app``) under uvicorn with ``mayday.app.server_config``,
 the settings ``mayday serve`` uses; ``--ws``/``--deflate`` only exist to compare the alternatives.
@@ -20,6 +21,10 @@ until SIGTERM/SIGINT. Loopback only.
 server's modules are imported, keeping ``--trace-frames`` frames per allocation; each SIGUSR1
 writes, from the event loop, ``DIR/snap-K.tracemalloc`` (the snapshot) and then ``DIR/snap-K.json``
 (asyncio tasks alive, objects tracked by the garbage collector per type, VmRSS), K = 0, 1, ...
+
+``--gc-log FILE``: every collection of the cyclic garbage collector is timed (``gc.callbacks``);
+when the server stops, FILE gets, per generation, how many ran, their total and longest pause and
+the monotonic time each one of more than 20 ms started (the harness lines them up with events).
 """
 
 from __future__ import annotations
@@ -69,6 +74,35 @@ def memory_probe(directory: str) -> None:
         os.replace(tmp, os.path.join(directory, f"snap-{k}.json"))  # written last: the harness waits for it
 
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
+
+
+def gc_log(path: str) -> None:
+    """Time every garbage collection; write the summary to ``path`` at exit (see the docstring)."""
+    import atexit
+    import gc
+    import time
+
+    started = [0.0]
+    stats = {g: {"count": 0, "total_ms": 0.0, "max_ms": 0.0, "long": []} for g in range(3)}
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.monotonic()
+            return
+        ms = (time.monotonic() - started[0]) * 1000
+        row = stats[info["generation"]]
+        row["count"] += 1
+        row["total_ms"] += ms
+        row["max_ms"] = max(row["max_ms"], ms)
+        if ms > 20:
+            row["long"].append([started[0], ms])
+
+    def write() -> None:
+        with open(path, "w") as f:
+            json.dump(stats, f)
+
+    gc.callbacks.append(timed)
+    atexit.register(write)
 
 
 def announce(**fields: Any) -> None:
@@ -150,7 +184,10 @@ def main() -> None:
     ap.add_argument("--deflate", action="store_true", help="accept permessage-deflate (with --ws for mayday)")
     ap.add_argument("--trace-memory", metavar="DIR", help="tracemalloc; SIGUSR1 writes a snapshot into DIR")
     ap.add_argument("--trace-frames", type=int, default=25, help="frames kept per traced allocation")
+    ap.add_argument("--gc-log", metavar="FILE", help="time the garbage collector's pauses; written to FILE at exit")
     args = ap.parse_args()
+    if args.gc_log:
+        gc_log(args.gc_log)
     if args.trace_memory:  # before the servers' modules are imported, so that all they allocate is seen
         import tracemalloc
 
