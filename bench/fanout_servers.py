@@ -23,8 +23,10 @@ writes, from the event loop, ``DIR/snap-K.tracemalloc`` (the snapshot) and then 
 (asyncio tasks alive, objects tracked by the garbage collector per type, VmRSS), K = 0, 1, ...
 
 ``--gc-log FILE``: every collection of the cyclic garbage collector is timed (``gc.callbacks``);
-when the server stops, FILE gets, per generation, how many ran, their total and longest pause and
-the monotonic time each one of more than 20 ms started (the harness lines them up with events).
+on SIGUSR2 (the harness sends it before it stops the server, which may be killed if closing
+10,000 connections takes too long) and at exit, FILE gets, per generation, how many ran, their
+total and longest pause and the monotonic time each one of more than 20 ms started (the harness
+lines them up with events).
 """
 
 from __future__ import annotations
@@ -76,8 +78,11 @@ def memory_probe(directory: str) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
 
 
+GC_WRITE: list[Any] = []  # the gc log's writer, once installed: called on SIGUSR2 too
+
+
 def gc_log(path: str) -> None:
-    """Time every garbage collection; write the summary to ``path`` at exit (see the docstring)."""
+    """Time every garbage collection; write the summary to ``path`` at exit and on SIGUSR2."""
     import atexit
     import gc
     import time
@@ -103,6 +108,13 @@ def gc_log(path: str) -> None:
 
     gc.callbacks.append(timed)
     atexit.register(write)
+    GC_WRITE.append(write)
+
+
+def on_sigusr2() -> None:
+    """Where the server's loop runs: SIGUSR2 writes the gc log now."""
+    for write in GC_WRITE:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, write)
 
 
 def announce(**fields: Any) -> None:
@@ -127,6 +139,7 @@ def run_mayday(args: argparse.Namespace) -> None:
             if self.started:
                 if args.trace_memory:
                     memory_probe(args.trace_memory)
+                on_sigusr2()
                 announce(admin=app.state.admin_token)
 
     Server(config).run()
@@ -170,6 +183,7 @@ async def bare_main(args: argparse.Namespace) -> None:
     ):
         if args.trace_memory:
             memory_probe(args.trace_memory)
+        on_sigusr2()
         announce()
         await stop
 
