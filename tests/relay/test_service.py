@@ -89,7 +89,9 @@ async def test_apscheduler_fires_each_deadline_at_its_utc_instant(tmp_path):
     service = RelayService(log, hub, LINKS, clock, timers=True)
     await service.start()
     try:
-        spec = soon(clock.now(), [("a", "Asia/Kolkata", 0, 1), ("b", "America/St_Johns", 1, 1)], grace="1h")
+        # The first handoff 2 s away: creating the relay (planned in the worker) and subscribing
+        # below must come before it even on a loaded machine, or its frame is missed.
+        spec = soon(clock.now(), [("a", "Asia/Kolkata", 2, 1), ("b", "America/St_Johns", 3, 1)], grace="1h")
         relay_id = await service.create_relay(parse_spec(spec))
         agg = await service.get(relay_id)
         assert service.scheduler is not None
