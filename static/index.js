@@ -243,9 +243,15 @@ function showLinks(kind, id, button, panel, links) {
 
 // Relays: preview and create ------------------------------------------------------------------
 
+// The samples' date: a day whose 06:00 has not come yet in any of the sample's zones. "Tomorrow" in UTC is not
+// enough: after 22:00 UTC, Manila's 06:00 of tomorrow's UTC date is already past, and the sample
+// relay would open with a missed check-in. 28 h ahead keeps the first 06:00 at UTC+8 at least 2 h away.
+function sampleDate() {
+  return new Date(Date.now() + 28 * 3600000).toISOString().slice(0, 10);
+}
+
 function sampleDefinition() {
-  const d = new Date(Date.now() + 86400000);
-  const date = d.toISOString().slice(0, 10);
+  const date = sampleDate();
   return `# A sample relay: three sites strike from 06:00 local time, each for 8 hours.
 name: Sample relay, ${date}
 legs: {date: ${date}, start: "06:00", duration: 8h}
@@ -259,7 +265,7 @@ sites:
 }
 
 function sampleAssembly() {
-  const date = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  const date = sampleDate();
   return `# A sample assembly in English and Spanish, with an interpreter in each booth.
 title: Sample assembly, ${date}
 languages: [en, es]

@@ -1,6 +1,6 @@
 """The browser pages against a real server: the baton moves on the board live, a site link checks in
 and posts a dispatch that the public board shows, read-only pages have no controls, the front page
-previews and creates a relay, and no page logs an error, breaks the CSP or leaks a link token.
+previews and creates a relay (its sample dated ahead of now in every zone), and no page logs an error, breaks the CSP or leaks a link token.
 Then what a person reads: who holds the baton for whom after a backup takes over, each row's real
 state, who the page acts as (and another link opened in the same tab), an unknown relay, the NOW
 label clear of the ticks, a leg's details in view on a phone, the language picker, and the
@@ -177,7 +177,7 @@ def test_front_page_previews_and_creates(mayday_server, open_page, page_log, scr
     screenshot(page, "index-desktop.png")
     coordinator_link = coordinator.input_value()
 
-    # the coordinator checks a site in on its behalf (the sample relay starts tomorrow: its next leg)
+    # the coordinator checks a site in on its behalf (the sample relay starts ahead of now in every one of its zones: its next leg)
     coord = open_page(coordinator_link, *DESKTOP)
     expect(coord.get_by_test_id("role")).to_have_attribute("data-role", "coordinator", timeout=10_000)
     expect(coord.get_by_test_id("checkin-button")).to_be_hidden()
@@ -191,6 +191,31 @@ def test_front_page_previews_and_creates(mayday_server, open_page, page_log, scr
     expect(coord.get_by_test_id("feed-item").first).to_contain_text("Coordinators")
 
     assert_clean(page_log, [mayday_server.admin_token, token_of(coordinator_link)])
+
+
+@pytest.mark.parametrize("utc_time", ["00:30", "19:59", "22:33", "23:59"])
+def test_sample_relay_starts_ahead_in_every_zone(mayday_server, browser, utc_time) -> None:
+    """The front page's sample relay opens on a date whose 06:00 has not come yet anywhere it runs:
+    at 22:33 UTC, 06:00 in Manila on tomorrow's UTC date is already past (CI once created the sample
+    with Manila's check-in missed and its backup holding the leg)."""
+    now = dt.datetime.now(dt.UTC)
+    fake = dt.datetime.combine(now.date(), dt.time.fromisoformat(utc_time), dt.UTC)
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(fake)
+        page.goto(f"{mayday_server.base}/#admin={mayday_server.admin_token}")
+        definition = page.get_by_test_id("definition")
+        expect(definition).to_have_value(re.compile("Lagos port"))
+        text = definition.input_value()
+    finally:
+        context.close()
+    date = dt.date.fromisoformat(re.search(r"legs: \{date: (\d{4}-\d{2}-\d{2})", text).group(1))
+    assert date <= fake.date() + dt.timedelta(days=2)  # still a near date, not a far one
+    for tz in re.findall(r"tz: ([\w/]+)", text):
+        zone = pytz.timezone(tz)
+        first = zone.localize(dt.datetime.combine(date, dt.time(6))).astimezone(dt.UTC)
+        assert first - fake >= dt.timedelta(hours=1), (tz, first, fake)
 
 
 def hhmmss(t: dt.datetime) -> str:
