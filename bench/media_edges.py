@@ -76,7 +76,7 @@ def serve(args: argparse.Namespace) -> None:
     raise_nofile()
     import uvicorn
 
-    from assembly.media.room import MediaSettings
+    from assembly.media.settings import MediaSettings
     from mayday.app import Settings, create_app, server_config
 
     settings = Settings(

@@ -104,7 +104,7 @@ def main() -> None:
 
     import uvicorn
 
-    from assembly.media.room import MediaSettings
+    from assembly.media.settings import MediaSettings
     from mayday.app import Settings, create_app, server_config
 
     media: dict[str, Any] = {"per_listener_encode": args.per_listener_encode, "max_peers": 5000}

@@ -33,11 +33,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, NamedTuple
 
 from mayday.errors import DomainError
+
+if TYPE_CHECKING:
+    # Imported inside the model's functions: NumPy (and SciPy) cost every server start a
+    # noticeable part of its time, for a fit only the tactic pages ask for.
+    import numpy as np
 
 # A fit needs at least this many adoptions, on at least this many distinct dates: below that
 # three parameters are not determined by the data (refused as ``too_few_adoptions``).
@@ -335,12 +338,16 @@ def learning_network(
 
 def bass_cumulative(t: np.ndarray | float, p: float, q: float, m: float) -> np.ndarray:
     """The Bass model's cumulative adopters at ``t`` days: m (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t)."""
+    import numpy as np
+
     e = np.exp(-(p + q) * np.asarray(t, dtype=float))
     return m * (1.0 - e) / (1.0 + (q / p) * e)
 
 
 def _jacobian(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
     """d F / d (p, q, m), analytically (columns in that order)."""
+    import numpy as np
+
     s, r = p + q, q / p
     e = np.exp(-s * t)
     a, b = 1.0 - e, 1.0 + r * e
@@ -396,6 +403,8 @@ def _date_at(origin: dt.date, t: float) -> dt.date | None:
 def _start(t: np.ndarray, y: np.ndarray, m_low: float, m_high: float) -> tuple[float, float, float]:
     """A starting point: the best (p, q) of a log-spaced grid, each with its best m (linear in m),
     on at most ``START_POINTS`` of the series' days (a start needs the shape, not every day)."""
+    import numpy as np
+
     if len(t) > START_POINTS:
         pick = np.linspace(0, len(t) - 1, START_POINTS).round().astype(int)
         t, y = t[pick], y[pick]
@@ -434,6 +443,7 @@ def bass_fit(
     error is larger than ``MAX_RELATIVE_SE`` times its parameter): never a made-up number."""
     # Imported here: scipy.optimize takes half a second to import, which every server start
     # would pay for a fit only the tactic pages ask for.
+    import numpy as np
     from scipy.optimize import least_squares
 
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int):
@@ -528,6 +538,8 @@ def bass_fit(
 def _standard_errors(jac: np.ndarray, sse: float, dof: int) -> tuple[float, float, float] | None:
     """sqrt(diag(s² (JᵀJ)⁻¹)) with s² = SSE / (n - 3), as ``curve_fit`` estimates the covariance
     (via the SVD, dropping nothing: a singular JᵀJ means no estimate)."""
+    import numpy as np
+
     if dof <= 0:
         return None
     _, sv, vt = np.linalg.svd(jac, full_matrices=False)

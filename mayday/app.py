@@ -27,7 +27,7 @@ from assembly import routes as assembly_routes
 from assembly import stream_routes as assembly_stream_routes
 from assembly.media.httpstream import HttpStreams
 from assembly.media.hub import MediaHub
-from assembly.media.room import MediaSettings
+from assembly.media.settings import MediaSettings
 from assembly.presence import DROP_GRACE, Presence
 from assembly.service import AssemblyService
 from circles import routes as circles_routes
@@ -235,6 +235,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await relays.start()
         await assemblies.start()
         await networks.start()
+        # Answer first; the media stack (aiortc, PyAV) is imported meanwhile in a worker thread.
+        warm = asyncio.create_task(app.state.media.warm())
         if settings.demo:
             from assembly.demo import ensure_demo as ensure_demo_assembly
             from circles.demo import ensure_demo as ensure_demo_network
@@ -247,6 +249,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            warm.cancel()
             if settings.demo:
                 renew.cancel()
             await app.state.assembly_presence.close()
@@ -303,6 +306,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 **state.hub.stats(),
                 "media_rooms": len(state.media.rooms),
                 "media_peers": sum(len(r.peers) for r in state.media.rooms.values()),
+                "media_roles": state.media.roles(),
             },
             status_code=200 if not problems else 503,
         )

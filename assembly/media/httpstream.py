@@ -35,8 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import av
-
 from assembly.interpretation import FLOOR
 
 log = logging.getLogger("mayday.media")
@@ -178,6 +176,9 @@ class StreamMuxer:
         # 4 KiB, which a slate's tiny frames never reach). The size limit is far beyond a part.
         options = {"live": "1", "cluster_size_limit": "16000000"}
         options |= {"cluster_time_limit": str(int(PART_SECONDS * 1000))} if kind == "audio" else {"dash": "1"}
+        import av  # here, not at the top: the app imports this module, and PyAV costs a restart time
+
+        self._packet, self._ffmpeg_error = av.Packet, av.error.FFmpegError
         self._out = av.open(_Sink(self._written), "w", format="webm", options=options)
         if kind == "audio":
             self._stream = self._out.add_stream("libopus", rate=48000)
@@ -202,7 +203,7 @@ class StreamMuxer:
         ms = max(self.timeline.ms(float(packet.pts * packet.time_base), wall_ms), self._last + 1, 0)
         self._last = ms
         self._wall_now = wall_ms
-        copy = av.Packet(bytes(packet))
+        copy = self._packet(bytes(packet))
         copy.pts = copy.dts = ms
         copy.time_base = MS
         copy.stream = self._stream
@@ -210,7 +211,7 @@ class StreamMuxer:
             copy.is_keyframe = True
         try:
             self._out.mux(copy)
-        except av.error.FFmpegError as e:  # one bad packet must not end the channel's stream
+        except self._ffmpeg_error as e:  # one bad packet must not end the channel's stream
             log.warning("http stream: a %s packet was not muxed: %r", self.kind, e)
 
     def _written(self, data: bytes) -> None:

@@ -20,7 +20,6 @@ import concurrent.futures
 import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from assembly.media.batch import AUDIO as UP_AUDIO
 from assembly.media.batch import VIDEO as UP_VIDEO
 from assembly.media.batch import Entry
 from assembly.media.channels import AudioChannel, VideoChannel
+from assembly.media.settings import MediaError, MediaSettings
 from assembly.media.sources import AudioSource, RemoteCamera, VideoSource
 from assembly.media.tracks import PacketTrack
 from assembly.state import AssemblyState
@@ -51,21 +51,6 @@ BOOTH_RAMP = 15  # ticks (300 ms): crossfade of a booth handover
 VIDEO_EVERY = 3  # ticks per video frame (about 16 fps)
 PLI_DELAY = 0.15  # seconds after a speaker's camera starts being decoded before asking for a keyframe
 CHAT_KEEP = 50  # booth messages a partner who (re)joins is shown
-
-
-class MediaError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-@dataclass
-class MediaSettings:
-    ice_servers: list[dict[str, Any]] = field(default_factory=list)  # as a browser's RTCIceServer
-    max_peers: int = 2000  # per assembly in this process
-    per_listener_encode: bool = False  # benchmark only: aiortc's stock encode-per-listener path
-    audio_packet_ms: int = 60  # 20, 40 or 60: Opus frame per RTP packet (see channels.AudioChannel)
-    direct_send: bool = True  # audio sent from the tick, not by a task per sender (see direct.py)
 
 
 Push = Callable[[dict[str, Any]], None]

@@ -10,14 +10,17 @@ before it offers, and the page answers once its own gathering is complete.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assembly.interpretation import LAYOUT, SENDS
-from assembly.media.hub import MediaHub
-from assembly.media.room import MediaError, Room
+from assembly.media.settings import MediaError
 from assembly.state import AssemblyState
 from mayday.errors import ApiError, bad_request, forbidden
 from mayday.ws import Session
+
+if TYPE_CHECKING:  # the hub imports the media stack on first use (see hub.py)
+    from assembly.media.hub import MediaHub
+    from assembly.media.room import Room
 
 MAX_SDP = 24 * 1024  # a browser's answer with its candidates is a few KiB
 MAX_CHAT = 500  # characters
