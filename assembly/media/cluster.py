@@ -69,6 +69,7 @@ VOICE_FORGET = 10.0  # seconds of silence after which the origin forgets a forwa
 OUTBOX = 500  # messages waiting for Redis at most (10 s of ticks); older ones are dropped
 READ_POLL = 0.05  # seconds a pub/sub read waits before subscriptions are looked at again
 RETRY_MIN, RETRY_MAX = 0.05, 2.0
+CUT_OFF_SOURCE = -1  # the room's source while it mixes on its own, cut off from Redis (lease.cut_off)
 HOPS_KEPT = 4096  # latency samples kept for stats
 
 REDIS_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
@@ -323,11 +324,11 @@ class RoomLink:
         return self.lease.origin
 
     def status(self) -> dict[str, Any]:
-        hops = sorted(self.hops)
+        hops, now = sorted(self.hops), time.monotonic()
         return {
-            "role": "origin" if self.lease.origin else "edge",
+            "role": "origin" if self.lease.origin else "cut_off" if lease.cut_off(self.lease, now) else "edge",
             "token": self.lease.token or self.feed.token,
-            "edges": len(self._fresh_wants(time.monotonic())) if self.lease.origin else None,
+            "edges": len(self._fresh_wants(now)) if self.lease.origin else None,
             "hop_ms_p50": hops[len(hops) // 2] / 1000 if hops else None,
             "hop_ms_p99": hops[int(len(hops) * 0.99)] / 1000 if hops else None,
             **self.counts,
@@ -353,7 +354,7 @@ class RoomLink:
                 self._outage.ok()
             except REDIS_ERRORS as e:
                 self._outage.failed(e)
-                self.lease = lease.failed(self.lease, time.monotonic())
+                self.lease = lease.failed(self.lease, time.monotonic(), sent=now)
             self._apply()
             now = time.monotonic()
             if self.lease.origin:
@@ -379,11 +380,21 @@ class RoomLink:
                 await asyncio.wait_for(self._wake.wait(), max(0.0, min(self.lease.next_try - now, LOOP_EVERY)))
 
     def _apply(self) -> None:
-        """Tell the room and the subscriptions what the lease says we are."""
+        """Tell the room and the subscriptions what the lease says we are. Cut off from Redis, the
+        room mixes on its own (``lease.cut_off``): an origin simply goes on (its listeners hear no
+        change), an edge starts mixing the voices connected to it under a local source (-1)."""
         token = self.lease.token
+        if lease.cut_off(self.lease, time.monotonic()):
+            token = self._role if self._role > 0 else CUT_OFF_SOURCE
         if token == self._role:
             return
         was_origin = self._role > 0
+        if token == CUT_OFF_SOURCE:
+            self.counts["cut_off"] += 1
+            log.warning("media: Redis unreachable; assembly %s mixes on its own here", self.room.assembly_id)
+            self._role = token
+            self.room.become(token)
+            return
         self._role = token
         self.seq = 0
         if token:

@@ -17,6 +17,12 @@ answer that comes back late never stretches it.
 
 Edges refuse packets stamped with a token lower than the highest they have seen
 (``timeline.accept``), and Redis refuses a stale origin's publish: fencing at both ends.
+
+**Cut off.** While Redis does not answer, no packet crosses between processes, whoever holds the
+lease. A process that has failed to reach Redis for ``CUT_OFF`` seconds (an origin: from the moment
+its lease lapses unrenewed) is ``cut_off``: its room mixes on its own for its own listeners from
+the voices connected to it, and publishes nothing (Redis would refuse it anyway). The first answer
+from Redis ends it: the process is an origin or an edge again, as the lease then says.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ TTL = 3.0  # seconds a lease lives in Redis without renewal: the longest an orig
 RENEW_EVERY = 1.0  # seconds between an origin's renewals: two may fail before the lease lapses
 ACQUIRE_EVERY = 0.5  # seconds between an edge's attempts to take a lease someone else holds
 RETRY_MIN, RETRY_MAX = 0.1, 2.0  # backoff after Redis failed to answer (doubling)
+# Seconds of unanswered calls before a process counts as cut off: an edge does not give up its
+# origin's packets for a blip, and an origin's renewals fail for TTL - RENEW_EVERY before it lapses.
+CUT_OFF = TTL - RENEW_EVERY
 
 Action = Literal["acquire", "renew"]
 
@@ -39,6 +48,7 @@ class Lease:
     next_try: float = 0.0  # when to ask Redis next
     highest: int = 0  # the highest token anyone was given that we know of
     failures: int = 0  # Redis calls failed in a row (for the backoff)
+    cut_off_at: float | None = None  # while Redis fails: from when this process counts as cut off
 
     @property
     def origin(self) -> bool:
@@ -50,7 +60,9 @@ def due(lease: Lease, now: float) -> tuple[Lease, Action | None]:
     answer in time) is an edge again from this moment: it stops mixing for others before anyone
     else can be given the lease, and its next publish would be refused anyway."""
     if lease.origin and now >= lease.valid_until:
-        lease = replace(lease, token=0, next_try=min(lease.next_try, now))
+        # Unrenewed until it lapsed: Redis has not answered for a while; cut off from now on.
+        cut = now if lease.cut_off_at is None else min(lease.cut_off_at, now)
+        lease = replace(lease, token=0, next_try=min(lease.next_try, now), cut_off_at=cut)
     if now < lease.next_try:
         return lease, None
     return lease, "renew" if lease.origin else "acquire"
@@ -73,7 +85,7 @@ def renewed(lease: Lease, ok: bool, sent: float, ttl: float = TTL) -> Lease:
     if not lease.origin:
         return lease  # we had already given it up (expired locally): the answer changes nothing
     if ok:
-        return replace(lease, valid_until=sent + ttl, next_try=sent + RENEW_EVERY, failures=0)
+        return replace(lease, valid_until=sent + ttl, next_try=sent + RENEW_EVERY, failures=0, cut_off_at=None)
     return Lease(token=0, next_try=sent + ACQUIRE_EVERY, highest=lease.highest)
 
 
@@ -82,12 +94,20 @@ def refused(lease: Lease, now: float) -> Lease:
     return Lease(token=0, next_try=now + ACQUIRE_EVERY, highest=lease.highest)
 
 
-def failed(lease: Lease, now: float) -> Lease:
+def failed(lease: Lease, now: float, sent: float | None = None) -> Lease:
     """Redis did not answer (down, timeout): ask again after a capped, doubling pause. An origin
-    stays origin until ``valid_until`` (``due`` demotes it then)."""
+    stays origin until ``valid_until`` (``due`` demotes it then). ``sent``: when the failed call
+    left (default ``now``); ``CUT_OFF`` seconds after the first one, the process is cut off."""
     failures = lease.failures + 1
     pause = min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1))
-    return replace(lease, next_try=now + pause, failures=failures)
+    cut = lease.cut_off_at if lease.cut_off_at is not None else (now if sent is None else sent) + CUT_OFF
+    return replace(lease, next_try=now + pause, failures=failures, cut_off_at=cut)
+
+
+def cut_off(lease: Lease, now: float) -> bool:
+    """Whether this process should run its room on its own: not the origin, and Redis
+    unreachable for long enough (see the module's "Cut off")."""
+    return not lease.origin and lease.cut_off_at is not None and now >= lease.cut_off_at
 
 
 def seen(lease: Lease, token: int) -> Lease:

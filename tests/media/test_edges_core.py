@@ -73,6 +73,36 @@ def test_backoff_doubles_and_is_capped():
     assert lease.renewed(lease.acquired(state, 1, 0.0), True, 1.0).failures == 0
 
 
+def test_a_process_that_cannot_reach_redis_is_cut_off_only_after_a_while():
+    """An edge keeps waiting for its origin's packets through a blip; after CUT_OFF seconds of
+    unanswered calls (counted from the first call that failed) its room mixes on its own."""
+    edge = lease.held_by_other(Lease(), 5, 0.0)
+    state = lease.failed(edge, 0.7, sent=0.5)
+    assert not lease.cut_off(state, 0.5 + lease.CUT_OFF - 0.01)
+    state = lease.failed(state, 1.9, sent=1.6)  # later failures do not move the start
+    assert lease.cut_off(state, 0.5 + lease.CUT_OFF)
+    # The first answer from Redis ends it, whatever it says.
+    assert not lease.cut_off(lease.held_by_other(state, 5, 3.0), 3.0)
+    back = lease.acquired(state, 6, sent=3.0)
+    assert back.origin and not lease.cut_off(back, 3.0)
+    # A blip: one failure, then an answer: never cut off.
+    blip = lease.held_by_other(lease.failed(edge, 0.6, sent=0.5), 5, 0.8)
+    assert blip.cut_off_at is None and not lease.cut_off(blip, 100.0)
+
+
+def test_an_origin_whose_lease_lapses_unrenewed_is_cut_off_at_once():
+    """Its listeners must not hear the silence of an edge with no origin: from the moment it
+    stops being the origin for lack of answers, it mixes on its own."""
+    state = lease.acquired(Lease(), 3, sent=0.0)
+    state = lease.failed(state, 1.3, sent=1.2)
+    assert state.origin and not lease.cut_off(state, 1.3)  # still the origin: nothing to decide
+    state, action = lease.due(state, lease.TTL)
+    assert not state.origin and action == "acquire" and lease.cut_off(state, lease.TTL)
+    # A renewal that does get through clears it (the lease is still ours).
+    ok = lease.renewed(lease.failed(lease.acquired(Lease(), 3, 0.0), 1.1, sent=1.0), True, sent=2.0)
+    assert ok.origin and ok.cut_off_at is None
+
+
 # acceptance ------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """Origin and edges as real `mayday serve` processes on one real Redis, with real aiortc listeners:
 listeners on two edges hear the origin's channels (identified by their tones), and keep hearing
-them on the same connection when the origin is killed -9 mid-speech and an edge takes over.
+them on the same connection when the origin is killed -9 mid-speech and an edge takes over; and
+through a Redis outage (redis-server killed mid-speech, then started again) the origin, cut off,
+goes on mixing for its own listeners.
 
 Which process is the origin is read where it is decided: the lease in Redis, whose value names the
 holder's process id (``cluster.node_id``)."""
@@ -72,7 +74,7 @@ async def cluster(make_redis, make_mayday):
         value = await r.get(f"mayday:media:{made['id']}:lease")
         return int(value.split(b":")[2]) if value else None
 
-    yield procs, made["id"], client, holder
+    yield procs, made["id"], client, holder, server
     for c in clients:
         await asyncio.wait_for(c.close(), 10)
     await r.aclose()
@@ -103,7 +105,7 @@ def offers(c: MediaClient) -> int:
 
 
 async def test_listeners_on_two_edges_hear_the_origin_and_keep_their_connection_when_it_is_killed(cluster):
-    (origin, e1, e2), _, client, holder = cluster
+    (origin, e1, e2), _, client, holder, _ = cluster
     first = await client("viewer", origin)  # the assembly's first room: it takes the lease
     assert (await first.join(channel="fr", video=False))["type"] == "media_ready"
     await until(lambda: _eq(holder(), origin.proc.pid), 5)
@@ -150,7 +152,7 @@ async def test_listeners_on_two_edges_hear_the_origin_and_keep_their_connection_
 
 
 async def test_a_speaker_on_the_killed_origin_joins_again_on_an_edge_and_is_heard(cluster):
-    (origin, e1, e2), _, client, holder = cluster
+    (origin, e1, e2), _, client, holder, _ = cluster
     chair = await client("ama", e1)
     ngozi = await client("ngozi", origin)  # the speaker's connection is to the origin itself
     assert (await ngozi.join(ToneTrack(NGOZI)))["type"] == "media_ready"
@@ -173,6 +175,43 @@ async def test_a_speaker_on_the_killed_origin_joins_again_on_an_edge_and_is_hear
     await hears_again(floor, NGOZI)
     assert await holder() in (e1.proc.pid, e2.proc.pid)
     assert listener_c.pc.connectionState == "connected" and offers(listener_c) == 0
+
+
+async def test_through_a_redis_outage_each_process_mixes_on_its_own(cluster):
+    """Redis killed mid-speech: no packet can cross between processes, whoever holds the lease.
+    The origin's own listener goes on hearing the speaker whose connection reached it (the origin
+    is cut off, not silenced), /api/health says so, and once Redis is back the edge's listener
+    hears her again on the same connection, never renegotiated."""
+    (origin, e1, _), _, client, holder, server = cluster
+    chair = await client("ama", origin)
+    ngozi = await client("ngozi", origin)
+    assert (await ngozi.join(ToneTrack(NGOZI)))["type"] == "media_ready"
+    await until(lambda: _eq(holder(), origin.proc.pid), 5)
+    near_c, far_c = await client("viewer", origin), await client("viewer", e1)
+    for c in (near_c, far_c):
+        assert (await c.join(channel="en", video=False))["type"] == "media_ready"
+    near, far = Listener(near_c.track(0)), Listener(far_c.track(0))
+    near.start()
+    far.start()
+    assert (await chair.command({"type": "raise_hand", "person": "ngozi"}))["type"] == "ack"
+    assert (await chair.command({"type": "grant_floor"}))["type"] == "ack"
+    await near.wait_for(NGOZI, timeout=15)
+    await far.wait_for(NGOZI, timeout=15)
+
+    server.kill()
+    await asyncio.sleep(lease.TTL + 1)  # the origin's lease has lapsed unrenewed
+    await hears_again(near, NGOZI)  # still her, mixed where she is connected
+    async with httpx.AsyncClient(timeout=10) as http:
+        health = (await http.get(f"{origin.base}/api/health")).json()
+    assert health["media_roles"]["cut_off"] == 1 and health["media_roles"]["origin"] == 0, health
+
+    server.start()
+    await hears_again(far, NGOZI)  # across processes again: one of them is the origin
+    await hears_again(near, NGOZI)
+    assert await holder() in (origin.proc.pid, e1.proc.pid)
+    pcs = (near_c.pc, far_c.pc)
+    assert all(pc.connectionState == "connected" for pc in pcs)
+    assert offers(near_c) == 0 and offers(far_c) == 0
 
 
 async def _eq(value, expected) -> bool:
