@@ -13,6 +13,8 @@ reversals, until ``--postings`` postings. Prints, best and median of ``--runs`` 
   per account and commodity, with no rule, no hash, no check (the least any fold can cost);
 * ``to_beancount`` of the whole ledger, then Beancount's own ``bean-check`` on it (one run:
   it must accept the file) and, for scale, ``beancount.loader.load_string`` in this process;
+* a state snapshot's ledger rebuilt (``Ledger.restored``: the entries applied without validating
+  or hashing again); baseline: every entry added again, as the snapshots did before;
 * a circle's statement (running balances) and its balances over 10,000 of its transactions
   -- target well under 300 ms; baseline: listing the same postings without running balances.
 
@@ -188,6 +190,14 @@ def fold(base: Ledger, txns: list[Transaction]) -> Ledger:
     return ledger
 
 
+def repost(entries: tuple[Any, ...]) -> Ledger:
+    """How a snapshot's ledger was rebuilt before ``Ledger.restored``: every entry added again."""
+    ledger = Ledger()
+    for entry in entries:
+        ledger = ledger.add(entry)
+    return ledger
+
+
 def baseline_sum(txns: list[Transaction]) -> dict[tuple[str, str], Decimal]:
     sums: dict[tuple[str, str], Decimal] = {}
     for txn in txns:
@@ -260,6 +270,15 @@ def main() -> None:
     per = [best(t) / n_postings * 1e6 for t in (t_fold, t_check)]
     print(f"  per posting: fold {per[0]:.2f} us, check {per[1]:.2f} us")
     print(f"  checks: {', '.join(f'{c.name} {c.count}' for c in report.checks)}\n")
+
+    # A network's state snapshot holds its ledger as Ledger.snapshot(): rebuilt at a restart.
+    parts = ledger.snapshot()
+    t_repost, _ = timed(lambda: repost(parts[0]), args.runs)
+    t_restore, restored = timed(lambda: Ledger.restored(*parts), args.runs)
+    assert restored.head == ledger.head and restored.balances() == ledger.balances()
+    print(f"{'snapshot restore, baseline: every entry added again':<58} {ms(t_repost)}")
+    print(f"{'snapshot restore: Ledger.restored (no validation, no hash)':<58} {ms(t_restore)}")
+    print(f"  restored / re-added {best(t_restore) / best(t_repost):.2f}x\n")
 
     t_export, text = timed(lambda: to_beancount(ledger), args.runs)
     print(f"{'to_beancount (' + f'{len(text) / 1e6:.1f} MB)':<58} {ms(t_export)}")

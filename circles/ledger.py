@@ -200,6 +200,44 @@ class Ledger:
                 _reroot(book, self._node)
         return book
 
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[tuple[Entry, ...], tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """What ``restored`` needs (read on the thread that owns the book): the entries, and for
+        each transaction its chain hash and the circles it touches, as validation found them."""
+        book = self._current()
+        circles: list[tuple[str, ...]] = []
+        node = self._node
+        while node is not None:
+            if node.hash is not None:
+                circles.append(node.circles)
+            node = node.parent
+        circles.reverse()
+        return tuple(book.entries), tuple(book.hashes), tuple(circles)
+
+    @classmethod
+    def restored(
+        cls, entries: tuple[Entry, ...], hashes: tuple[str, ...], circles: tuple[tuple[str, ...], ...]
+    ) -> Ledger:
+        """The ledger a ``snapshot`` was taken of, applied again without validating or hashing:
+        every entry was checked when it was first posted, and the snapshot store vouches for the
+        blob (its checksum). Several times faster than posting the entries again
+        (bench/README.md §6); ``ValueError`` if the parts do not fit together."""
+        txns = sum(1 for e in entries if type(e) is not Open)
+        if not txns == len(hashes) == len(circles):
+            raise ValueError(f"{txns} transactions, {len(hashes)} hashes and {len(circles)} circle lists")
+        book, node = _Book(), None
+        i = 0
+        with localcontext(EXACT):
+            for entry in entries:
+                if type(entry) is Open:
+                    node = _Node(node, entry, None)
+                else:
+                    node = _Node(node, entry, hashes[i], circles[i])
+                    i += 1
+                _apply(book, node)
+        return cls._at(book, node)
+
     # -- adding ------------------------------------------------------------------------------
 
     def add(self, entry: Entry) -> Ledger:

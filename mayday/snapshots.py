@@ -20,8 +20,10 @@ only the events after it instead of the whole stream (docs/architecture.md §6 "
   so a blob cannot name a function to call (``os.system`` and the like).
 * **Not plain data.** A circles ``Ledger`` shares a mutable book among its versions (reading one
   may move the book), so it must not be read from another thread and its version tree is not
-  data: it is stored as its entries (read on the event loop's thread, before the state goes to
-  the serialising thread) and rebuilt by adding them to an empty Ledger, as the fold did.
+  data: it is stored as its entries with each transaction's hash and circles (``Ledger.snapshot``,
+  read on the event loop's thread, before the state goes to the serialising thread) and rebuilt
+  by applying them without validating or hashing again (``Ledger.restored``): each was checked
+  when first posted, and the blob's checksum vouches for it.
 * **Secret ballots.** Only the folded state is stored; a secret ballot's counters and receipts
   live in the side store, never in the state (tests/log/test_snapshots.py greps a blob for them).
 """
@@ -44,7 +46,7 @@ import msgspec
 
 logger = logging.getLogger("mayday.snapshots")
 
-SNAPSHOT_VERSION = 1  # bump when what a blob holds changes in a way the sources do not show
+SNAPSHOT_VERSION = 2  # bump when what a blob holds changes in a way the sources do not show
 DEFAULT_EVERY = 10_000  # events between snapshots (MAYDAY_SNAPSHOT_EVERY; 0 turns them off)
 FIRST_PARTY = ("mayday", "relay", "assembly", "circles")  # the wheel's packages
 
@@ -167,21 +169,18 @@ def prepare(state: Any) -> dict[int, Any]:
     for f in fields(state):
         value = getattr(state, f.name)
         if type(value) is ledger:
-            out[id(value)] = tuple(value.entries)
+            out[id(value)] = value.snapshot()
     return out
 
 
-def _ledger_from_entries(entries: tuple[Any, ...]) -> Any:
-    """A Ledger rebuilt as the fold built it: every opening and transaction added in order."""
+def _ledger_restored(entries: tuple[Any, ...], hashes: tuple[str, ...], circles: tuple[Any, ...]) -> Any:
+    """A Ledger rebuilt from its snapshot (``Ledger.restored``)."""
     ledger_class = _ledger_class()
     if ledger_class is None:  # pragma: no cover - the unpickler resolved circles' classes first
         import circles.ledger
 
         ledger_class = circles.ledger.Ledger
-    ledger = ledger_class()
-    for entry in entries:
-        ledger = ledger.add(entry)
-    return ledger
+    return ledger_class.restored(entries, hashes, circles)
 
 
 def encode(state: Any, prepared: dict[int, Any]) -> bytes:
@@ -192,10 +191,10 @@ def encode(state: Any, prepared: dict[int, Any]) -> bytes:
     if ledger is not None:
 
         def reduce_ledger(value: Any) -> Any:
-            entries = prepared.get(id(value))
-            if entries is None:
+            parts = prepared.get(id(value))
+            if parts is None:
                 raise SnapshotError("a Ledger outside the state's own fields: not snapshotted")
-            return _ledger_from_entries, (entries,)
+            return _ledger_restored, parts
 
         pickler.dispatch_table = {ledger: reduce_ledger}
     try:
@@ -221,8 +220,8 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _STDLIB:
             return super().find_class(module, name)
-        if (module, name) == (__name__, "_ledger_from_entries"):
-            return _ledger_from_entries
+        if (module, name) == (__name__, "_ledger_restored"):
+            return _ledger_restored
         if module in self._modules and "." not in name:
             found = super().find_class(module, name)
             if isinstance(found, type):

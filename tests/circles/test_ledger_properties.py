@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ledger_helpers import (
@@ -18,6 +19,7 @@ from ledger_helpers import (
     network,
     operations,
     shares,
+    simple,
     snapshot,
     unit,
 )
@@ -207,3 +209,36 @@ def test_places_table_matches_the_helpers():
     from circles.commodities import PLACES as REAL
 
     assert {c: REAL[c] for c in PLACES} == PLACES
+
+
+@given(operations(n=10), st.integers(0, 10**6))
+def test_a_restored_snapshot_is_the_ledger_it_was_taken_of(ops, pick):
+    """``Ledger.restored`` (what a state snapshot rebuilds, without validating or hashing again)
+    gives the ledger back as posting built it: every reading, every circle's transactions, and
+    the same next hash and the same refusals for what is posted after it."""
+    ledger, history = apply_ops(BASE, ops)
+    restored = Ledger.restored(*ledger.snapshot())
+    assert snapshot(restored) == snapshot(ledger)
+    for circle in ledger.circles:
+        assert restored.circle_transactions(circle) == ledger.circle_transactions(circle)
+        assert restored.circle_balances(circle) == ledger.circle_balances(circle)
+    assert all(restored.reversed_by(t.id) == ledger.reversed_by(t.id) for t in history)
+    nxt = build(ops[pick % len(ops)], "after", dt.date(2027, 3, 1), history, {t.reverses for t in history})
+    if nxt is not None:
+        try:
+            posted = ledger.post(nxt)
+        except LedgerError as e:
+            with pytest.raises(LedgerError) as again:
+                restored.post(nxt)
+            assert again.value.code == e.code
+        else:
+            assert snapshot(restored.post(nxt)) == snapshot(posted)
+
+
+def test_a_snapshot_whose_parts_do_not_fit_is_refused():
+    entries, hashes, circles = network().post(simple("t0")).post(simple("t1")).snapshot()
+    with pytest.raises(ValueError, match="transactions"):
+        Ledger.restored(entries, hashes[:-1], circles)
+    with pytest.raises(ValueError, match="transactions"):
+        Ledger.restored(entries, hashes, circles[:-1])
+    assert Ledger.restored(entries, hashes, circles).head == network().post(simple("t0")).post(simple("t1")).head

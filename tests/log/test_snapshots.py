@@ -275,7 +275,9 @@ def test_the_schema_covers_every_module_the_fold_imports_and_changes_with_any() 
     assert "relay.routes" not in modules and "relay.service" not in modules
     assert {"circles.ledger", "circles.transactions", "mayday.frozen"} <= set(snapshots.fold_modules("circles.state"))
     schemas = {kind: snapshots.schema_of(kind, d.evolve, d.initial)[0] for kind, (d, _) in KINDS.items()}
-    assert len(set(schemas.values())) == 3 and all(s.startswith(f"{k}/v1/") for k, s in schemas.items())
+    assert len(set(schemas.values())) == 3 and all(
+        s.startswith(f"{k}/v{snapshots.SNAPSHOT_VERSION}/") for k, s in schemas.items()
+    )
     real = snapshots._source
 
     def edited(name: str) -> tuple[bytes, bool]:
