@@ -309,7 +309,8 @@ class RoomLink:
         self._wake = asyncio.Event()
         self._outage = _Outage(f"the media lease of assembly {room.assembly_id}")
         room.link = self
-        self._role = -1  # the token the room was last told (-1: not yet)
+        self._role = -2  # the token the room was last told (-2: not yet; -1: CUT_OFF_SOURCE)
+        self._cut = False  # whether the room mixes on its own, cut off from Redis
         self.closed = False
         self._apply()  # an edge until the lease says otherwise
         cluster.subscribe(self.chat_channel.encode(), self.on_chat)
@@ -383,15 +384,21 @@ class RoomLink:
         """Tell the room and the subscriptions what the lease says we are. Cut off from Redis, the
         room mixes on its own (``lease.cut_off``): an origin simply goes on (its listeners hear no
         change), an edge starts mixing the voices connected to it under a local source (-1)."""
+        cut = lease.cut_off(self.lease, time.monotonic())
+        if cut != self._cut:
+            self._cut = cut
+            if cut:
+                self.counts["cut_off"] += 1
+                log.warning("media: Redis unreachable; assembly %s mixes on its own here", self.room.assembly_id)
+            else:
+                log.info("media: Redis answers again; assembly %s follows the lease", self.room.assembly_id)
         token = self.lease.token
-        if lease.cut_off(self.lease, time.monotonic()):
+        if cut:
             token = self._role if self._role > 0 else CUT_OFF_SOURCE
         if token == self._role:
             return
         was_origin = self._role > 0
         if token == CUT_OFF_SOURCE:
-            self.counts["cut_off"] += 1
-            log.warning("media: Redis unreachable; assembly %s mixes on its own here", self.room.assembly_id)
             self._role = token
             self.room.become(token)
             return
