@@ -174,6 +174,7 @@ export class Media {
     this.retries = 0;
     this.state = "idle"; // idle | waiting | joining | connecting | connected | unstable | reconnecting | failed
     this.error = "";
+    this.errorCode = ""; // the server's code for the last failure (the watch page: media_full)
     this.outgoing = [null, null, null]; // tracks this page wants to send, per slot
     this.micTrack = null;
     this.camTrack = null;
@@ -307,6 +308,7 @@ export class Media {
     this.wanted = true;
     this.retries = 0;
     this.error = "";
+    this.errorCode = "";
     if (this.page.stream.live) this.connect();
     else this.setState("waiting");
   }
@@ -318,6 +320,7 @@ export class Media {
     this.joining = false;
     this.teardown();
     this.error = "";
+    this.errorCode = "";
     this.setState("idle");
     this.emit("left");
     if (had && this.page.stream.live) {
@@ -383,6 +386,7 @@ export class Media {
 
   fail(err) {
     this.error = mediaError(err);
+    this.errorCode = err?.code || "";
     if (err?.offline || err?.closed) {
       this.setState(this.wanted ? "reconnecting" : "idle"); // onStatus joins again when it is back
       return;
@@ -481,6 +485,7 @@ export class Media {
         this.connectedOnce = true;
         this.retries = 0;
         this.error = "";
+        this.errorCode = "";
         this.setState("connected");
         break;
       case "disconnected":

@@ -68,7 +68,10 @@ function renderHttp(p) {
   setText(e.back, t("http_back"));
   const trouble = !media.supported || media.state === "failed" || (media.wanted && media.state === "reconnecting");
   troubleSince = trouble ? troubleSince || Date.now() : 0;
-  const fallback = !media.supported || media.state === "failed" || (troubleSince && Date.now() - troubleSince > FALLBACK_MS);
+  // A full room does not make room by waiting: over HTTP at once. Other trouble gets FALLBACK_MS.
+  const full = media.wanted && media.state === "reconnecting" && media.errorCode === "media_full";
+  const fallback =
+    full || !media.supported || media.state === "failed" || (troubleSince && Date.now() - troubleSince > FALLBACK_MS);
   if (fallback && !http.reason && (media.wanted || !media.supported || media.state === "failed") && http.supported) {
     media.stop();
     http.start(e.select.value || "floor", "fallback");
