@@ -195,9 +195,24 @@ def mayday_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaydaySe
         _stop(server.proc)
 
 
+QUICK_DROP_GRACE = 8.0  # seconds
+
+
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[MaydayServer]:
     """A server of this test's own, which the test may restart (``own_server.restart()``)."""
+    server = _start_server(tmp_path / "mayday-data")
+    try:
+        yield server
+    finally:
+        _stop(server.proc)
+
+
+@pytest.fixture
+def quick_drop_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MaydayServer]:
+    """A server of this test's own whose drop grace is ``QUICK_DROP_GRACE`` s, not 30
+    (``MAYDAY_DROP_GRACE``): what a drop does is the same, the suite waits less for it."""
+    monkeypatch.setenv("MAYDAY_DROP_GRACE", str(QUICK_DROP_GRACE))
     server = _start_server(tmp_path / "mayday-data")
     try:
         yield server
