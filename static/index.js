@@ -243,9 +243,10 @@ function showLinks(kind, id, button, panel, links) {
 
 // Relays: preview and create ------------------------------------------------------------------
 
-// The samples' date: a day whose 06:00 has not come yet in any of the sample's zones. "Tomorrow" in UTC is not
-// enough: after 22:00 UTC, Manila's 06:00 of tomorrow's UTC date is already past, and the sample
-// relay would open with a missed check-in. 28 h ahead keeps the first 06:00 at UTC+8 at least 2 h away.
+// The samples' date: a day whose 06:00 has not come yet in any of the sample's zones. "Tomorrow"
+// in UTC is not enough: after 22:00 UTC, Manila's 06:00 of tomorrow's UTC date is already past,
+// and the sample relay would open with a missed check-in. 28 h ahead keeps the first 06:00 at
+// UTC+8 at least 2 h away.
 function sampleDate() {
   return new Date(Date.now() + 28 * 3600000).toISOString().slice(0, 10);
 }
