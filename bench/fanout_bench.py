@@ -235,42 +235,36 @@ class Loop:
                 c.feed(b"", time.monotonic(), time.time())
 
     def pump(self, until: Any, deadline: float) -> bool:
-        ep, by_fd, mono, wall = self.ep, self.by_fd, time.monotonic, time.time
+        ep, mono = self.ep, time.monotonic
         while not until():
             left = deadline - mono()
             if left <= 0:
                 return False
             for fd, _ in ep.poll(min(left, 0.05), 8192):
-                c = by_fd[fd]
-                try:
-                    data = c.sock.recv(262144)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
-                    c.closed = True
-                    ep.unregister(fd)
-                    continue
-                c.feed(data, mono(), wall())
+                self._read(fd)
         return True
 
     def poll_once(self) -> None:
         """Read whatever has arrived, without waiting."""
         now, wall = time.monotonic(), time.time()
         for fd, _ in self.ep.poll(0, 8192):
-            c = self.by_fd[fd]
-            try:
-                data = c.sock.recv(262144)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                c.closed = True
-                self.ep.unregister(fd)
-                continue
-            c.feed(data, now, wall)
+            self._read(fd, now, wall)
+
+    def _read(self, fd: int, now: float | None = None, wall: float | None = None) -> None:
+        """One ready connection: feed what it sent, stamped ``now``/``wall`` (default: once it is
+        read), or mark it closed."""
+        c = self.by_fd[fd]
+        try:
+            data = c.sock.recv(262144)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            c.closed = True
+            self.ep.unregister(fd)
+            return
+        c.feed(data, time.monotonic() if now is None else now, time.time() if wall is None else wall)
 
     def idle(self, seconds: float) -> None:
         self.pump(lambda: False, time.monotonic() + seconds)
