@@ -4,6 +4,7 @@ processes are fixtures in conftest.py). Importable as ``helpers`` because tests/
 - ports and links: ``free_port``, ``token_of``
 - a client's side of the WebSocket: ``ws_hello``, ``recv_json``, ``events_in``, ``recv_events``
 - relay definitions whose legs start a few seconds from now: ``soon``
+- an assembly created on one process and known to the others: ``create_assembly``
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import socket
 from typing import Any
 
+import httpx
 import pytz
 import websockets
 
@@ -101,3 +103,26 @@ def soon(
             site["backup"] = backups[sid]
         sites.append(site)
     return {"name": "test relay", "checkin_grace": grace, "board": board, "sites": sites}
+
+
+# --------------------------------------------------------------------------------------------
+# Several processes on one log
+# --------------------------------------------------------------------------------------------
+
+
+async def create_assembly(http: httpx.AsyncClient, bases: list[str], admin: str, definition: dict) -> dict:
+    """POST ``definition`` to the first of ``bases`` (``http://host:port``) with the admin token,
+    then wait until every base reads it from the shared log; the creation's reply."""
+    r = await http.post(
+        f"{bases[0]}/api/assemblies", content=json.dumps(definition), headers={"authorization": f"Bearer {admin}"}
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    for base in bases:
+        for _ in range(100):
+            if (await http.get(f"{base}/api/assemblies/{made['id']}")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"{base} never saw assembly {made['id']}")
+    return made

@@ -9,7 +9,6 @@ networking."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ import httpx
 import pytest
 import redis
 import yaml
-from helpers import free_port, token_of
+from helpers import create_assembly, free_port, token_of
 from media_client import MediaClient
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.redis]
@@ -123,19 +122,8 @@ async def test_the_compose_services_share_a_log_and_split_an_assembly_into_origi
         "delegates": [{"id": "ngozi", "name": "Ngozi", "site": "lag", "region": "africa"}],
     }
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            f"http://{one}/api/assemblies",
-            content=json.dumps(definition),
-            headers={"authorization": f"Bearer {admin.group(1)}"},
-        )
-        assert r.status_code == 201, r.text
-        made = r.json()
-        for _ in range(100):  # the other service reads it from the shared log
-            if (await http.get(f"http://{two}/api/assemblies/{made['id']}")).status_code == 200:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the second service never saw the assembly")
+        # Created on one service; the other reads it from the shared log.
+        made = await create_assembly(http, [f"http://{one}", f"http://{two}"], admin.group(1), definition)
         viewers = []
         try:
             for base in (one, two):

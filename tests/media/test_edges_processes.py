@@ -10,7 +10,6 @@ holder's process id (``cluster.node_id``)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import time
@@ -18,7 +17,7 @@ import time
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from helpers import token_of
+from helpers import create_assembly, token_of
 from media_client import Listener, MediaClient, ToneTrack
 
 from assembly.media import lease
@@ -45,18 +44,7 @@ async def cluster(make_redis, make_mayday):
     server = make_redis()
     procs = [make_mayday(redis=server.url) for _ in range(3)]
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            f"{procs[0].base}/api/assemblies",
-            content=json.dumps(DEFINITION),
-            headers={"authorization": f"Bearer {procs[0].admin}"},
-        )
-        assert r.status_code == 201, r.text
-        made = r.json()
-        for proc in procs:
-            for _ in range(100):
-                if (await http.get(f"{proc.base}/api/assemblies/{made['id']}")).status_code == 200:
-                    break
-                await asyncio.sleep(0.05)
+        made = await create_assembly(http, [p.base for p in procs], procs[0].admin, DEFINITION)
     tokens = {pid: token_of(u) for g in ("chairs", "delegates", "interpreters") for pid, u in made[g].items()}
     tokens["viewer"] = token_of(made["viewer"])
     clients: list[MediaClient] = []
