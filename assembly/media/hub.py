@@ -44,7 +44,6 @@ class MediaHub:
     ) -> None:
         self.settings = settings or MediaSettings()
         self.rooms: dict[str, Room] = {}
-        self._lock = asyncio.Lock()
         self._host_addresses = host_addresses
         self._redis_url = redis_url
         self._cluster: MediaCluster | None = None
